@@ -1,0 +1,81 @@
+"""One typed Settings object: every knob of the app is named here and nowhere else."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot work together; raised at start so a bad deployment fails loudly."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", populate_by_name=True)
+
+    auth_mode: Literal["dev", "entra", "easyauth"] = "dev"
+    auth_tenant_id: str | None = None
+    # Comma-separated: an API usually accepts both its client id and its `api://` application id URI.
+    auth_audience: str | None = None
+    auth_authority: str = "https://login.microsoftonline.com"
+
+    store: Literal["sqlite", "cosmos"] = "sqlite"
+    cosmos_endpoint: str | None = None
+    cosmos_database: str = "video-signaling"
+    cosmos_key: SecretStr | None = None
+
+    storage: Literal["local", "azure"] = "local"
+    communication: Literal["local", "acs"] = "local"
+    acs_endpoint: str | None = None
+    acs_connection_string: SecretStr | None = None
+
+    transcriber: Literal["local", "openai", "azure-openai"] = "local"
+    summarizer: Literal["local", "openai", "azure-openai"] = "local"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    azure_openai_endpoint: str | None = None
+    azure_openai_transcribe_deployment: str | None = None
+    azure_openai_chat_deployment: str | None = None
+
+    key_vault_url: str | None = None
+    data_dir: Path = Path(".local")
+    # Signs continuation tokens (and later upload URLs). Locally a random key is kept under DATA_DIR;
+    # in Azure every instance must share one, so it is required there (a `keyvault:` reference).
+    signing_key: SecretStr | None = None
+
+    applicationinsights_connection_string: SecretStr | None = None
+    website_instance_id: str | None = Field(default=None, validation_alias="WEBSITE_INSTANCE_ID")
+
+    @property
+    def running_in_azure(self) -> bool:
+        return bool(self.website_instance_id)
+
+    @property
+    def audiences(self) -> tuple[str, ...]:
+        if not self.auth_audience:
+            return ()
+        return tuple(a.strip() for a in self.auth_audience.split(",") if a.strip())
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.auth_mode == "dev" and self.running_in_azure:
+            raise ConfigurationError(
+                "AUTH_MODE=dev trusts any caller and is refused in Azure (WEBSITE_INSTANCE_ID is set); "
+                "use AUTH_MODE=entra or AUTH_MODE=easyauth"
+            )
+        if self.auth_mode == "entra" and not (self.auth_tenant_id and self.audiences):
+            raise ConfigurationError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
+        if self.running_in_azure and self.signing_key is None:
+            raise ConfigurationError(
+                "SIGNING_KEY is required in Azure so that every instance signs continuation tokens alike"
+            )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
