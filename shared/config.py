@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.startup import unsafe_configuration
+
 
 class ConfigurationError(RuntimeError):
     """The settings cannot work together; raised at start so a bad deployment fails loudly."""
@@ -62,11 +64,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if self.auth_mode == "dev" and self.running_in_azure:
-            raise ConfigurationError(
-                "AUTH_MODE=dev trusts any caller and is refused in Azure (WEBSITE_INSTANCE_ID is set); "
-                "use AUTH_MODE=entra or AUTH_MODE=easyauth"
-            )
+        reason = unsafe_configuration(
+            {"AUTH_MODE": self.auth_mode, "WEBSITE_INSTANCE_ID": self.website_instance_id or ""}
+        )
+        if reason is not None:
+            raise ConfigurationError(reason)
         if self.auth_mode == "entra" and not (self.auth_tenant_id and self.audiences):
             raise ConfigurationError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
         if self.running_in_azure and self.signing_key is None:

@@ -86,6 +86,7 @@ def configure_logging(app_insights_connection_string: str | None) -> None:
     _configured = True
     install_record_factory()
     if app_insights_connection_string:
-        from azure.monitor.opentelemetry import configure_azure_monitor  # heavy: only when exporting
+        # Heavy (OpenTelemetry and its exporters): imported only when telemetry is exported.
+        from azure.monitor.opentelemetry import configure_azure_monitor  # noqa: PLC0415
 
         configure_azure_monitor(connection_string=app_insights_connection_string)

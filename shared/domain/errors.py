@@ -46,3 +46,7 @@ class Unavailable(DomainError):
     def __init__(self, detail: str, retry_after: float | None = None) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class UpstreamFailed(DomainError):
+    """A backend refused our request as invalid (502): our bug or a rule we broke, not the caller's."""

@@ -1,0 +1,14 @@
+"""The Functions app: builds it and registers the blueprints. Nothing else, and nothing heavy at import."""
+
+import azure.functions as func
+
+from functions import fallback, meetings, system
+from shared.startup import refuse_unsafe_start
+
+refuse_unsafe_start()
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(system.bp)
+app.register_functions(meetings.bp)
+# Last, and lowest in route precedence: it answers whatever no other function takes.
+app.register_functions(fallback.bp)

@@ -1,0 +1,153 @@
+"""Meetings and participants over HTTP. Thin: parse (done by `endpoint`), call the service, map the result."""
+
+from typing import Any
+
+from shared.domain.errors import InvalidInput
+from shared.domain.ids import is_valid_user_id
+from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, quoted_etag
+from shared.schemas import (
+    CreateMeeting,
+    ListMeetingsQuery,
+    MeetingList,
+    MeetingOut,
+    MeetingSummaryOut,
+    ParticipantOut,
+    PutParticipant,
+    UpdateMeeting,
+)
+
+bp = blueprint()
+
+MEETING = "meetings/{meetingId}"
+PARTICIPANT = "meetings/{meetingId}/participants/{userId}"
+
+
+@endpoint(
+    bp,
+    name="create_meeting",
+    method="POST",
+    route="meetings",
+    summary="Schedule a meeting (the caller organizes it) and create its ACS room",
+    tag="meetings",
+    body=CreateMeeting,
+    ok=(201, MeetingOut, "The meeting"),
+    errors=(502, 503),
+    response_headers=("Location", "ETag"),
+)
+async def create_meeting(req: ApiRequest[CreateMeeting, None]) -> ApiResponse:
+    stored = await req.services.meetings.create(req.caller.user_id, req.body)
+    location = f"{req.url.split('?', 1)[0].rstrip('/')}/{stored.value.id}"
+    return ApiResponse.json(
+        MeetingOut.of(stored.value), 201, {"Location": location, "ETag": quoted_etag(stored.etag)}
+    )
+
+
+@endpoint(
+    bp,
+    name="list_meetings",
+    method="GET",
+    route="meetings",
+    summary="The meetings the caller organizes or is invited to, by start time",
+    tag="meetings",
+    query=ListMeetingsQuery,
+    ok=(200, MeetingList, "One page of meetings"),
+)
+async def list_meetings(req: ApiRequest[None, ListMeetingsQuery]) -> ApiResponse:
+    page = await req.services.meetings.list(req.caller.user_id, req.query)
+    items = [MeetingSummaryOut.of(entry) for entry in page.items]
+    return ApiResponse.json(MeetingList(items=items, continuation_token=page.continuation_token))
+
+
+@endpoint(
+    bp,
+    name="get_meeting",
+    method="GET",
+    route=MEETING,
+    summary="A meeting, for its organizer and participants",
+    tag="meetings",
+    ok=(200, MeetingOut, "The meeting"),
+    errors=(404,),
+    response_headers=("ETag",),
+)
+async def get_meeting(req: ApiRequest[None, None]) -> ApiResponse:
+    stored = await req.services.meetings.get(req.caller.user_id, req.route["meetingId"])
+    return ApiResponse.json(MeetingOut.of(stored.value), headers={"ETag": quoted_etag(stored.etag)})
+
+
+@endpoint(
+    bp,
+    name="update_meeting",
+    method="PATCH",
+    route=MEETING,
+    summary="Change a meeting (organizer); the ACS room's window and members follow",
+    tag="meetings",
+    body=UpdateMeeting,
+    ok=(200, MeetingOut, "The changed meeting"),
+    errors=(403, 404, 409, 412, 502, 503),
+    request_headers=("If-Match",),
+    response_headers=("ETag",),
+)
+async def update_meeting(req: ApiRequest[UpdateMeeting, None]) -> ApiResponse:
+    stored = await req.services.meetings.update(
+        req.caller.user_id, req.route["meetingId"], req.body, req.headers.get("if-match")
+    )
+    return ApiResponse.json(MeetingOut.of(stored.value), headers={"ETag": quoted_etag(stored.etag)})
+
+
+@endpoint(
+    bp,
+    name="cancel_meeting",
+    method="DELETE",
+    route=MEETING,
+    summary="Cancel a meeting (organizer): its room is deleted and its participants' ACS tokens revoked",
+    tag="meetings",
+    ok=(204, None, "Cancelled"),
+    errors=(403, 404, 409, 412, 502, 503),
+    request_headers=("If-Match",),
+)
+async def cancel_meeting(req: ApiRequest[None, None]) -> ApiResponse:
+    await req.services.meetings.cancel(
+        req.caller.user_id, req.route["meetingId"], req.headers.get("if-match")
+    )
+    return ApiResponse.empty()
+
+
+@endpoint(
+    bp,
+    name="put_participant",
+    method="PUT",
+    route=PARTICIPANT,
+    summary="Invite a user or change their role (organizer)",
+    tag="participants",
+    body=PutParticipant,
+    ok=(200, ParticipantOut, "The participant"),
+    errors=(403, 404, 409, 502, 503),
+)
+async def put_participant(req: ApiRequest[PutParticipant, None]) -> ApiResponse:
+    user_id = _user_id(req)
+    participant = await req.services.meetings.put_participant(
+        req.caller.user_id, req.route["meetingId"], user_id, req.body.role
+    )
+    return ApiResponse.json(ParticipantOut(user_id=participant.user_id, role=participant.role))
+
+
+@endpoint(
+    bp,
+    name="remove_participant",
+    method="DELETE",
+    route=PARTICIPANT,
+    summary="Remove a participant (organizer): they leave the room and their ACS tokens are revoked",
+    tag="participants",
+    ok=(204, None, "Removed (or was not a participant)"),
+    errors=(403, 404, 409, 502, 503),
+)
+async def remove_participant(req: ApiRequest[None, None]) -> ApiResponse:
+    await req.services.meetings.remove_participant(req.caller.user_id, req.route["meetingId"], _user_id(req))
+    return ApiResponse.empty()
+
+
+def _user_id(req: ApiRequest[Any, Any]) -> str:
+    user_id = req.route["userId"]
+    if not is_valid_user_id(user_id):
+        raise InvalidInput("userId must be 1-128 of letters, digits and .@_+-")
+    return user_id

@@ -1,0 +1,211 @@
+"""The embedded store: SQLite laid out like the two Cosmos containers (partition key, id, JSON body, ETag).
+
+All SQLite work runs on one dedicated thread (SqliteThread), so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from shared.adapters.sqlite_thread import SqliteThread
+from shared.domain.models import AcsIdentity, Meeting, Membership
+from shared.ports import AlreadyExists, EtagMismatch, InvalidContinuation, Page, Stored
+from shared.timefmt import iso
+
+T = TypeVar("T")
+
+_SCHEMA = """
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS meetings (
+    pk TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, etag TEXT NOT NULL,
+    PRIMARY KEY (pk, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users (
+    pk TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, etag TEXT NOT NULL,
+    PRIMARY KEY (pk, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS users_by_start
+    ON users (pk, type, json_extract(body, '$.startsAt'), json_extract(body, '$.meetingId'));
+"""
+
+IDENTITY_ID = "acs-identity"
+
+
+def _membership_id(meeting_id: str) -> str:
+    return f"membership-{meeting_id}"
+
+
+def _etag() -> str:
+    return f'"{uuid.uuid4()}"'
+
+
+class SqliteStore:
+    def __init__(self, path: Path) -> None:
+        self._db = SqliteThread(path, _SCHEMA)
+        # What each call costs, as Cosmos would count it: the benchmark prints these per route.
+        self.operations: dict[str, int] = {"reads": 0, "queries": 0, "writes": 0}
+
+    async def _run(self, kind: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        self.operations[kind] += 1
+        return await self._db.run(work)
+
+    async def aclose(self) -> None:
+        await self._db.close()
+
+    # --- meetings container ------------------------------------------------------------------------
+
+    @staticmethod
+    def _meeting_doc(meeting: Meeting) -> str:
+        body = meeting.model_dump(mode="json", by_alias=True)
+        body.update({"meetingId": meeting.id, "type": "meeting"})
+        return json.dumps(body)
+
+    async def create_meeting(self, meeting: Meeting) -> str:
+        etag = _etag()
+        body = self._meeting_doc(meeting)
+
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO meetings (pk, id, type, body, etag) VALUES (?, ?, 'meeting', ?, ?)",
+                    (meeting.id, meeting.id, body, etag),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(meeting.id) from exc
+
+        await self._run("writes", work)
+        return etag
+
+    async def get_meeting(self, meeting_id: str) -> Stored[Meeting] | None:
+        row = await self._run(
+            "reads",
+            lambda conn: conn.execute(
+                "SELECT body, etag FROM meetings WHERE pk = ? AND id = ?", (meeting_id, meeting_id)
+            ).fetchone(),
+        )
+        if row is None:
+            return None
+        return Stored(_load_meeting(row[0]), row[1])
+
+    async def replace_meeting(self, meeting: Meeting, etag: str) -> str:
+        new_etag = _etag()
+        body = self._meeting_doc(meeting)
+
+        def work(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "UPDATE meetings SET body = ?, etag = ? WHERE pk = ? AND id = ? AND etag = ?",
+                (body, new_etag, meeting.id, meeting.id, etag),
+            ).rowcount
+
+        if await self._run("writes", work) != 1:
+            raise EtagMismatch(meeting.id)
+        return new_etag
+
+    # --- users container ---------------------------------------------------------------------------
+
+    async def put_membership(self, membership: Membership) -> None:
+        body = membership.model_dump(mode="json", by_alias=True)
+        body.update({"type": "membership"})
+        doc = json.dumps(body)
+
+        def work(conn: sqlite3.Connection) -> None:
+            # One statement, so a concurrent older write can never land after a newer one.
+            conn.execute(
+                "INSERT INTO users (pk, id, type, body, etag) VALUES (?, ?, 'membership', ?, ?) "
+                "ON CONFLICT (pk, id) DO UPDATE SET body = excluded.body, etag = excluded.etag "
+                "WHERE json_extract(users.body, '$.version') <= json_extract(excluded.body, '$.version')",
+                (membership.user_id, _membership_id(membership.meeting_id), doc, _etag()),
+            )
+
+        await self._run("writes", work)
+
+    async def remove_membership(self, user_id: str, meeting_id: str, version: int) -> None:
+        await self._run(
+            "writes",
+            lambda conn: conn.execute(
+                "DELETE FROM users WHERE pk = ? AND id = ? AND json_extract(body, '$.version') <= ?",
+                (user_id, _membership_id(meeting_id), version),
+            ),
+        )
+
+    async def list_memberships(
+        self,
+        user_id: str,
+        *,
+        ends_after: datetime | None,
+        starts_before: datetime | None,
+        limit: int,
+        continuation: str | None,
+    ) -> Page[Membership]:
+        clauses = ["pk = ?", "type = 'membership'"]
+        args: list[Any] = [user_id]
+        if ends_after is not None:
+            clauses.append("json_extract(body, '$.endsAt') > ?")
+            args.append(iso(ends_after))
+        if starts_before is not None:
+            clauses.append("json_extract(body, '$.startsAt') < ?")
+            args.append(iso(starts_before))
+        if continuation is not None:
+            last_start, last_id = _parse_continuation(continuation)
+            clauses.append("(json_extract(body, '$.startsAt'), json_extract(body, '$.meetingId')) > (?, ?)")
+            args.extend([last_start, last_id])
+        sql = (
+            f"SELECT body FROM users WHERE {' AND '.join(clauses)} "  # noqa: S608 - clauses are constants
+            "ORDER BY json_extract(body, '$.startsAt'), json_extract(body, '$.meetingId') LIMIT ?"
+        )
+        args.append(limit + 1)
+        rows = await self._run("queries", lambda conn: conn.execute(sql, args).fetchall())
+        items = [Membership.model_validate_json(row[0]) for row in rows[:limit]]
+        next_token = None
+        if len(rows) > limit:
+            last = items[-1]
+            next_token = json.dumps([iso(last.starts_at), last.meeting_id])
+        return Page(items, next_token)
+
+    async def get_identity(self, user_id: str) -> AcsIdentity | None:
+        row = await self._run(
+            "reads",
+            lambda conn: conn.execute(
+                "SELECT body FROM users WHERE pk = ? AND id = ?", (user_id, IDENTITY_ID)
+            ).fetchone(),
+        )
+        return None if row is None else AcsIdentity.model_validate_json(row[0])
+
+    async def create_identity(self, identity: AcsIdentity) -> None:
+        body = identity.model_dump(mode="json", by_alias=True)
+        body.update({"type": "identity"})
+        doc = json.dumps(body)
+
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO users (pk, id, type, body, etag) VALUES (?, ?, 'identity', ?, ?)",
+                    (identity.user_id, IDENTITY_ID, doc, _etag()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(identity.user_id) from exc
+
+        await self._run("writes", work)
+
+
+def _load_meeting(body: str) -> Meeting:
+    data = json.loads(body)
+    for key in ("meetingId", "type"):
+        data.pop(key, None)
+    return Meeting.model_validate(data)
+
+
+def _parse_continuation(token: str) -> tuple[str, str]:
+    try:
+        value = json.loads(token)
+    except ValueError as exc:
+        raise InvalidContinuation(token) from exc
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise InvalidContinuation(token)
+    return value[0], value[1]

@@ -1,0 +1,92 @@
+"""The documents of the domain. Field names are snake_case here and camelCase in JSON and in the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Role(StrEnum):
+    """The ACS room roles: presenters share and manage, attendees talk, consumers only watch."""
+
+    PRESENTER = "presenter"
+    ATTENDEE = "attendee"
+    CONSUMER = "consumer"
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Participant(CamelModel):
+    user_id: str
+    role: Role
+
+
+class Meeting(CamelModel):
+    id: str
+    title: str
+    description: str | None = None
+    organizer_id: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus = MeetingStatus.SCHEDULED
+    participants: list[Participant]
+    room_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    # Increases with every write; membership entries carry it so an older write never overwrites a newer.
+    version: int = 1
+
+    def role_of(self, user_id: str) -> Role | None:
+        for participant in self.participants:
+            if participant.user_id == user_id:
+                return participant.role
+        return None
+
+
+class Membership(CamelModel):
+    """A user's entry for one meeting, kept in the user's partition so "my meetings" is one query.
+
+    It copies what the list shows; it is a projection of the meeting document and can be rebuilt from it.
+    """
+
+    user_id: str
+    meeting_id: str
+    role: Role
+    organizer_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+    version: int
+
+    @classmethod
+    def of(cls, meeting: Meeting, participant: Participant) -> Membership:
+        return cls(
+            user_id=participant.user_id,
+            meeting_id=meeting.id,
+            role=participant.role,
+            organizer_id=meeting.organizer_id,
+            title=meeting.title,
+            starts_at=meeting.starts_at,
+            ends_at=meeting.ends_at,
+            status=meeting.status,
+            version=meeting.version,
+        )
+
+
+class AcsIdentity(CamelModel):
+    """The one ACS identity of an app user, created at most once."""
+
+    user_id: str
+    acs_user_id: str
+    created_at: datetime

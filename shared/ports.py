@@ -1,0 +1,154 @@
+"""Protocols for everything with I/O. Services depend on these; adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+
+from shared.domain.models import AcsIdentity, Meeting, Membership, Role
+
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """Base of the errors every store adapter raises instead of its SDK's own."""
+
+
+class AlreadyExists(StoreError):
+    pass
+
+
+class EtagMismatch(StoreError):
+    """The document changed since it was read (or is gone): the conditional write did nothing."""
+
+
+class InvalidContinuation(StoreError):
+    """A continuation token the store cannot resume from."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stored(Generic[T]):
+    value: T
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    continuation: str | None
+
+
+class MeetingStore(Protocol):
+    """The `meetings` container: partition key `/meetingId`."""
+
+    async def create_meeting(self, meeting: Meeting) -> str:
+        """Stores a new meeting and returns its ETag; AlreadyExists if the id is taken."""
+        ...
+
+    async def get_meeting(self, meeting_id: str) -> Stored[Meeting] | None: ...
+
+    async def replace_meeting(self, meeting: Meeting, etag: str) -> str:
+        """Replaces the meeting only if its ETag is still `etag`; returns the new ETag or EtagMismatch."""
+        ...
+
+
+class UserStore(Protocol):
+    """The `users` container: partition key `/userId`. Membership entries and the ACS identity."""
+
+    async def put_membership(self, membership: Membership) -> None:
+        """Creates or replaces the entry unless the stored one has a higher version (a newer write)."""
+        ...
+
+    async def remove_membership(self, user_id: str, meeting_id: str, version: int) -> None:
+        """Deletes the entry unless the stored one has a higher version; absent is fine."""
+        ...
+
+    async def list_memberships(
+        self,
+        user_id: str,
+        *,
+        ends_after: datetime | None,
+        starts_before: datetime | None,
+        limit: int,
+        continuation: str | None,
+    ) -> Page[Membership]:
+        """One page of the user's entries by (startsAt, meetingId), from one partition."""
+        ...
+
+    async def get_identity(self, user_id: str) -> AcsIdentity | None: ...
+
+    async def create_identity(self, identity: AcsIdentity) -> None:
+        """AlreadyExists if the user has one: the first writer wins."""
+        ...
+
+
+class Store(MeetingStore, UserStore, Protocol):
+    async def aclose(self) -> None: ...
+
+
+# --- communication (ACS) -------------------------------------------------------------------------
+
+
+class CommunicationError(Exception):
+    """Base of the errors every communication adapter raises instead of its SDK's own."""
+
+
+class RoomNotFound(CommunicationError):
+    pass
+
+
+class CommunicationRejected(CommunicationError):
+    """ACS refused the request as invalid (a 4xx other than 404/429): a bug or a rule we broke."""
+
+
+class CommunicationUnavailable(CommunicationError):
+    """ACS failed or kept throttling past our retries."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMember:
+    acs_user_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str
+    expires_on: datetime
+
+
+class Communication(Protocol):
+    """ACS identities, tokens and rooms. App user ids never reach it: only ACS user ids do."""
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint a calling client connects to with the tokens issued here."""
+        ...
+
+    async def create_room(self, valid_from: datetime, valid_until: datetime) -> str: ...
+
+    async def update_room(self, room_id: str, valid_from: datetime, valid_until: datetime) -> None: ...
+
+    async def delete_room(self, room_id: str) -> None:
+        """Deletes the room; a room that is already gone is not an error."""
+        ...
+
+    async def upsert_room_members(self, room_id: str, members: Sequence[RoomMember]) -> None: ...
+
+    async def remove_room_members(self, room_id: str, acs_user_ids: Sequence[str]) -> None: ...
+
+    async def create_user(self) -> str: ...
+
+    async def issue_token(
+        self, acs_user_id: str, scopes: Sequence[str], lifetime: timedelta
+    ) -> AccessToken: ...
+
+    async def revoke_tokens(self, acs_user_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,177 @@
+"""The HTTP API's request and response bodies: handlers validate with these, OpenAPI is made from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from shared.domain.ids import USER_ID_PATTERN
+from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
+from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
+from shared.timefmt import utc_seconds
+
+
+class ApiModel(BaseModel):
+    # Unknown fields are refused: a misspelt field must not be silently ignored.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
+Instant = Annotated[AwareDatetime, AfterValidator(utc_seconds)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class ParticipantIn(ApiModel):
+    user_id: UserId
+    role: Role = Role.ATTENDEE
+
+
+def _distinct_users(participants: list[ParticipantIn] | None) -> list[ParticipantIn] | None:
+    if participants is not None:
+        seen = [p.user_id for p in participants]
+        if len(seen) != len(set(seen)):
+            raise ValueError("each user may appear once")
+    return participants
+
+
+Participants = Annotated[
+    list[ParticipantIn], Field(max_length=MAX_PARTICIPANTS), AfterValidator(_distinct_users)
+]
+
+
+class CreateMeeting(ApiModel):
+    title: Title
+    description: Description | None = None
+    starts_at: Instant
+    ends_at: Instant
+    participants: Participants = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _schedule(self) -> CreateMeeting:
+        check_schedule(self.starts_at, self.ends_at)
+        return self
+
+    def participants_as_domain(self) -> list[Participant]:
+        return [Participant(user_id=p.user_id, role=p.role) for p in self.participants]
+
+
+class UpdateMeeting(ApiModel):
+    """Every field optional; only those present change. `participants` replaces the whole list."""
+
+    title: Title | None = None
+    description: Description | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    participants: Participants | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        # `null` would be ambiguous (clear it, or leave it?): only description may be cleared.
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is None and key != "description":
+                    raise ValueError(f"{key} may not be null")
+        return data
+
+    def participants_as_domain(self) -> list[Participant]:
+        return [Participant(user_id=p.user_id, role=p.role) for p in self.participants or ()]
+
+
+class PutParticipant(ApiModel):
+    role: Role
+
+
+class ParticipantOut(ApiModel):
+    user_id: str
+    role: Role
+
+
+class MeetingOut(ApiModel):
+    id: str
+    title: str
+    description: str | None
+    organizer_id: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+    participants: list[ParticipantOut]
+    room_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, meeting: Meeting) -> MeetingOut:
+        return cls.model_validate(meeting.model_dump(exclude={"version"}))
+
+
+class MeetingSummaryOut(ApiModel):
+    """A meeting in a list: what the caller's membership entry holds (no participant list)."""
+
+    id: str
+    title: str
+    organizer_id: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+    role: Role = Field(description="The caller's role in this meeting.")
+
+    @classmethod
+    def of(cls, entry: Membership) -> MeetingSummaryOut:
+        return cls(
+            id=entry.meeting_id,
+            title=entry.title,
+            organizer_id=entry.organizer_id,
+            starts_at=entry.starts_at,
+            ends_at=entry.ends_at,
+            status=entry.status,
+            role=entry.role,
+        )
+
+
+class MeetingList(ApiModel):
+    items: list[MeetingSummaryOut]
+    continuation_token: str | None = Field(
+        description="Pass back as `continuationToken` for the next page; null on the last page."
+    )
+
+
+class ListMeetingsQuery(ApiModel):
+    # Unknown query parameters (cache busters and the like) are ignored, unlike unknown body fields.
+    model_config = ConfigDict(extra="ignore")
+
+    from_: Instant | None = Field(default=None, alias="from", description="Meetings ending after this.")
+    to: Instant | None = Field(default=None, description="Meetings starting before this.")
+    limit: int = Field(default=20, ge=1, le=100)
+    continuation_token: str | None = Field(default=None, max_length=4096)
+
+
+class Health(ApiModel):
+    status: str
+    version: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    invocation_id: str | None = Field(default=None, alias="invocationId")
+    errors: list[dict[str, Any]] | None = None

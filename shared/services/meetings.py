@@ -1,0 +1,413 @@
+"""Meetings and their participants: the rules of who may do what, kept in step with the ACS room.
+
+The meeting document is the source of truth. Each participant's membership entry (for "my meetings")
+is a projection of it, rewritten on every change of the meeting, so any later write repairs an earlier
+partial failure. ACS is told about changes in the order that fails safe: a removed participant leaves
+the room and loses their tokens before the document says so; everything else follows the document
+(and joining re-asserts a member's role, so a missed room update heals at the next join).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from shared.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    Unavailable,
+    UpstreamFailed,
+)
+from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
+from shared.domain.rules import MAX_PARTICIPANTS, check_schedule, room_window
+from shared.logs import bind_meeting
+from shared.ports import (
+    Communication,
+    CommunicationError,
+    CommunicationRejected,
+    CommunicationUnavailable,
+    EtagMismatch,
+    InvalidContinuation,
+    RoomMember,
+    RoomNotFound,
+    Store,
+    Stored,
+)
+from shared.schemas import CreateMeeting, ListMeetingsQuery, UpdateMeeting
+from shared.signing import BadSignature, Signer
+from shared.timefmt import iso
+from shared.timefmt import now as utc_now
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Writes to many partitions (one per participant) go out concurrently, but not all 350 at once.
+FAN_OUT = 16
+# Without If-Match a lost race is retried on fresh data: the caller asked for no precondition.
+WRITE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPage:
+    items: list[Membership]
+    continuation_token: str | None
+
+
+async def fan_out(items: Iterable[T], work: Callable[[T], Awaitable[None]]) -> None:
+    gate = asyncio.Semaphore(FAN_OUT)
+
+    async def one(item: T) -> None:
+        async with gate:
+            await work(item)
+
+    await asyncio.gather(*(one(item) for item in items))
+
+
+def etag_matches(if_match: str | None, etag: str) -> bool:
+    if if_match is None or if_match.strip() == "*":
+        return True
+    wanted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    return etag in wanted
+
+
+class MeetingService:
+    def __init__(
+        self,
+        store: Store,
+        communication: Communication,
+        signer: Signer,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._acs = communication
+        self._signer = signer
+        self._clock = clock
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    async def get(self, caller: str, meeting_id: str) -> Stored[Meeting]:
+        bind_meeting(meeting_id)
+        stored = await self._store.get_meeting(meeting_id)
+        # An outsider learns nothing, not even that the meeting exists.
+        if stored is None or stored.value.role_of(caller) is None:
+            raise NotFound(f"meeting {meeting_id} was not found")
+        return stored
+
+    async def list(self, caller: str, query: ListMeetingsQuery) -> MeetingPage:
+        scope: dict[str, str | None] = {
+            "u": caller,
+            "f": iso(query.from_) if query.from_ else None,
+            "t": iso(query.to) if query.to else None,
+        }
+        store_token = None
+        if query.continuation_token is not None:
+            store_token = self._open_continuation(query.continuation_token, scope)
+        try:
+            page = await self._store.list_memberships(
+                caller,
+                ends_after=query.from_,
+                starts_before=query.to,
+                limit=query.limit,
+                continuation=store_token,
+            )
+        except InvalidContinuation as exc:
+            raise InvalidInput("continuationToken is not valid") from exc
+        token = None if page.continuation is None else self._signer.sign({**scope, "c": page.continuation})
+        return MeetingPage(page.items, token)
+
+    def _open_continuation(self, token: str, scope: dict[str, str | None]) -> str:
+        try:
+            payload = self._signer.verify(token)
+        except BadSignature as exc:
+            raise InvalidInput("continuationToken is not valid") from exc
+        if any(payload.get(key) != value for key, value in scope.items()) or not isinstance(
+            payload.get("c"), str
+        ):
+            raise InvalidInput("continuationToken belongs to another query: repeat the same from and to")
+        return str(payload["c"])
+
+    # --- creating ----------------------------------------------------------------------------------
+
+    async def create(self, caller: str, request: CreateMeeting) -> Stored[Meeting]:
+        at = self._clock()
+        if request.ends_at <= at:
+            raise InvalidInput(
+                "endsAt is in the past", [{"field": "endsAt", "message": "must be in the future"}]
+            )
+        participants = _with_organizer(caller, request.participants_as_domain())
+        meeting_id = str(uuid.uuid4())
+        bind_meeting(meeting_id)
+        room_id = await self._call_acs(
+            self._acs.create_room(*room_window(request.starts_at, request.ends_at))
+        )
+        meeting = Meeting(
+            id=meeting_id,
+            title=request.title,
+            description=request.description,
+            organizer_id=caller,
+            starts_at=request.starts_at,
+            ends_at=request.ends_at,
+            participants=participants,
+            room_id=room_id,
+            created_at=at,
+            updated_at=at,
+        )
+        etag = await self._store.create_meeting(meeting)
+        log.info("meeting created with %s participants, room %s", len(participants), room_id)
+        await self._project(meeting, meeting.participants, removed=())
+        return Stored(meeting, etag)
+
+    # --- changing ----------------------------------------------------------------------------------
+
+    async def update(
+        self, caller: str, meeting_id: str, changes: UpdateMeeting, if_match: str | None
+    ) -> Stored[Meeting]:
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self._for_organizer(caller, meeting_id, if_match)
+            old = stored.value
+            _require_scheduled(old)
+            new = self._apply(old, changes)
+            removed = [p for p in old.participants if new.role_of(p.user_id) is None]
+            await self._leave_room(old, [p.user_id for p in removed])
+            try:
+                etag = await self._store.replace_meeting(new, stored.etag)
+            except EtagMismatch:
+                if if_match is not None:
+                    raise PreconditionFailed("the meeting changed since it was read") from None
+                continue
+            if changes.starts_at is not None or changes.ends_at is not None:
+                await self._sync_room_window(new)
+            await self._sync_room_roles(new, _changed_roles(old, new))
+            await self._project(new, new.participants, removed)
+            return Stored(new, etag)
+        raise Conflict("the meeting is being changed by others: try again")
+
+    def _apply(self, old: Meeting, changes: UpdateMeeting) -> Meeting:
+        given = changes.model_fields_set
+        update: dict[str, object] = {
+            "version": old.version + 1,
+            "updated_at": self._clock(),
+        }
+        for field in ("title", "description", "starts_at", "ends_at"):
+            if field in given:
+                update[field] = getattr(changes, field)
+        if "participants" in given and changes.participants is not None:
+            update["participants"] = _with_organizer(old.organizer_id, changes.participants_as_domain())
+        new = old.model_copy(update=update)
+        if "starts_at" in given or "ends_at" in given:
+            check_schedule(new.starts_at, new.ends_at)
+            if new.ends_at <= self._clock():
+                raise InvalidInput(
+                    "endsAt is in the past", [{"field": "endsAt", "message": "must be in the future"}]
+                )
+        return new
+
+    async def cancel(self, caller: str, meeting_id: str, if_match: str | None) -> None:
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self._for_organizer(caller, meeting_id, if_match)
+            meeting = stored.value
+            if meeting.status is MeetingStatus.CANCELLED:
+                # Cancelling again finishes whatever a failed earlier attempt left undone in ACS.
+                break
+            meeting = meeting.model_copy(
+                update={
+                    "status": MeetingStatus.CANCELLED,
+                    "version": meeting.version + 1,
+                    "updated_at": self._clock(),
+                }
+            )
+            try:
+                await self._store.replace_meeting(meeting, stored.etag)
+            except EtagMismatch:
+                if if_match is not None:
+                    raise PreconditionFailed("the meeting changed since it was read") from None
+                continue
+            break
+        else:
+            raise Conflict("the meeting is being changed by others: try again")
+        if meeting.room_id is not None:
+            await self._call_acs(self._acs.delete_room(meeting.room_id))
+        await self._revoke([p.user_id for p in meeting.participants])
+        await self._project(meeting, meeting.participants, removed=())
+        log.info("meeting cancelled")
+
+    async def put_participant(self, caller: str, meeting_id: str, user_id: str, role: Role) -> Participant:
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self._for_organizer(caller, meeting_id, None)
+            old = stored.value
+            _require_scheduled(old)
+            if user_id == old.organizer_id and role is not Role.PRESENTER:
+                raise Conflict("the organizer is always a presenter")
+            current = old.role_of(user_id)
+            if current is role:
+                # Nothing changes; still re-assert the room and the entry, so a retry repairs them.
+                await self._sync_room_roles(old, [Participant(user_id=user_id, role=role)])
+                await self._project(old, [Participant(user_id=user_id, role=role)], removed=())
+                return Participant(user_id=user_id, role=role)
+            if current is None and len(old.participants) >= MAX_PARTICIPANTS:
+                raise Conflict(f"a meeting has at most {MAX_PARTICIPANTS} participants")
+            others = [p for p in old.participants if p.user_id != user_id]
+            participant = Participant(user_id=user_id, role=role)
+            new = old.model_copy(
+                update={
+                    "participants": [*others, participant],
+                    "version": old.version + 1,
+                    "updated_at": self._clock(),
+                }
+            )
+            try:
+                await self._store.replace_meeting(new, stored.etag)
+            except EtagMismatch:
+                continue
+            await self._sync_room_roles(new, [participant])
+            await self._project(new, [participant], removed=())
+            return participant
+        raise Conflict("the meeting is being changed by others: try again")
+
+    async def remove_participant(self, caller: str, meeting_id: str, user_id: str) -> None:
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self._for_organizer(caller, meeting_id, None)
+            old = stored.value
+            if user_id == old.organizer_id:
+                raise Conflict("the organizer cannot be removed: cancel the meeting instead")
+            if old.role_of(user_id) is None:
+                return  # already gone: DELETE is idempotent
+            # Out of the room and its tokens revoked first: if that fails, the document still lists them
+            # and a retry does it again.
+            await self._leave_room(old, [user_id])
+            new = old.model_copy(
+                update={
+                    "participants": [p for p in old.participants if p.user_id != user_id],
+                    "version": old.version + 1,
+                    "updated_at": self._clock(),
+                }
+            )
+            try:
+                await self._store.replace_meeting(new, stored.etag)
+            except EtagMismatch:
+                continue
+            await self._project(new, [], removed=[Participant(user_id=user_id, role=Role.ATTENDEE)])
+            return
+        raise Conflict("the meeting is being changed by others: try again")
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    async def _for_organizer(self, caller: str, meeting_id: str, if_match: str | None) -> Stored[Meeting]:
+        stored = await self.get(caller, meeting_id)
+        if stored.value.organizer_id != caller:
+            raise Forbidden("only the organizer may change this meeting")
+        if not etag_matches(if_match, stored.etag):
+            raise PreconditionFailed("the meeting changed since it was read (If-Match does not match)")
+        return stored
+
+    async def _project(
+        self, meeting: Meeting, participants: Sequence[Participant], removed: Sequence[Participant]
+    ) -> None:
+        """Writes the membership entries: one per participant, in the user's partition."""
+
+        async def put(participant: Participant) -> None:
+            await self._store.put_membership(Membership.of(meeting, participant))
+
+        async def drop(participant: Participant) -> None:
+            await self._store.remove_membership(participant.user_id, meeting.id, meeting.version)
+
+        # Title, times and status are copied into every entry: when they change, every entry changes.
+        await fan_out(participants, put)
+        await fan_out(removed, drop)
+
+    async def resync(self, meeting: Meeting) -> None:
+        """Rewrites every participant's entry from the meeting document (idempotent)."""
+        await self._project(meeting, meeting.participants, removed=())
+
+    async def _acs_ids(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """App user id to ACS user id, for those who have joined at least once (the others have none)."""
+        found: dict[str, str] = {}
+
+        async def look(user_id: str) -> None:
+            identity = await self._store.get_identity(user_id)
+            if identity is not None:
+                found[user_id] = identity.acs_user_id
+
+        await fan_out(user_ids, look)
+        return found
+
+    async def _leave_room(self, meeting: Meeting, user_ids: Sequence[str]) -> None:
+        if not user_ids:
+            return
+        acs_ids = await self._acs_ids(user_ids)
+        if not acs_ids:
+            return
+        if meeting.room_id is not None:
+            with contextlib.suppress(Conflict):  # the room is gone: nobody is in it
+                await self._call_acs(self._acs.remove_room_members(meeting.room_id, list(acs_ids.values())))
+        await fan_out(acs_ids.values(), lambda acs_id: self._call_acs(self._acs.revoke_tokens(acs_id)))
+
+    async def _revoke(self, user_ids: Sequence[str]) -> None:
+        acs_ids = await self._acs_ids(user_ids)
+        await fan_out(acs_ids.values(), lambda acs_id: self._call_acs(self._acs.revoke_tokens(acs_id)))
+
+    async def _sync_room_window(self, meeting: Meeting) -> None:
+        if meeting.room_id is not None:
+            await self._call_acs(
+                self._acs.update_room(meeting.room_id, *room_window(meeting.starts_at, meeting.ends_at))
+            )
+
+    async def _sync_room_roles(self, meeting: Meeting, participants: Sequence[Participant]) -> None:
+        if meeting.room_id is None or not participants:
+            return
+        acs_ids = await self._acs_ids(p.user_id for p in participants)
+        members = [RoomMember(acs_ids[p.user_id], p.role) for p in participants if p.user_id in acs_ids]
+        if members:
+            await self._call_acs(self._acs.upsert_room_members(meeting.room_id, members))
+
+    @staticmethod
+    async def _call_acs(call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except RoomNotFound as exc:
+            raise Conflict("the meeting's ACS room no longer exists") from exc
+        except CommunicationUnavailable as exc:
+            raise Unavailable(
+                "Azure Communication Services is unavailable: try again", exc.retry_after
+            ) from exc
+        except CommunicationRejected as exc:
+            log.error("ACS rejected a request: %s", exc)
+            raise UpstreamFailed("Azure Communication Services rejected the request") from exc
+        except CommunicationError as exc:
+            log.error("ACS failed: %s", exc)
+            raise Unavailable("Azure Communication Services failed: try again") from exc
+
+
+def _require_scheduled(meeting: Meeting) -> None:
+    if meeting.status is MeetingStatus.CANCELLED:
+        raise Conflict("the meeting is cancelled")
+
+
+def _with_organizer(organizer_id: str, participants: Sequence[Participant]) -> list[Participant]:
+    """The organizer is always a presenter, and always first."""
+    for participant in participants:
+        if participant.user_id == organizer_id and participant.role is not Role.PRESENTER:
+            raise InvalidInput(
+                "the organizer is always a presenter",
+                [{"field": "participants", "message": "the organizer's role must be presenter"}],
+            )
+    others = [p for p in participants if p.user_id != organizer_id]
+    if len(others) + 1 > MAX_PARTICIPANTS:
+        raise InvalidInput(
+            f"a meeting has at most {MAX_PARTICIPANTS} participants, the organizer included",
+            [{"field": "participants", "message": f"at most {MAX_PARTICIPANTS - 1} besides the organizer"}],
+        )
+    return [Participant(user_id=organizer_id, role=Role.PRESENTER), *others]
+
+
+def _changed_roles(old: Meeting, new: Meeting) -> list[Participant]:
+    return [p for p in new.participants if old.role_of(p.user_id) is not p.role]
