@@ -91,7 +91,7 @@ class SqliteStore:
         )
         if row is None:
             return None
-        return Stored(_load_meeting(row[0]), row[1])
+        return Stored(Meeting.model_validate_json(row[0]), row[1])
 
     async def replace_meeting(self, meeting: Meeting, etag: str) -> str:
         new_etag = _etag()
@@ -192,13 +192,6 @@ class SqliteStore:
                 raise AlreadyExists(identity.user_id) from exc
 
         await self._run("writes", work)
-
-
-def _load_meeting(body: str) -> Meeting:
-    data = json.loads(body)
-    for key in ("meetingId", "type"):
-        data.pop(key, None)
-    return Meeting.model_validate(data)
 
 
 def _parse_continuation(token: str) -> tuple[str, str]:

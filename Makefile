@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper of those.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 7071
+DATA_DIR ?= .local
+export PORT DATA_DIR
+
+.PHONY: run test lint typecheck unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when a requirements file changes.
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## Serve the app on http://127.0.0.1:$(PORT)/api with embedded backends (SQLite under $(DATA_DIR)).
+run: $(VENV)/.runtime
+	@echo "video-signaling on http://127.0.0.1:$(PORT)/api  (data in $(DATA_DIR); Ctrl-C stops)"
+	@echo "try: curl -s -H 'Authorization: Bearer dev:alice' http://127.0.0.1:$(PORT)/api/meetings"
+	@$(BIN)/python -m devhost serve --port $(PORT)
+
+## Lint, type-check and run every test.
+test: $(VENV)/.dev lint typecheck unit
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+## Benchmarks: they print ratios measured side by side in one run.
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.api
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,106 @@
+"""Shared fixtures: real embedded services under a temporary DATA_DIR, and a way to call functions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+import pytest
+
+from shared import bootstrap
+from shared.bootstrap import Services, build_services
+from shared.config import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    built = build_services(settings)
+    bootstrap.override(built)
+    yield built
+    bootstrap.override(None)
+    await built.aclose()
+
+
+_registered: dict[str, Any] = {}
+
+
+def registered_functions() -> dict[str, Any]:
+    """The app's functions by name. `get_functions()` may run once per app (it refuses to index twice)."""
+    if not _registered:
+        import function_app
+
+        _registered.update({f.get_function_name(): f for f in function_app.app.get_functions()})
+    return _registered
+
+
+@dataclass
+class FakeContext:
+    """What the Functions worker passes as `context`: only the invocation id is read by the app."""
+
+    invocation_id: str
+    function_name: str = "test"
+    function_directory: str = ""
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class FunctionCaller:
+    """Calls the app's registered functions with real `func.HttpRequest` objects, as the worker does."""
+
+    def __init__(self) -> None:
+        self._functions = registered_functions()
+
+    async def __call__(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        *,
+        user: str | None = "alice",
+        json_body: Any = None,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        route: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Reply:
+        all_headers = {k.lower(): v for k, v in (headers or {}).items()}
+        if user is not None:
+            all_headers.setdefault("authorization", f"Bearer dev:{user}")
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers.setdefault("content-type", "application/json")
+        request = func.HttpRequest(
+            method=method,
+            url=f"http://localhost:7071/api/{path}",
+            headers=all_headers,
+            params=dict(params or {}),
+            route_params=dict(route or {}),
+            body=body or b"",
+        )
+        function = self._functions[name].get_user_function()
+        response: func.HttpResponse = await function(request, FakeContext(str(uuid.uuid4()), name))
+        headers_out = {k.lower(): v for k, v in response.headers.items()}
+        return Reply(response.status_code, headers_out, response.get_body())
+
+
+@pytest.fixture
+def call() -> FunctionCaller:
+    return FunctionCaller()
