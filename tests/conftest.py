@@ -19,7 +19,7 @@ from shared.config import Settings
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    return Settings(data_dir=tmp_path / "data")
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def registered_functions() -> dict[str, Any]:
     if not _registered:
         import function_app
 
-        _registered.update({f.get_function_name(): f for f in function_app.app.get_functions()})
+        _registered.update({str(f.get_function_name()): f for f in function_app.app.get_functions()})
     return _registered
 
 
