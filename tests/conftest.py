@@ -12,6 +12,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 
+from devhost.app_loader import functions_of
 from shared import bootstrap
 from shared.bootstrap import Services, build_services
 from shared.config import Settings
@@ -39,7 +40,7 @@ def registered_functions() -> dict[str, Any]:
     if not _registered:
         import function_app
 
-        _registered.update({str(f.get_function_name()): f for f in function_app.app.get_functions()})
+        _registered.update({str(f.get_function_name()): f for f in functions_of(function_app.app)})
     return _registered
 
 

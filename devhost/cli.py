@@ -1,0 +1,101 @@
+"""`python -m devhost serve`: the local stand-in for `func start`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from devhost.app_loader import DEFAULT_APP, AppLoadError, load_app
+from devhost.host import DevHost
+from devhost.host_json import read_host_json, route_prefix
+from devhost.routing import RouteTemplateError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 7071
+# `context` is stamped by the app's own log record factory when it installs one; other records
+# (aiohttp's, devhost's before the app loads) lack it, hence the default.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, defaults={"context": ""}))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _default_port() -> int:
+    return int(os.environ.get("PORT") or DEFAULT_PORT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m devhost", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the FunctionApp's triggers locally")
+    serve.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the FunctionApp")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help=f"default: $PORT, else {DEFAULT_PORT}")
+    serve.set_defaults(handler=serve_command)
+    return parser
+
+
+async def _run_until_signalled(host: DevHost) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Not available on Windows: there Ctrl-C arrives as KeyboardInterrupt, handled by the caller.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    async with host:
+        print(f"Serving {host.served_count} functions on {host.http.api_url}", flush=True)
+        for line in host.http.describe():
+            print(line, flush=True)
+        await stop.wait()
+        logger.info("Shutting down")
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    configure_logging()
+    app_dir = Path.cwd()
+    try:
+        prefix = route_prefix(read_host_json(app_dir))
+    except ValueError as error:
+        logger.error("Cannot read host.json: %s", error)
+        return 1
+    try:
+        # Anything else the app raises on import keeps its traceback: it points into the app.
+        app = load_app(args.app, app_dir=app_dir)
+        host = DevHost(
+            app,
+            host=args.host,
+            port=_default_port() if args.port is None else args.port,
+            route_prefix=prefix,
+            app_dir=str(app_dir),
+        )
+    except (AppLoadError, RouteTemplateError) as error:
+        logger.error("Cannot serve %s: %s", args.app, error)
+        return 1
+    asyncio.run(_run_until_signalled(host))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        # Ctrl-C before the loop's handlers are in place (or where there are none) is still a clean stop.
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

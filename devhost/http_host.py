@@ -1,0 +1,192 @@
+"""Serves the app's HTTP triggers over aiohttp, answering the way the Functions host answers."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from devhost.app_loader import HTTP_TRIGGER, FunctionEntry
+from devhost.context import InvocationContext, TraceContext
+from devhost.http_conversion import is_http_response, to_func_request, to_web_response
+from devhost.invoker import invoke
+from devhost.routing import Route, RouteMatch, Router, RouteTemplate, join_prefix
+
+logger = logging.getLogger(__name__)
+
+FUNCTION_KEY_ENV = "DEVHOST_FUNCTION_KEY"
+# The host's default request body limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).
+MAX_REQUEST_BODY = 100 * 1024 * 1024
+# Admin level wants the master key in Azure; devhost has one key for both levels.
+KEYED_AUTH_LEVELS = frozenset({"function", "admin"})
+SHUTDOWN_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class HttpEndpoint:
+    entry: FunctionEntry
+    template: RouteTemplate
+    methods: frozenset[str] | None
+    auth_level: str
+
+    @classmethod
+    def from_entry(cls, entry: FunctionEntry, route_prefix: str) -> HttpEndpoint:
+        trigger = entry.trigger
+        route = str(trigger.get("route") or entry.name)
+        methods = trigger.get("methods")
+        return cls(
+            entry=entry,
+            template=RouteTemplate.parse(join_prefix(route_prefix, route)),
+            methods=frozenset(str(m).upper() for m in methods) if methods else None,
+            auth_level=str(trigger.get("authLevel") or "function").lower(),
+        )
+
+    @property
+    def needs_key(self) -> bool:
+        return self.auth_level in KEYED_AUTH_LEVELS
+
+    def describe(self, base_url: str) -> str:
+        methods = ",".join(sorted(self.methods)) if self.methods else "ANY"
+        return f"  {self.entry.name}: [{methods}] {base_url}/{self.template.text}"
+
+
+def _has_key(request: web.BaseRequest, key: str) -> bool:
+    # The host looks at the header first, then at the `code` query parameter.
+    supplied = request.headers.get("x-functions-key") or request.query.get("code") or ""
+    return hmac.compare_digest(supplied.encode(), key.encode())
+
+
+class HttpRunner:
+    """The HTTP trigger runner: one aiohttp server routing to every `httpTrigger` function."""
+
+    trigger_types = frozenset({HTTP_TRIGGER})
+
+    def __init__(
+        self,
+        functions: Sequence[FunctionEntry],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 7071,
+        route_prefix: str = "api",
+        function_key: str | None = None,
+    ) -> None:
+        self.endpoints = [HttpEndpoint.from_entry(f, route_prefix) for f in functions]
+        self.router = Router(Route(e.template, e.methods, e) for e in self.endpoints)
+        self.route_prefix = route_prefix.strip("/")
+        configured_key = function_key or os.environ.get(FUNCTION_KEY_ENV)
+        self._generated_key = not configured_key
+        self.function_key = configured_key or secrets.token_urlsafe(24)
+        self._host, self._port = host, port
+        self._runner: web.AppRunner | None = None
+        self._bound_port: int | None = None
+
+    @property
+    def port(self) -> int:
+        if self._bound_port is None:
+            raise RuntimeError("the HTTP runner is not started")
+        return self._bound_port
+
+    @property
+    def base_url(self) -> str:
+        """Server root, without the route prefix (tests join their own paths)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/{self.route_prefix}" if self.route_prefix else self.base_url
+
+    def describe(self) -> list[str]:
+        ordered = sorted(self.endpoints, key=lambda e: e.template.text.lower())
+        return [e.describe(self.base_url) for e in ordered]
+
+    async def start(self) -> None:
+        for endpoint in self.endpoints:
+            if endpoint.template.unchecked_constraints:
+                logger.warning(
+                    "%s: devhost does not check route constraints %s and accepts any value there",
+                    endpoint.entry.name,
+                    ", ".join(endpoint.template.unchecked_constraints),
+                )
+            if endpoint.entry.extra_bindings:
+                logger.warning(
+                    "%s: devhost supplies only the trigger; bindings %s will be missing",
+                    endpoint.entry.name,
+                    ", ".join(str(b.get("name")) for b in endpoint.entry.extra_bindings),
+                )
+        app = web.Application(client_max_size=MAX_REQUEST_BODY)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._bound_port = int(runner.addresses[0][1])
+        if self._generated_key and any(e.needs_key for e in self.endpoints):
+            logger.info("Function key (?code= or x-functions-key header): %s", self.function_key)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        match = self.router.resolve(request.method, request.rel_url.raw_path)
+        context: InvocationContext | None = None
+        # Should anything escape below, aiohttp answers 500, and the log line must say so too.
+        response = web.Response(status=500)
+        try:
+            if match is None:
+                response = web.Response(status=404)
+            elif match.target.needs_key and not _has_key(request, self.function_key):
+                response = web.Response(status=401)
+            else:
+                context = InvocationContext(
+                    match.target.entry.name,
+                    match.target.entry.directory,
+                    trace_context=TraceContext.child_of(
+                        request.headers.get("traceparent"), request.headers.get("tracestate")
+                    ),
+                )
+                response = await self._invoke(request, match, context)
+        finally:
+            logger.info(
+                "%s %s %d %.1fms function=%s invocation=%s",
+                request.method,
+                request.rel_url.raw_path,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+                match.target.entry.name if match else "-",
+                context.invocation_id if context else "-",
+            )
+        return response
+
+    async def _invoke(
+        self, request: web.Request, match: RouteMatch[HttpEndpoint], context: InvocationContext
+    ) -> web.Response:
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge as too_large:
+            return web.Response(status=too_large.status)
+        entry = match.target.entry
+        try:
+            result = await invoke(entry, to_func_request(request, body, match.route_params), context)
+            if not is_http_response(result):
+                raise TypeError(f"expected func.HttpResponse, the function returned {type(result).__name__}")
+            return to_web_response(result)
+        except Exception:
+            # Like the host: the caller gets a bare 500, the details stay in the server log.
+            logger.exception("Function %s failed (invocation %s)", entry.name, context.invocation_id)
+            return web.Response(status=500)

@@ -1,0 +1,105 @@
+"""`python -m devhost serve` in a subprocess: banner, a request, a clean stop on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from devhost.cli import LOG_FORMAT, build_parser, configure_logging
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+APP_SOURCE = """
+import azure.functions as func
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="hello/{name}", methods=["GET"])
+def hello(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(f"hello {req.route_params['name']}")
+
+
+@app.route(route="anything")
+def anything(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("any")
+"""
+
+BANNER = re.compile(r"Serving (\d+) functions on (http://127\.0\.0\.1:\d+)/v1")
+
+
+async def _read_line(stream: asyncio.StreamReader) -> str:
+    line = await asyncio.wait_for(stream.readline(), timeout=30)
+    assert line, "devhost exited before printing its banner"
+    return line.decode().rstrip("\n")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, signum: int) -> None:
+    (tmp_path / "function_app.py").write_text(APP_SOURCE)
+    (tmp_path / "host.json").write_text(
+        json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": "v1"}}})
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PORT": "0"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "devhost",
+        "serve",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        banner = BANNER.fullmatch(await _read_line(process.stdout))
+        assert banner, "unexpected banner"
+        count, base_url = int(banner.group(1)), banner.group(2)
+        routes = [await _read_line(process.stdout) for _ in range(count)]
+        assert count == 2
+        assert routes == [
+            f"  anything: [ANY] {base_url}/v1/anything",
+            f"  hello: [GET] {base_url}/v1/hello/{{name}}",
+        ]
+
+        async with aiohttp.ClientSession() as client, client.get(f"{base_url}/v1/hello/devhost") as response:
+            assert response.status == 200
+            assert await response.text() == "hello devhost"
+
+        process.send_signal(signum)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()
+    log = stderr.decode()
+    assert "Traceback" not in log
+    assert "GET /v1/hello/devhost 200" in log
+
+
+def test_subcommands_are_required_and_serve_defaults() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([])
+    args = build_parser().parse_args(["serve"])
+    assert (args.app, args.host, args.port) == ("function_app:app", "127.0.0.1", None)
+
+
+def test_log_format_tolerates_records_without_context() -> None:
+    formatter_record = logging.LogRecord("x", logging.INFO, __file__, 1, "plain %s", ("message",), None)
+    configure_logging()
+    handler = logging.getLogger().handlers[0]
+    assert handler.format(formatter_record).endswith("x: plain message")
+    formatter_record.context = " [invocationId=abc]"
+    assert handler.format(formatter_record).endswith("plain message [invocationId=abc]")
+    assert "%(context)s" in LOG_FORMAT
