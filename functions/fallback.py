@@ -5,6 +5,8 @@ route matched, and a route whose method does not match falls through to it. `All
 the registered operations, never from a second route table.
 """
 
+from urllib.parse import urlsplit
+
 import azure.functions as func
 
 from shared.http import OPERATIONS, blueprint, problem, route_matches
@@ -17,7 +19,7 @@ bp = blueprint()
 async def fallback(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     path = req.route_params.get("path", "") or ""
     allowed = sorted({op.method for op in OPERATIONS if route_matches(op.route, path)})
-    instance = "/" + path
+    instance = urlsplit(req.url).path
     if allowed:
         return problem(
             405,
