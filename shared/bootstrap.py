@@ -15,6 +15,8 @@ from shared.config import Settings, get_settings
 from shared.logs import configure_logging
 from shared.ports import Communication, Store
 from shared.secrets_files import local_key
+from shared.services.identities import IdentityService
+from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
 from shared.signing import Signer
 
@@ -28,6 +30,7 @@ class Services:
     store: Store
     communication: Communication
     meetings: MeetingService
+    join: JoinService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
@@ -73,12 +76,14 @@ def build_services(settings: Settings) -> Services:
         settings.communication,
         settings.auth_mode,
     )
+    meetings = MeetingService(store, communication, signer)
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
         store=store,
         communication=communication,
-        meetings=MeetingService(store, communication, signer),
+        meetings=meetings,
+        join=JoinService(meetings, IdentityService(store, communication), communication),
     )
 
 
@@ -101,4 +106,11 @@ def _build_communication(settings: Settings) -> Communication:
         from shared.adapters.local_communication import LocalCommunication  # noqa: PLC0415
 
         return LocalCommunication(settings.data_dir)
-    raise NotImplementedError("COMMUNICATION=acs arrives with the ACS adapter (issue 3)")
+    from shared.adapters.acs_communication import AcsCommunication  # noqa: PLC0415
+
+    if settings.acs_connection_string is not None:
+        return AcsCommunication(connection_string=settings.acs_connection_string.get_secret_value())
+    from azure.identity.aio import DefaultAzureCredential  # noqa: PLC0415
+
+    # In Azure this is the app's managed identity (AZURE_CLIENT_ID picks a user-assigned one).
+    return AcsCommunication(endpoint=settings.acs_endpoint, credential=DefaultAzureCredential())

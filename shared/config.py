@@ -71,6 +71,8 @@ class Settings(BaseSettings):
             raise ConfigurationError(reason)
         if self.auth_mode == "entra" and not (self.auth_tenant_id and self.audiences):
             raise ConfigurationError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
+        if self.communication == "acs" and not (self.acs_connection_string or self.acs_endpoint):
+            raise ConfigurationError("COMMUNICATION=acs needs ACS_ENDPOINT or ACS_CONNECTION_STRING")
         if self.running_in_azure and self.signing_key is None:
             raise ConfigurationError(
                 "SIGNING_KEY is required in Azure so that every instance signs continuation tokens alike"

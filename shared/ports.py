@@ -145,6 +145,10 @@ class Communication(Protocol):
 
     async def create_user(self) -> str: ...
 
+    async def delete_user(self, acs_user_id: str) -> None:
+        """Deletes the identity and revokes its tokens; an identity already gone is not an error."""
+        ...
+
     async def issue_token(
         self, acs_user_id: str, scopes: Sequence[str], lifetime: timedelta
     ) -> AccessToken: ...

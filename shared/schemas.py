@@ -158,6 +158,15 @@ class ListMeetingsQuery(ApiModel):
     continuation_token: str | None = Field(default=None, max_length=4096)
 
 
+class JoinOut(ApiModel):
+    acs_user_id: str = Field(description="The caller's ACS identity (communicationUserId).")
+    token: str = Field(description="An ACS access token with scope voip.join.")
+    expires_on: datetime
+    room_id: str
+    role: Role
+    endpoint: str = Field(description="The ACS endpoint the calling SDK connects to.")
+
+
 class Health(ApiModel):
     status: str
     version: str

@@ -135,6 +135,13 @@ class LocalCommunication:
         await self._db.run(lambda c: c.execute("INSERT INTO identities VALUES (?, NULL)", (acs_user_id,)))
         return acs_user_id
 
+    async def delete_user(self, acs_user_id: str) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM room_members WHERE acs_user_id = ?", (acs_user_id,))
+            c.execute("DELETE FROM identities WHERE acs_user_id = ?", (acs_user_id,))
+
+        await self._db.run(work)
+
     async def issue_token(self, acs_user_id: str, scopes: Sequence[str], lifetime: timedelta) -> AccessToken:
         import jwt  # noqa: PLC0415 - only the local join path needs it
 

@@ -146,8 +146,8 @@ class MeetingService:
         participants = _with_organizer(caller, request.participants_as_domain())
         meeting_id = str(uuid.uuid4())
         bind_meeting(meeting_id)
-        room_id = await self._call_acs(
-            self._acs.create_room(*room_window(request.starts_at, request.ends_at))
+        room_id = await call_acs(
+            self._acs.create_room(*self._room_window(request.starts_at, request.ends_at))
         )
         meeting = Meeting(
             id=meeting_id,
@@ -235,7 +235,7 @@ class MeetingService:
         else:
             raise Conflict("the meeting is being changed by others: try again")
         if meeting.room_id is not None:
-            await self._call_acs(self._acs.delete_room(meeting.room_id))
+            await call_acs(self._acs.delete_room(meeting.room_id))
         await self._revoke([p.user_id for p in meeting.participants])
         await self._project(meeting, meeting.participants, removed=())
         log.info("meeting cancelled")
@@ -277,6 +277,7 @@ class MeetingService:
         for _ in range(WRITE_ATTEMPTS):
             stored = await self._for_organizer(caller, meeting_id, None)
             old = stored.value
+            _require_scheduled(old)
             if user_id == old.organizer_id:
                 raise Conflict("the organizer cannot be removed: cancel the meeting instead")
             if old.role_of(user_id) is None:
@@ -348,18 +349,22 @@ class MeetingService:
             return
         if meeting.room_id is not None:
             with contextlib.suppress(Conflict):  # the room is gone: nobody is in it
-                await self._call_acs(self._acs.remove_room_members(meeting.room_id, list(acs_ids.values())))
-        await fan_out(acs_ids.values(), lambda acs_id: self._call_acs(self._acs.revoke_tokens(acs_id)))
+                await call_acs(self._acs.remove_room_members(meeting.room_id, list(acs_ids.values())))
+        await fan_out(acs_ids.values(), lambda acs_id: call_acs(self._acs.revoke_tokens(acs_id)))
 
     async def _revoke(self, user_ids: Sequence[str]) -> None:
         acs_ids = await self._acs_ids(user_ids)
-        await fan_out(acs_ids.values(), lambda acs_id: self._call_acs(self._acs.revoke_tokens(acs_id)))
+        await fan_out(acs_ids.values(), lambda acs_id: call_acs(self._acs.revoke_tokens(acs_id)))
 
     async def _sync_room_window(self, meeting: Meeting) -> None:
         if meeting.room_id is not None:
-            await self._call_acs(
-                self._acs.update_room(meeting.room_id, *room_window(meeting.starts_at, meeting.ends_at))
-            )
+            window = self._room_window(meeting.starts_at, meeting.ends_at)
+            await call_acs(self._acs.update_room(meeting.room_id, *window))
+
+    def _room_window(self, starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+        """The room's window, never opening in the past (ACS refuses a validFrom before now)."""
+        opens, closes = room_window(starts_at, ends_at)
+        return max(opens, self._clock().replace(microsecond=0)), closes
 
     async def _sync_room_roles(self, meeting: Meeting, participants: Sequence[Participant]) -> None:
         if meeting.room_id is None or not participants:
@@ -367,24 +372,23 @@ class MeetingService:
         acs_ids = await self._acs_ids(p.user_id for p in participants)
         members = [RoomMember(acs_ids[p.user_id], p.role) for p in participants if p.user_id in acs_ids]
         if members:
-            await self._call_acs(self._acs.upsert_room_members(meeting.room_id, members))
+            await call_acs(self._acs.upsert_room_members(meeting.room_id, members))
 
-    @staticmethod
-    async def _call_acs(call: Awaitable[T]) -> T:
-        try:
-            return await call
-        except RoomNotFound as exc:
-            raise Conflict("the meeting's ACS room no longer exists") from exc
-        except CommunicationUnavailable as exc:
-            raise Unavailable(
-                "Azure Communication Services is unavailable: try again", exc.retry_after
-            ) from exc
-        except CommunicationRejected as exc:
-            log.error("ACS rejected a request: %s", exc)
-            raise UpstreamFailed("Azure Communication Services rejected the request") from exc
-        except CommunicationError as exc:
-            log.error("ACS failed: %s", exc)
-            raise Unavailable("Azure Communication Services failed: try again") from exc
+
+async def call_acs(call: Awaitable[T]) -> T:
+    """Awaits an ACS call, turning the port's errors into the domain's (Conflict, 503, 502)."""
+    try:
+        return await call
+    except RoomNotFound as exc:
+        raise Conflict("the meeting's ACS room no longer exists") from exc
+    except CommunicationUnavailable as exc:
+        raise Unavailable("Azure Communication Services is unavailable: try again", exc.retry_after) from exc
+    except CommunicationRejected as exc:
+        log.error("ACS rejected a request: %s", exc)
+        raise UpstreamFailed("Azure Communication Services rejected the request") from exc
+    except CommunicationError as exc:
+        log.error("ACS failed: %s", exc)
+        raise Unavailable("Azure Communication Services failed: try again") from exc
 
 
 def _require_scheduled(meeting: Meeting) -> None:

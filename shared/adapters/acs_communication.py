@@ -1,0 +1,246 @@
+"""Azure Communication Services: identities and tokens (azure-communication-identity) and rooms
+(azure-communication-rooms), through their async clients.
+
+Authenticated by a connection string (HMAC with the access key) or, in Azure, by `ACS_ENDPOINT` and a
+managed identity. Throttling (429 with Retry-After) and 5xx are retried here with bounded waits, so a
+Retry-After of an hour never parks a request; SDK exceptions never leave this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from shared.domain.models import Role
+from shared.ports import (
+    AccessToken,
+    CommunicationError,
+    CommunicationRejected,
+    CommunicationUnavailable,
+    RoomMember,
+    RoomNotFound,
+)
+
+if TYPE_CHECKING:
+    from azure.communication.identity.aio import CommunicationIdentityClient
+    from azure.communication.rooms.aio import RoomsClient
+    from azure.core.credentials_async import AsyncTokenCredential
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ATTEMPTS = 4
+MAX_WAIT_SECONDS = 8.0  # a longer Retry-After is passed on to our caller instead of waited out
+_ROLES = {Role.PRESENTER: "Presenter", Role.ATTENDEE: "Attendee", Role.CONSUMER: "Consumer"}
+
+
+class AcsCommunication:
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        connection_string: str | None = None,
+        credential: AsyncTokenCredential | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **client_options: Any,
+    ) -> None:
+        """`client_options` go to both SDK clients (e.g. a transport); status retries are ours."""
+        if connection_string:
+            self._endpoint = _endpoint_of(connection_string)
+        elif endpoint and credential is not None:
+            self._endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
+        else:
+            raise ValueError("ACS needs a connection string, or an endpoint and a credential")
+        self._connection_string = connection_string
+        self._credential = credential
+        self._sleep = sleep
+        # Connection errors keep azure-core's retries; HTTP status retries are ours (bounded waits).
+        self._options = {"retry_status": 0, **client_options}
+        self._identity: CommunicationIdentityClient | None = None
+        self._rooms: RoomsClient | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    # --- clients, built on first use (the SDK imports are not paid at cold start) -------------------
+
+    def _identity_client(self) -> CommunicationIdentityClient:
+        if self._identity is None:
+            from azure.communication.identity.aio import CommunicationIdentityClient  # noqa: PLC0415
+
+            if self._connection_string:
+                self._identity = CommunicationIdentityClient.from_connection_string(
+                    self._connection_string, **self._options
+                )
+            else:
+                assert self._credential is not None
+                self._identity = CommunicationIdentityClient(
+                    self._endpoint, self._credential, **self._options
+                )
+        return self._identity
+
+    def _rooms_client(self) -> RoomsClient:
+        if self._rooms is None:
+            from azure.communication.rooms.aio import RoomsClient  # noqa: PLC0415
+
+            if self._connection_string:
+                self._rooms = RoomsClient.from_connection_string(self._connection_string, **self._options)
+            else:
+                assert self._credential is not None
+                self._rooms = RoomsClient(self._endpoint, self._credential, **self._options)
+        return self._rooms
+
+    async def aclose(self) -> None:
+        for client in (self._identity, self._rooms):
+            if client is not None:
+                await client.close()
+        if self._credential is not None:
+            await self._credential.close()
+
+    # --- rooms -------------------------------------------------------------------------------------
+
+    async def create_room(self, valid_from: datetime, valid_until: datetime) -> str:
+        rooms = self._rooms_client()
+        room = await self._call(
+            "create room", lambda: rooms.create_room(valid_from=valid_from, valid_until=valid_until)
+        )
+        return str(room.id)
+
+    async def update_room(self, room_id: str, valid_from: datetime, valid_until: datetime) -> None:
+        rooms = self._rooms_client()
+        await self._call(
+            "update room",
+            lambda: rooms.update_room(room_id=room_id, valid_from=valid_from, valid_until=valid_until),
+            room_id=room_id,
+        )
+
+    async def delete_room(self, room_id: str) -> None:
+        rooms = self._rooms_client()
+        with contextlib.suppress(RoomNotFound):  # already gone: what we wanted
+            await self._call("delete room", lambda: rooms.delete_room(room_id), room_id=room_id)
+
+    async def upsert_room_members(self, room_id: str, members: Sequence[RoomMember]) -> None:
+        from azure.communication.rooms import RoomParticipant  # noqa: PLC0415
+
+        participants = [
+            RoomParticipant(communication_identifier=_user(m.acs_user_id), role=_ROLES[m.role])
+            for m in members
+        ]
+        rooms = self._rooms_client()
+        await self._call(
+            "update room members",
+            lambda: rooms.add_or_update_participants(room_id=room_id, participants=participants),
+            room_id=room_id,
+        )
+
+    async def remove_room_members(self, room_id: str, acs_user_ids: Sequence[str]) -> None:
+        identifiers: list[Any] = [_user(acs_id) for acs_id in acs_user_ids]
+        rooms = self._rooms_client()
+        await self._call(
+            "remove room members",
+            lambda: rooms.remove_participants(room_id=room_id, participants=identifiers),
+            room_id=room_id,
+        )
+
+    # --- identities and tokens ---------------------------------------------------------------------
+
+    async def create_user(self) -> str:
+        identity = self._identity_client()
+        user = await self._call("create identity", identity.create_user)
+        return str(user.raw_id)
+
+    async def delete_user(self, acs_user_id: str) -> None:
+        identity = self._identity_client()
+        with contextlib.suppress(CommunicationRejected):  # not found: already deleted
+            await self._call("delete identity", lambda: identity.delete_user(_user(acs_user_id)))
+
+    async def issue_token(self, acs_user_id: str, scopes: Sequence[str], lifetime: timedelta) -> AccessToken:
+        identity = self._identity_client()
+        token = await self._call(
+            "issue token",
+            lambda: identity.get_token(_user(acs_user_id), list(scopes), token_expires_in=lifetime),
+        )
+        return AccessToken(token.token, _as_datetime(token.expires_on))
+
+    async def revoke_tokens(self, acs_user_id: str) -> None:
+        identity = self._identity_client()
+        await self._call("revoke tokens", lambda: identity.revoke_tokens(_user(acs_user_id)))
+
+    # --- errors and retries ------------------------------------------------------------------------
+
+    async def _call(self, what: str, request: Callable[[], Awaitable[T]], room_id: str | None = None) -> T:
+        from azure.core.exceptions import (  # noqa: PLC0415
+            ClientAuthenticationError,
+            HttpResponseError,
+            ResourceNotFoundError,
+            ServiceRequestError,
+        )
+
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await request()
+            except ResourceNotFoundError as exc:
+                if room_id is not None:
+                    raise RoomNotFound(room_id) from exc
+                raise CommunicationRejected(f"ACS could not {what}: not found") from exc
+            except ClientAuthenticationError as exc:
+                log.error("ACS refused our credentials to %s (status %s)", what, exc.status_code)
+                raise CommunicationError(f"ACS refused our credentials to {what}") from exc
+            except HttpResponseError as exc:
+                status = exc.status_code or 0
+                if status != 429 and status < 500:
+                    log.error("ACS rejected %s: %s %s", what, status, _error_code(exc))
+                    raise CommunicationRejected(f"ACS rejected {what} ({status} {_error_code(exc)})") from exc
+                retry_after = _retry_after(exc)
+                wait = retry_after if retry_after is not None else min(MAX_WAIT_SECONDS, 0.5 * 2**attempt)
+                if attempt == ATTEMPTS or wait > MAX_WAIT_SECONDS:
+                    raise CommunicationUnavailable(
+                        f"ACS kept answering {status} to {what}", retry_after=retry_after
+                    ) from exc
+                log.warning("ACS answered %s to %s; retrying in %.1f s", status, what, wait)
+                await self._sleep(wait + random.uniform(0, 0.1))  # noqa: S311 - jitter, not crypto
+            except ServiceRequestError as exc:
+                raise CommunicationUnavailable(f"ACS could not be reached to {what}") from exc
+        raise AssertionError("unreachable")
+
+
+def _user(acs_user_id: str) -> Any:
+    from azure.communication.identity import CommunicationUserIdentifier  # noqa: PLC0415
+
+    return CommunicationUserIdentifier(acs_user_id, raw_id=acs_user_id)
+
+
+def _endpoint_of(connection_string: str) -> str:
+    for part in connection_string.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "endpoint" and value:
+            return value if value.endswith("/") else value + "/"
+    raise ValueError("the ACS connection string has no endpoint")
+
+
+def _retry_after(exc: Any) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: rare from ACS; fall back to our own backoff
+
+
+def _error_code(exc: Any) -> str:
+    error = getattr(exc, "error", None)
+    return str(getattr(error, "code", "") or "")
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    from datetime import UTC  # noqa: PLC0415
+
+    return datetime.fromtimestamp(float(value), UTC)
