@@ -121,3 +121,32 @@ async def test_data_survives_a_restart_and_logs_carry_ids(
             assert (await reply.json())["title"] == "Kept"
     finally:
         assert second.stop() == 0
+
+
+async def test_join_as_a_new_user_would(server: Server, http: aiohttp.ClientSession) -> None:
+    api = server.api
+    start = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    body = {
+        "title": "Standup",
+        "startsAt": start.isoformat(),
+        "endsAt": (start + timedelta(minutes=15)).isoformat(),
+        "participants": [{"userId": "bob", "role": "attendee"}],
+    }
+    async with http.post(f"{api}/meetings", json=body, headers=_auth("alice")) as reply:
+        meeting = await reply.json()
+    join = f"{api}/meetings/{meeting['id']}/join"
+    async with http.post(join, headers=_auth("bob")) as reply:
+        assert reply.status == 200
+        joined = await reply.json()
+    assert joined["role"] == "attendee"
+    assert joined["roomId"] == meeting["roomId"]
+    lifetime = datetime.fromisoformat(joined["expiresOn"]) - datetime.now(UTC)
+    assert timedelta(minutes=59) < lifetime <= timedelta(minutes=60), "at least ACS's 60-minute minimum"
+    async with http.post(join, headers=_auth("mallory")) as reply:
+        assert reply.status == 404
+    async with http.delete(
+        f"{api}/meetings/{meeting['id']}/participants/bob", headers=_auth("alice")
+    ) as reply:
+        assert reply.status == 204
+    async with http.post(join, headers=_auth("bob")) as reply:
+        assert reply.status == 404
