@@ -16,11 +16,13 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from shared.config import ConfigurationError, Settings
 from shared.domain.errors import Unauthenticated
 from shared.domain.ids import is_valid_user_id
+
+if TYPE_CHECKING:  # pydantic-settings is not paid for at cold start: Settings is built lazily
+    from shared.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +145,8 @@ def build_authenticator(settings: Settings) -> Authenticator:
     if settings.auth_mode == "easyauth":
         return EasyAuthAuthenticator()
     if not settings.auth_tenant_id or not settings.audiences:
+        from shared.config import ConfigurationError  # noqa: PLC0415
+
         raise ConfigurationError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
     # Imported here so that the dev and easyauth modes never pay for PyJWT, cryptography and aiohttp.
     from shared.entra import EntraAuthenticator  # noqa: PLC0415

@@ -61,14 +61,17 @@ def override(services: Services | None) -> None:
     _lock = None
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(
+    settings: Settings, *, store: Store | None = None, communication: Communication | None = None
+) -> Services:
+    """Builds every service; `store` and `communication` replace the adapters Settings would pick."""
     configure_logging(
         settings.applicationinsights_connection_string.get_secret_value()
         if settings.applicationinsights_connection_string
         else None
     )
-    store = _build_store(settings)
-    communication = _build_communication(settings)
+    store = store or _build_store(settings)
+    communication = communication or _build_communication(settings)
     signer = Signer(_signing_key(settings), purpose="continuation")
     log.info(
         "services built: store=%s communication=%s auth=%s",

@@ -13,10 +13,11 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.domain.models import Role
+from shared.domain.rules import MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME
 from shared.ports import (
     AccessToken,
     CommunicationError,
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# Pinned wire versions, as plain strings: rooms 1.2.0 puts its enum's name into next-page links when the
+# version is left to its default. The contract tests run a server that speaks exactly these.
+IDENTITY_API_VERSION = "2023-10-01"
+ROOMS_API_VERSION = "2025-03-13"
 ATTEMPTS = 4
 MAX_WAIT_SECONDS = 8.0  # a longer Retry-After is passed on to our caller instead of waited out
 _ROLES = {Role.PRESENTER: "Presenter", Role.ATTENDEE: "Attendee", Role.CONSUMER: "Consumer"}
@@ -90,10 +95,17 @@ class AcsCommunication:
             from azure.communication.rooms.aio import RoomsClient  # noqa: PLC0415
 
             if self._connection_string:
-                self._rooms = RoomsClient.from_connection_string(self._connection_string, **self._options)
+                self._rooms = RoomsClient.from_connection_string(
+                    self._connection_string, api_version=ROOMS_API_VERSION, **self._options
+                )
             else:
                 assert self._credential is not None
-                self._rooms = RoomsClient(self._endpoint, self._credential, **self._options)
+                self._rooms = RoomsClient(
+                    self._endpoint.rstrip("/"),
+                    self._credential,
+                    api_version=ROOMS_API_VERSION,
+                    **self._options,
+                )
         return self._rooms
 
     async def aclose(self) -> None:
@@ -161,6 +173,9 @@ class AcsCommunication:
             await self._call("delete identity", lambda: identity.delete_user(_user(acs_user_id)))
 
     async def issue_token(self, acs_user_id: str, scopes: Sequence[str], lifetime: timedelta) -> AccessToken:
+        # The SDK sends whole minutes, truncating: 24 h and 1 s would pass as 24 h. Refuse it here.
+        if not MIN_TOKEN_LIFETIME <= lifetime <= MAX_TOKEN_LIFETIME:
+            raise CommunicationRejected("a token lives between 60 minutes and 24 hours")
         identity = self._identity_client()
         token = await self._call(
             "issue token",
@@ -239,8 +254,9 @@ def _error_code(exc: Any) -> str:
 
 
 def _as_datetime(value: Any) -> datetime:
+    """The SDK hands `expires_on` over as the service's RFC 3339 text (7-digit fractions), not a number."""
     if isinstance(value, datetime):
         return value
-    from datetime import UTC  # noqa: PLC0415
-
-    return datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return datetime.fromisoformat(str(value)).astimezone(UTC)

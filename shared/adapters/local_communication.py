@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from shared.adapters.sqlite_thread import SqliteThread
+from shared.domain.rules import MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME
 from shared.ports import AccessToken, CommunicationRejected, RoomMember, RoomNotFound
 from shared.secrets_files import local_key
 from shared.timefmt import iso, now
 
 LOCAL_ISSUER = "video-signaling-local-acs"
 LOCAL_ENDPOINT = "https://acs.local.invalid/"
-_MIN_LIFETIME = timedelta(minutes=60)
-_MAX_LIFETIME = timedelta(hours=24)
 _MAX_ROOM_VALIDITY = timedelta(days=180)
 
 _SCHEMA = """
@@ -53,8 +52,8 @@ class LocalCommunication:
     # --- rooms -------------------------------------------------------------------------------------
 
     async def create_room(self, valid_from: datetime, valid_until: datetime) -> str:
-        _check_window(valid_from, valid_until)
-        room_id = str(uuid.uuid4().int)[:20]  # ACS room ids are long decimal strings
+        check_room_window(valid_from, valid_until)
+        room_id = str(uuid.uuid4().int)[:17]  # ACS room ids are 16-17 digit decimal strings
         await self._db.run(
             lambda c: c.execute(
                 "INSERT INTO rooms VALUES (?, ?, ?)", (room_id, iso(valid_from), iso(valid_until))
@@ -63,7 +62,7 @@ class LocalCommunication:
         return room_id
 
     async def update_room(self, room_id: str, valid_from: datetime, valid_until: datetime) -> None:
-        _check_window(valid_from, valid_until)
+        check_room_window(valid_from, valid_until)
         updated = await self._db.run(
             lambda c: (
                 c.execute(
@@ -145,7 +144,7 @@ class LocalCommunication:
     async def issue_token(self, acs_user_id: str, scopes: Sequence[str], lifetime: timedelta) -> AccessToken:
         import jwt  # noqa: PLC0415 - only the local join path needs it
 
-        if not _MIN_LIFETIME <= lifetime <= _MAX_LIFETIME:
+        if not MIN_TOKEN_LIFETIME <= lifetime <= MAX_TOKEN_LIFETIME:
             raise CommunicationRejected("a token lives between 60 minutes and 24 hours")
         await self._require_user(acs_user_id)
         issued = now()
@@ -196,7 +195,13 @@ class LocalCommunication:
             raise CommunicationRejected(f"unknown ACS identity {acs_user_id}")
 
 
-def _check_window(valid_from: datetime, valid_until: datetime) -> None:
+def check_room_window(valid_from: datetime, valid_until: datetime) -> None:
+    """ACS's own rules for a room's window, so the stand-in refuses what the real service refuses."""
+    at = now()
+    if valid_from > at + _MAX_ROOM_VALIDITY:
+        raise CommunicationRejected("a room opens at most 180 days from now")
+    if valid_until <= at:
+        raise CommunicationRejected("a room's validUntil is in the past")
     if valid_until <= valid_from:
         raise CommunicationRejected("a room's validUntil must be after its validFrom")
     if valid_until - valid_from > _MAX_ROOM_VALIDITY:

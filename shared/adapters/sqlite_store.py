@@ -111,26 +111,23 @@ class SqliteStore:
 
     async def put_membership(self, membership: Membership) -> None:
         body = membership.model_dump(mode="json", by_alias=True)
-        body.update({"type": "membership"})
-        doc = json.dumps(body)
-
-        def work(conn: sqlite3.Connection) -> None:
-            # One statement, so a concurrent older write can never land after a newer one.
-            conn.execute(
-                "INSERT INTO users (pk, id, type, body, etag) VALUES (?, ?, 'membership', ?, ?) "
-                "ON CONFLICT (pk, id) DO UPDATE SET body = excluded.body, etag = excluded.etag "
-                "WHERE json_extract(users.body, '$.version') <= json_extract(excluded.body, '$.version')",
-                (membership.user_id, _membership_id(membership.meeting_id), doc, _etag()),
-            )
-
-        await self._run("writes", work)
+        await self._put_versioned(membership.user_id, membership.meeting_id, {**body, "type": "membership"})
 
     async def remove_membership(self, user_id: str, meeting_id: str, version: int) -> None:
+        # A tombstone, not a delete: it keeps the version, so an older put arriving later cannot bring
+        # the entry back (the version guard needs a row to compare with).
+        tombstone = {"type": "membership", "userId": user_id, "meetingId": meeting_id, "version": version}
+        await self._put_versioned(user_id, meeting_id, {**tombstone, "removed": True})
+
+    async def _put_versioned(self, user_id: str, meeting_id: str, body: dict[str, Any]) -> None:
+        # One statement, so a concurrent older write can never land after a newer one.
         await self._run(
             "writes",
             lambda conn: conn.execute(
-                "DELETE FROM users WHERE pk = ? AND id = ? AND json_extract(body, '$.version') <= ?",
-                (user_id, _membership_id(meeting_id), version),
+                "INSERT INTO users (pk, id, type, body, etag) VALUES (?, ?, 'membership', ?, ?) "
+                "ON CONFLICT (pk, id) DO UPDATE SET body = excluded.body, etag = excluded.etag "
+                "WHERE json_extract(users.body, '$.version') <= json_extract(excluded.body, '$.version')",
+                (user_id, _membership_id(meeting_id), json.dumps(body), _etag()),
             ),
         )
 
@@ -143,7 +140,7 @@ class SqliteStore:
         limit: int,
         continuation: str | None,
     ) -> Page[Membership]:
-        clauses = ["pk = ?", "type = 'membership'"]
+        clauses = ["pk = ?", "type = 'membership'", "json_extract(body, '$.removed') IS NULL"]
         args: list[Any] = [user_id]
         if ends_after is not None:
             clauses.append("json_extract(body, '$.endsAt') > ?")

@@ -1,9 +1,8 @@
 """The documents of the domain. Field names are snake_case here and camelCase in JSON and in the store."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -11,7 +10,9 @@ from pydantic.alias_generators import to_camel
 
 class CamelModel(BaseModel):
     # Stored documents carry envelope fields (type, partition key, the store's own metadata): ignored.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
+    )
 
 
 class Role(StrEnum):
@@ -71,7 +72,7 @@ class Membership(CamelModel):
     version: int
 
     @classmethod
-    def of(cls, meeting: Meeting, participant: Participant) -> Membership:
+    def of(cls, meeting: Meeting, participant: Participant) -> Self:
         return cls(
             user_id=participant.user_id,
             meeting_id=meeting.id,

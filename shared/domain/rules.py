@@ -8,6 +8,8 @@ from shared.domain.errors import InvalidInput
 from shared.domain.models import Meeting
 
 MAX_MEETING_LENGTH = timedelta(hours=24)
+# ACS refuses a room that opens more than 180 days from now.
+MAX_SCHEDULE_AHEAD = timedelta(days=180)
 MAX_PARTICIPANTS = 350  # an ACS room holds at most 350 participants, the organizer included
 ROOM_OPENS_BEFORE = timedelta(minutes=30)
 ROOM_CLOSES_AFTER = timedelta(minutes=30)
@@ -26,6 +28,17 @@ def check_schedule(starts_at: datetime, ends_at: datetime) -> None:
         raise InvalidInput(
             "a meeting lasts at most 24 hours",
             [{"field": "endsAt", "message": "must be at most 24 hours after startsAt"}],
+        )
+
+
+def check_horizon(now: datetime, starts_at: datetime, ends_at: datetime) -> None:
+    """A meeting must not be over, and its room must open within ACS's 180-day horizon."""
+    if ends_at <= now:
+        raise InvalidInput("endsAt is in the past", [{"field": "endsAt", "message": "must be in the future"}])
+    if starts_at - ROOM_OPENS_BEFORE > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidInput(
+            "a meeting starts at most 180 days from now",
+            [{"field": "startsAt", "message": "must be within 180 days"}],
         )
 
 

@@ -28,7 +28,7 @@ from shared.domain.errors import (
     UpstreamFailed,
 )
 from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
-from shared.domain.rules import MAX_PARTICIPANTS, check_schedule, room_window
+from shared.domain.rules import MAX_PARTICIPANTS, check_horizon, check_schedule, room_window
 from shared.logs import bind_meeting
 from shared.ports import (
     Communication,
@@ -139,10 +139,7 @@ class MeetingService:
 
     async def create(self, caller: str, request: CreateMeeting) -> Stored[Meeting]:
         at = self._clock()
-        if request.ends_at <= at:
-            raise InvalidInput(
-                "endsAt is in the past", [{"field": "endsAt", "message": "must be in the future"}]
-            )
+        check_horizon(at, request.starts_at, request.ends_at)
         participants = _with_organizer(caller, request.participants_as_domain())
         meeting_id = str(uuid.uuid4())
         bind_meeting(meeting_id)
@@ -205,10 +202,7 @@ class MeetingService:
         new = old.model_copy(update=update)
         if "starts_at" in given or "ends_at" in given:
             check_schedule(new.starts_at, new.ends_at)
-            if new.ends_at <= self._clock():
-                raise InvalidInput(
-                    "endsAt is in the past", [{"field": "endsAt", "message": "must be in the future"}]
-                )
+            check_horizon(self._clock(), new.starts_at, new.ends_at)
         return new
 
     async def cancel(self, caller: str, meeting_id: str, if_match: str | None) -> None:

@@ -1,0 +1,339 @@
+"""In-memory stand-ins for the ports, faithful enough to run the contract suites the real adapters pass.
+
+`InMemoryStore` behaves like the stores (ETags, version-guarded membership entries, keyset paging with an
+opaque continuation) and counts operations as SqliteStore does. `FakeCommunication` behaves like ACS as
+the local stand-in does, records every call it receives, and can be told to fail the next call.
+Both can share a `journal` so a test can assert the order of ACS calls and store writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.adapters.local_communication import check_room_window
+from shared.domain.models import AcsIdentity, Meeting, Membership, Role
+from shared.ports import (
+    AccessToken,
+    AlreadyExists,
+    CommunicationError,
+    CommunicationRejected,
+    EtagMismatch,
+    InvalidContinuation,
+    Page,
+    RoomMember,
+    RoomNotFound,
+    Stored,
+)
+from shared.timefmt import iso
+
+Journal = list[tuple[str, ...]]
+
+
+class FixedClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.now = at
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
+def _etag() -> str:
+    return f'"{uuid.uuid4()}"'
+
+
+_CONTINUATION_PREFIX = "mem1."
+
+
+def _continuation(entry: Membership) -> str:
+    raw = json.dumps([iso(entry.starts_at), entry.meeting_id]).encode()
+    return _CONTINUATION_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _parse_continuation(token: str) -> tuple[datetime, str]:
+    if not token.startswith(_CONTINUATION_PREFIX):
+        raise InvalidContinuation(token)
+    try:
+        raw = base64.b64decode(token.removeprefix(_CONTINUATION_PREFIX), altchars=b"-_", validate=True)
+        value = json.loads(raw)
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+            raise InvalidContinuation(token)
+        starts_at = datetime.fromisoformat(value[0])
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidContinuation(token) from exc
+    if starts_at.tzinfo is None:
+        raise InvalidContinuation(token)
+    return starts_at, value[1]
+
+
+class InMemoryStore:
+    """The Store protocol in dictionaries. Values are copied in and out, as a real store serializes them."""
+
+    def __init__(self, journal: Journal | None = None) -> None:
+        self._meetings: dict[str, Stored[Meeting]] = {}
+        self._memberships: dict[str, dict[str, Membership]] = {}
+        self._tombstones: dict[str, dict[str, int]] = {}
+        self._identities: dict[str, AcsIdentity] = {}
+        self.operations: dict[str, int] = {"reads": 0, "queries": 0, "writes": 0}
+        # Writes that changed something, in order: ("create_meeting", id), ("replace_meeting", id), ...
+        self.journal: Journal = journal if journal is not None else []
+        self.closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    # --- meetings ----------------------------------------------------------------------------------
+
+    async def create_meeting(self, meeting: Meeting) -> str:
+        self.operations["writes"] += 1
+        if meeting.id in self._meetings:
+            raise AlreadyExists(meeting.id)
+        etag = _etag()
+        self._meetings[meeting.id] = Stored(meeting.model_copy(deep=True), etag)
+        self.journal.append(("create_meeting", meeting.id))
+        return etag
+
+    async def get_meeting(self, meeting_id: str) -> Stored[Meeting] | None:
+        self.operations["reads"] += 1
+        stored = self._meetings.get(meeting_id)
+        if stored is None:
+            return None
+        return Stored(stored.value.model_copy(deep=True), stored.etag)
+
+    async def replace_meeting(self, meeting: Meeting, etag: str) -> str:
+        self.operations["writes"] += 1
+        stored = self._meetings.get(meeting.id)
+        if stored is None or stored.etag != etag:
+            raise EtagMismatch(meeting.id)
+        new_etag = _etag()
+        self._meetings[meeting.id] = Stored(meeting.model_copy(deep=True), new_etag)
+        self.journal.append(("replace_meeting", meeting.id))
+        return new_etag
+
+    # --- users -------------------------------------------------------------------------------------
+
+    async def put_membership(self, membership: Membership) -> None:
+        self.operations["writes"] += 1
+        if self._version(membership.user_id, membership.meeting_id) > membership.version:
+            return
+        self._memberships.setdefault(membership.user_id, {})[membership.meeting_id] = membership.model_copy(
+            deep=True
+        )
+        self.journal.append(
+            ("put_membership", membership.user_id, membership.meeting_id, str(membership.version))
+        )
+
+    async def remove_membership(self, user_id: str, meeting_id: str, version: int) -> None:
+        self.operations["writes"] += 1
+        if self._version(user_id, meeting_id) > version:
+            return
+        # A tombstone keeps the version, so an older write arriving later cannot bring the entry back.
+        self._memberships.setdefault(user_id, {}).pop(meeting_id, None)
+        self._tombstones.setdefault(user_id, {})[meeting_id] = version
+        self.journal.append(("remove_membership", user_id, meeting_id, str(version)))
+
+    def _version(self, user_id: str, meeting_id: str) -> int:
+        entry = self._memberships.get(user_id, {}).get(meeting_id)
+        if entry is not None:
+            return entry.version
+        return self._tombstones.get(user_id, {}).get(meeting_id, -1)
+
+    async def list_memberships(
+        self,
+        user_id: str,
+        *,
+        ends_after: datetime | None,
+        starts_before: datetime | None,
+        limit: int,
+        continuation: str | None,
+    ) -> Page[Membership]:
+        self.operations["queries"] += 1
+        after = None if continuation is None else _parse_continuation(continuation)
+        entries = sorted(
+            self._memberships.get(user_id, {}).values(), key=lambda m: (m.starts_at, m.meeting_id)
+        )
+        selected = [
+            m
+            for m in entries
+            if (ends_after is None or m.ends_at > ends_after)
+            and (starts_before is None or m.starts_at < starts_before)
+            and (after is None or (m.starts_at, m.meeting_id) > after)
+        ]
+        items = [m.model_copy(deep=True) for m in selected[:limit]]
+        token = _continuation(items[-1]) if len(selected) > limit else None
+        return Page(items, token)
+
+    async def get_identity(self, user_id: str) -> AcsIdentity | None:
+        self.operations["reads"] += 1
+        identity = self._identities.get(user_id)
+        return None if identity is None else identity.model_copy()
+
+    async def create_identity(self, identity: AcsIdentity) -> None:
+        self.operations["writes"] += 1
+        if identity.user_id in self._identities:
+            raise AlreadyExists(identity.user_id)
+        self._identities[identity.user_id] = identity.model_copy()
+        self.journal.append(("create_identity", identity.user_id))
+
+
+_MIN_LIFETIME = timedelta(minutes=60)
+_MAX_LIFETIME = timedelta(hours=24)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FakeCommunication:
+    """ACS in memory. `calls` holds every call received, as ("method", arguments as text, ...):
+
+    ("create_room", validFrom, validUntil), ("update_room", roomId, validFrom, validUntil),
+    ("delete_room", roomId), ("upsert_room_members", roomId, "acsId=role", ...),
+    ("remove_room_members", roomId, acsId, ...), ("create_user",), ("delete_user", acsId),
+    ("issue_token", acsId, scopes, seconds), ("revoke_tokens", acsId).
+    """
+
+    endpoint_url = "https://acs.fake.invalid/"
+
+    def __init__(self, clock: Callable[[], datetime] = _utc_now, journal: Journal | None = None) -> None:
+        self._clock = clock
+        self._journal = journal
+        self.calls: Journal = []
+        self.failed: Journal = []
+        self.rooms: dict[str, tuple[datetime, datetime]] = {}
+        self.members: dict[str, dict[str, Role]] = {}
+        self.users: set[str] = set()
+        # A token is valid while its serial is above the user's revocation mark.
+        self._revoked_below: dict[str, int] = {}
+        self._tokens: dict[str, tuple[str, int]] = {}
+        self._serial = itertools.count(1)
+        self._failures: list[tuple[str | None, CommunicationError]] = []
+        self.closed = False
+
+    @property
+    def endpoint(self) -> str:
+        return self.endpoint_url
+
+    def fail_next(self, error: CommunicationError, *, method: str | None = None) -> None:
+        """The next call (of `method`, or any call) raises `error` instead of doing anything.
+
+        Queued failures apply in order; e.g. `fail_next(CommunicationUnavailable("busy", retry_after=7))`.
+        """
+        self._failures.append((method, error))
+
+    def _record(self, *call: str) -> None:
+        self.calls.append(call)
+        if self._journal is not None:
+            self._journal.append(call)
+        for index, (method, error) in enumerate(self._failures):
+            if method is None or method == call[0]:
+                del self._failures[index]
+                self.failed.append(call)
+                raise error
+
+    def calls_to(self, method: str) -> Journal:
+        return [call for call in self.calls if call[0] == method]
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    # --- rooms -------------------------------------------------------------------------------------
+
+    async def create_room(self, valid_from: datetime, valid_until: datetime) -> str:
+        self._record("create_room", iso(valid_from), iso(valid_until))
+        check_room_window(valid_from, valid_until)
+        room_id = str(uuid.uuid4().int)[:17]
+        self.rooms[room_id] = (valid_from, valid_until)
+        self.members[room_id] = {}
+        return room_id
+
+    async def update_room(self, room_id: str, valid_from: datetime, valid_until: datetime) -> None:
+        self._record("update_room", room_id, iso(valid_from), iso(valid_until))
+        check_room_window(valid_from, valid_until)
+        if room_id not in self.rooms:
+            raise RoomNotFound(room_id)
+        self.rooms[room_id] = (valid_from, valid_until)
+
+    async def delete_room(self, room_id: str) -> None:
+        self._record("delete_room", room_id)
+        self.rooms.pop(room_id, None)
+        self.members.pop(room_id, None)
+
+    async def upsert_room_members(self, room_id: str, members: Sequence[RoomMember]) -> None:
+        self._record("upsert_room_members", room_id, *(f"{m.acs_user_id}={m.role.value}" for m in members))
+        if room_id not in self.rooms:
+            raise RoomNotFound(room_id)
+        for member in members:
+            self.members[room_id][member.acs_user_id] = member.role
+
+    async def remove_room_members(self, room_id: str, acs_user_ids: Sequence[str]) -> None:
+        self._record("remove_room_members", room_id, *acs_user_ids)
+        if room_id not in self.rooms:
+            raise RoomNotFound(room_id)
+        for acs_user_id in acs_user_ids:
+            self.members[room_id].pop(acs_user_id, None)
+
+    async def room_members(self, room_id: str) -> dict[str, str]:
+        """What the room holds now (acs user id to role), as LocalCommunication.room_members."""
+        return {user: role.value for user, role in self.members.get(room_id, {}).items()}
+
+    async def room_window(self, room_id: str) -> tuple[str, str] | None:
+        window = self.rooms.get(room_id)
+        return None if window is None else (iso(window[0]), iso(window[1]))
+
+    # --- identities and tokens ---------------------------------------------------------------------
+
+    async def create_user(self) -> str:
+        self._record("create_user")
+        acs_user_id = f"8:fake:{uuid.uuid4()}"
+        self.users.add(acs_user_id)
+        return acs_user_id
+
+    async def delete_user(self, acs_user_id: str) -> None:
+        self._record("delete_user", acs_user_id)
+        self.users.discard(acs_user_id)
+        for members in self.members.values():
+            members.pop(acs_user_id, None)
+        # A deleted identity's tokens stop working with it.
+        self._revoked_below[acs_user_id] = next(self._serial)
+
+    async def issue_token(self, acs_user_id: str, scopes: Sequence[str], lifetime: timedelta) -> AccessToken:
+        self._record("issue_token", acs_user_id, " ".join(scopes), str(int(lifetime.total_seconds())))
+        if not _MIN_LIFETIME <= lifetime <= _MAX_LIFETIME:
+            raise CommunicationRejected("a token lives between 60 minutes and 24 hours")
+        self._require_user(acs_user_id)
+        serial = next(self._serial)
+        token = f"fake-acs-token.{serial}.{uuid.uuid4().hex}"
+        self._tokens[token] = (acs_user_id, serial)
+        return AccessToken(token, (self._clock() + lifetime).replace(microsecond=0))
+
+    async def revoke_tokens(self, acs_user_id: str) -> None:
+        self._record("revoke_tokens", acs_user_id)
+        self._require_user(acs_user_id)
+        self._revoked_below[acs_user_id] = next(self._serial)
+
+    async def verify_token(self, token: str) -> dict[str, Any] | None:
+        """The token's claims if it was issued here and not revoked since; else None."""
+        found = self._tokens.get(token)
+        if found is None:
+            return None
+        acs_user_id, serial = found
+        if serial < self._revoked_below.get(acs_user_id, 0):
+            return None
+        return {"sub": acs_user_id}
+
+    def _require_user(self, acs_user_id: str) -> None:
+        if acs_user_id not in self.users:
+            raise CommunicationRejected(f"unknown ACS identity {acs_user_id}")
