@@ -207,6 +207,15 @@ async def test_remove_keeps_a_newer_entry(store: Store) -> None:
     assert [e.version for e in await all_entries(store, "bob")] == [3]
 
 
+async def test_an_older_write_arriving_after_a_removal_does_not_bring_the_entry_back(store: Store) -> None:
+    await store.put_membership(entry("bob", "m-1", version=3))
+    await store.remove_membership("bob", "m-1", 5)
+    await store.put_membership(entry("bob", "m-1", version=4))  # a slower writer, from before the removal
+    assert await all_entries(store, "bob") == []
+    await store.put_membership(entry("bob", "m-1", version=6))  # invited again later
+    assert [e.version for e in await all_entries(store, "bob")] == [6]
+
+
 async def test_remove_of_absent_entry_is_fine_and_touches_nobody_else(store: Store) -> None:
     await store.put_membership(entry("bob", "m-1"))
     await store.remove_membership("carol", "m-1", 10)
