@@ -75,7 +75,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "meetings/{meeting}", 200, goal=Fraction(1, 2)),
     Route("GET", "meetings", 200, goal=Fraction(1, 2), params={"limit": "20"}),
     # Joining is one more entry (bob is a participant, and the seeded meetings' rooms are open):
-    # Route("POST", "meetings/{meeting}/join", 200, goal=Fraction(1, 3), user="bob"),
+    Route("POST", "meetings/{meeting}/join", 200, goal=Fraction(1, 3), user="bob"),
 )
 assert len({route.label for route in ROUTES}) == len(ROUTES), (
     "route labels name the results: keep them unique"

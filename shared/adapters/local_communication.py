@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.adapters.sqlite_thread import SqliteThread
+from shared.adapters.sqlite_database import SqliteDatabase
 from shared.domain.rules import MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME
 from shared.ports import AccessToken, CommunicationRejected, RoomMember, RoomNotFound
 from shared.secrets_files import local_key
@@ -25,7 +25,6 @@ LOCAL_ENDPOINT = "https://acs.local.invalid/"
 _MAX_ROOM_VALIDITY = timedelta(days=180)
 
 _SCHEMA = """
-PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS identities (acs_user_id TEXT PRIMARY KEY, revoked_before REAL);
 CREATE TABLE IF NOT EXISTS rooms (
     room_id TEXT PRIMARY KEY, valid_from TEXT NOT NULL, valid_until TEXT NOT NULL
@@ -39,7 +38,7 @@ CREATE TABLE IF NOT EXISTS room_members (
 
 class LocalCommunication:
     def __init__(self, data_dir: Path) -> None:
-        self._db = SqliteThread(data_dir / "local-acs.sqlite3", _SCHEMA)
+        self._db = SqliteDatabase(data_dir / "local-acs.sqlite3", _SCHEMA)
         self._key = local_key(data_dir, "local-acs.key")
 
     @property
@@ -54,7 +53,7 @@ class LocalCommunication:
     async def create_room(self, valid_from: datetime, valid_until: datetime) -> str:
         check_room_window(valid_from, valid_until)
         room_id = str(uuid.uuid4().int)[:17]  # ACS room ids are 16-17 digit decimal strings
-        await self._db.run(
+        await self._db.write(
             lambda c: c.execute(
                 "INSERT INTO rooms VALUES (?, ?, ?)", (room_id, iso(valid_from), iso(valid_until))
             )
@@ -63,7 +62,7 @@ class LocalCommunication:
 
     async def update_room(self, room_id: str, valid_from: datetime, valid_until: datetime) -> None:
         check_room_window(valid_from, valid_until)
-        updated = await self._db.run(
+        updated = await self._db.write(
             lambda c: (
                 c.execute(
                     "UPDATE rooms SET valid_from = ?, valid_until = ? WHERE room_id = ?",
@@ -79,9 +78,14 @@ class LocalCommunication:
             c.execute("DELETE FROM room_members WHERE room_id = ?", (room_id,))
             c.execute("DELETE FROM rooms WHERE room_id = ?", (room_id,))
 
-        await self._db.run(work)
+        await self._db.write(work)
 
     async def upsert_room_members(self, room_id: str, members: Sequence[RoomMember]) -> None:
+        # Every join re-asserts its member: when nothing would change, skip the write (and its thread hop).
+        current = await self.room_members(room_id)
+        if current and all(current.get(m.acs_user_id) == m.role.value for m in members):
+            return
+
         def work(c: sqlite3.Connection) -> None:
             c.execute("BEGIN")
             try:
@@ -97,7 +101,7 @@ class LocalCommunication:
                 c.execute("ROLLBACK")
                 raise
 
-        await self._db.run(work)
+        await self._db.write(work)
 
     async def remove_room_members(self, room_id: str, acs_user_ids: Sequence[str]) -> None:
         def work(c: sqlite3.Connection) -> None:
@@ -108,11 +112,11 @@ class LocalCommunication:
                 [(room_id, user) for user in acs_user_ids],
             )
 
-        await self._db.run(work)
+        await self._db.write(work)
 
     async def room_members(self, room_id: str) -> dict[str, str]:
         """What the room holds now (acs user id to role): for tests and the local join flow."""
-        rows = await self._db.run(
+        rows = self._db.read(
             lambda c: c.execute(
                 "SELECT acs_user_id, role FROM room_members WHERE room_id = ?", (room_id,)
             ).fetchall()
@@ -120,7 +124,7 @@ class LocalCommunication:
         return dict(rows)
 
     async def room_window(self, room_id: str) -> tuple[str, str] | None:
-        row = await self._db.run(
+        row = self._db.read(
             lambda c: c.execute(
                 "SELECT valid_from, valid_until FROM rooms WHERE room_id = ?", (room_id,)
             ).fetchone()
@@ -131,7 +135,7 @@ class LocalCommunication:
 
     async def create_user(self) -> str:
         acs_user_id = f"8:local:{uuid.uuid4()}"
-        await self._db.run(lambda c: c.execute("INSERT INTO identities VALUES (?, NULL)", (acs_user_id,)))
+        await self._db.write(lambda c: c.execute("INSERT INTO identities VALUES (?, NULL)", (acs_user_id,)))
         return acs_user_id
 
     async def delete_user(self, acs_user_id: str) -> None:
@@ -139,7 +143,7 @@ class LocalCommunication:
             c.execute("DELETE FROM room_members WHERE acs_user_id = ?", (acs_user_id,))
             c.execute("DELETE FROM identities WHERE acs_user_id = ?", (acs_user_id,))
 
-        await self._db.run(work)
+        await self._db.write(work)
 
     async def issue_token(self, acs_user_id: str, scopes: Sequence[str], lifetime: timedelta) -> AccessToken:
         import jwt  # noqa: PLC0415 - only the local join path needs it
@@ -162,7 +166,7 @@ class LocalCommunication:
     async def revoke_tokens(self, acs_user_id: str) -> None:
         await self._require_user(acs_user_id)
         revoked_at = now().timestamp()
-        await self._db.run(
+        await self._db.write(
             lambda c: c.execute(
                 "UPDATE identities SET revoked_before = ? WHERE acs_user_id = ?", (revoked_at, acs_user_id)
             )
@@ -178,7 +182,7 @@ class LocalCommunication:
             )
         except jwt.PyJWTError:
             return None
-        row = await self._db.run(
+        row = self._db.read(
             lambda c: c.execute(
                 "SELECT revoked_before FROM identities WHERE acs_user_id = ?", (claims["sub"],)
             ).fetchone()
@@ -188,7 +192,7 @@ class LocalCommunication:
         return claims
 
     async def _require_user(self, acs_user_id: str) -> None:
-        row = await self._db.run(
+        row = self._db.read(
             lambda c: c.execute("SELECT 1 FROM identities WHERE acs_user_id = ?", (acs_user_id,)).fetchone()
         )
         if row is None:

@@ -1,6 +1,6 @@
 """The embedded store: SQLite laid out like the two Cosmos containers (partition key, id, JSON body, ETag).
 
-All SQLite work runs on one dedicated thread (SqliteThread), so the event loop never blocks.
+Reads run inline, writes on a dedicated thread (see SqliteDatabase for why).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from shared.adapters.sqlite_thread import SqliteThread
+from shared.adapters.sqlite_database import SqliteDatabase
 from shared.domain.models import AcsIdentity, Meeting, Membership
 from shared.ports import AlreadyExists, EtagMismatch, InvalidContinuation, Page, Stored
 from shared.timefmt import iso
@@ -21,7 +21,6 @@ from shared.timefmt import iso
 T = TypeVar("T")
 
 _SCHEMA = """
-PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS meetings (
     pk TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, etag TEXT NOT NULL,
     PRIMARY KEY (pk, id)
@@ -47,13 +46,17 @@ def _etag() -> str:
 
 class SqliteStore:
     def __init__(self, path: Path) -> None:
-        self._db = SqliteThread(path, _SCHEMA)
+        self._db = SqliteDatabase(path, _SCHEMA)
         # What each call costs, as Cosmos would count it: the benchmark prints these per route.
         self.operations: dict[str, int] = {"reads": 0, "queries": 0, "writes": 0}
 
-    async def _run(self, kind: str, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        self.operations["writes"] += 1
+        return await self._db.write(work)
+
+    def _read(self, kind: str, work: Callable[[sqlite3.Connection], T]) -> T:
         self.operations[kind] += 1
-        return await self._db.run(work)
+        return self._db.read(work)
 
     async def aclose(self) -> None:
         await self._db.close()
@@ -79,11 +82,11 @@ class SqliteStore:
             except sqlite3.IntegrityError as exc:
                 raise AlreadyExists(meeting.id) from exc
 
-        await self._run("writes", work)
+        await self._write(work)
         return etag
 
     async def get_meeting(self, meeting_id: str) -> Stored[Meeting] | None:
-        row = await self._run(
+        row = self._read(
             "reads",
             lambda conn: conn.execute(
                 "SELECT body, etag FROM meetings WHERE pk = ? AND id = ?", (meeting_id, meeting_id)
@@ -103,7 +106,7 @@ class SqliteStore:
                 (body, new_etag, meeting.id, meeting.id, etag),
             ).rowcount
 
-        if await self._run("writes", work) != 1:
+        if await self._write(work) != 1:
             raise EtagMismatch(meeting.id)
         return new_etag
 
@@ -121,8 +124,7 @@ class SqliteStore:
 
     async def _put_versioned(self, user_id: str, meeting_id: str, body: dict[str, Any]) -> None:
         # One statement, so a concurrent older write can never land after a newer one.
-        await self._run(
-            "writes",
+        await self._write(
             lambda conn: conn.execute(
                 "INSERT INTO users (pk, id, type, body, etag) VALUES (?, ?, 'membership', ?, ?) "
                 "ON CONFLICT (pk, id) DO UPDATE SET body = excluded.body, etag = excluded.etag "
@@ -157,7 +159,7 @@ class SqliteStore:
             "ORDER BY json_extract(body, '$.startsAt'), json_extract(body, '$.meetingId') LIMIT ?"
         )
         args.append(limit + 1)
-        rows = await self._run("queries", lambda conn: conn.execute(sql, args).fetchall())
+        rows = self._read("queries", lambda conn: conn.execute(sql, args).fetchall())
         items = [Membership.model_validate_json(row[0]) for row in rows[:limit]]
         next_token = None
         if len(rows) > limit:
@@ -166,7 +168,7 @@ class SqliteStore:
         return Page(items, next_token)
 
     async def get_identity(self, user_id: str) -> AcsIdentity | None:
-        row = await self._run(
+        row = self._read(
             "reads",
             lambda conn: conn.execute(
                 "SELECT body FROM users WHERE pk = ? AND id = ?", (user_id, IDENTITY_ID)
@@ -188,7 +190,7 @@ class SqliteStore:
             except sqlite3.IntegrityError as exc:
                 raise AlreadyExists(identity.user_id) from exc
 
-        await self._run("writes", work)
+        await self._write(work)
 
 
 def _parse_continuation(token: str) -> tuple[str, str]:
