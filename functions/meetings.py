@@ -4,13 +4,12 @@ from typing import Any
 
 from shared.domain.errors import InvalidInput
 from shared.domain.ids import is_valid_user_id
-from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, quoted_etag
+from shared.http import JSON, ApiRequest, ApiResponse, blueprint, endpoint, quoted_etag
 from shared.schemas import (
     CreateMeeting,
     ListMeetingsQuery,
     MeetingList,
     MeetingOut,
-    MeetingSummaryOut,
     ParticipantOut,
     PutParticipant,
     UpdateMeeting,
@@ -54,8 +53,7 @@ async def create_meeting(req: ApiRequest[CreateMeeting, None]) -> ApiResponse:
 )
 async def list_meetings(req: ApiRequest[None, ListMeetingsQuery]) -> ApiResponse:
     page = await req.services.meetings.list(req.caller.user_id, req.query)
-    items = [MeetingSummaryOut.of(entry) for entry in page.items]
-    return ApiResponse.json(MeetingList(items=items, continuation_token=page.continuation_token))
+    return ApiResponse(200, MeetingList.render(page.items, page.continuation_token), JSON)
 
 
 @endpoint(
