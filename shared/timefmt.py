@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 
 def iso(value: datetime) -> str:
     """RFC 3339 in UTC with whole seconds: `2026-11-25T10:00:00Z`."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.tzinfo is not UTC or value.microsecond:
+        value = value.astimezone(UTC).replace(microsecond=0)
+    # isoformat is several times faster than strftime, and list pages format two instants per item.
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def utc_seconds(value: datetime) -> datetime:
