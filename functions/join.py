@@ -1,7 +1,6 @@
 """Joining a meeting's call: an ACS token for the meeting's room."""
 
-from shared.http import ApiRequest, ApiResponse, blueprint, endpoint
-from shared.schemas import JoinOut
+from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, schemas
 
 bp = blueprint()
 
@@ -13,12 +12,12 @@ bp = blueprint()
     route="meetings/{meetingId}/join",
     summary="An ACS token (scope voip.join) for the meeting's room; calling again refreshes it",
     tag="meetings",
-    ok=(200, JoinOut, "What the calling SDK needs to join the room"),
+    ok=(200, "JoinOut", "What the calling SDK needs to join the room"),
     errors=(404, 409, 502, 503),
 )
 async def join_meeting(req: ApiRequest[None, None]) -> ApiResponse:
     joined = await req.services.join.join(req.caller.user_id, req.route["meetingId"])
-    body = JoinOut(
+    body = schemas.JoinOut(
         acs_user_id=joined.acs_user_id,
         token=joined.token,
         expires_on=joined.expires_on,

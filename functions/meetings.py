@@ -1,19 +1,12 @@
 """Meetings and participants over HTTP. Thin: parse (done by `endpoint`), call the service, map the result."""
 
+from __future__ import annotations
+
 from typing import Any
 
 from shared.domain.errors import InvalidInput
 from shared.domain.ids import is_valid_user_id
-from shared.http import JSON, ApiRequest, ApiResponse, blueprint, endpoint, quoted_etag
-from shared.schemas import (
-    CreateMeeting,
-    ListMeetingsQuery,
-    MeetingList,
-    MeetingOut,
-    ParticipantOut,
-    PutParticipant,
-    UpdateMeeting,
-)
+from shared.http import JSON, ApiRequest, ApiResponse, blueprint, endpoint, quoted_etag, schemas
 
 bp = blueprint()
 
@@ -28,16 +21,16 @@ PARTICIPANT = "meetings/{meetingId}/participants/{userId}"
     route="meetings",
     summary="Schedule a meeting (the caller organizes it) and create its ACS room",
     tag="meetings",
-    body=CreateMeeting,
-    ok=(201, MeetingOut, "The meeting"),
+    body="CreateMeeting",
+    ok=(201, "MeetingOut", "The meeting"),
     errors=(502, 503),
     response_headers=("Location", "ETag"),
 )
-async def create_meeting(req: ApiRequest[CreateMeeting, None]) -> ApiResponse:
+async def create_meeting(req: ApiRequest[schemas.CreateMeeting, None]) -> ApiResponse:
     stored = await req.services.meetings.create(req.caller.user_id, req.body)
     location = f"{req.url.split('?', 1)[0].rstrip('/')}/{stored.value.id}"
     return ApiResponse.json(
-        MeetingOut.of(stored.value), 201, {"Location": location, "ETag": quoted_etag(stored.etag)}
+        schemas.MeetingOut.of(stored.value), 201, {"Location": location, "ETag": quoted_etag(stored.etag)}
     )
 
 
@@ -48,12 +41,12 @@ async def create_meeting(req: ApiRequest[CreateMeeting, None]) -> ApiResponse:
     route="meetings",
     summary="The meetings the caller organizes or is invited to, by start time",
     tag="meetings",
-    query=ListMeetingsQuery,
-    ok=(200, MeetingList, "One page of meetings"),
+    query="ListMeetingsQuery",
+    ok=(200, "MeetingList", "One page of meetings"),
 )
-async def list_meetings(req: ApiRequest[None, ListMeetingsQuery]) -> ApiResponse:
+async def list_meetings(req: ApiRequest[None, schemas.ListMeetingsQuery]) -> ApiResponse:
     page = await req.services.meetings.list(req.caller.user_id, req.query)
-    return ApiResponse(200, MeetingList.render(page.items, page.continuation_token), JSON)
+    return ApiResponse(200, schemas.MeetingList.render(page.items, page.continuation_token), JSON)
 
 
 @endpoint(
@@ -63,13 +56,13 @@ async def list_meetings(req: ApiRequest[None, ListMeetingsQuery]) -> ApiResponse
     route=MEETING,
     summary="A meeting, for its organizer and participants",
     tag="meetings",
-    ok=(200, MeetingOut, "The meeting"),
+    ok=(200, "MeetingOut", "The meeting"),
     errors=(404,),
     response_headers=("ETag",),
 )
 async def get_meeting(req: ApiRequest[None, None]) -> ApiResponse:
     stored = await req.services.meetings.get(req.caller.user_id, req.route["meetingId"])
-    return ApiResponse.json(MeetingOut.of(stored.value), headers={"ETag": quoted_etag(stored.etag)})
+    return ApiResponse.json(schemas.MeetingOut.of(stored.value), headers={"ETag": quoted_etag(stored.etag)})
 
 
 @endpoint(
@@ -79,17 +72,17 @@ async def get_meeting(req: ApiRequest[None, None]) -> ApiResponse:
     route=MEETING,
     summary="Change a meeting (organizer); the ACS room's window and members follow",
     tag="meetings",
-    body=UpdateMeeting,
-    ok=(200, MeetingOut, "The changed meeting"),
+    body="UpdateMeeting",
+    ok=(200, "MeetingOut", "The changed meeting"),
     errors=(403, 404, 409, 412, 502, 503),
     request_headers=("If-Match",),
     response_headers=("ETag",),
 )
-async def update_meeting(req: ApiRequest[UpdateMeeting, None]) -> ApiResponse:
+async def update_meeting(req: ApiRequest[schemas.UpdateMeeting, None]) -> ApiResponse:
     stored = await req.services.meetings.update(
         req.caller.user_id, req.route["meetingId"], req.body, req.headers.get("if-match")
     )
-    return ApiResponse.json(MeetingOut.of(stored.value), headers={"ETag": quoted_etag(stored.etag)})
+    return ApiResponse.json(schemas.MeetingOut.of(stored.value), headers={"ETag": quoted_etag(stored.etag)})
 
 
 @endpoint(
@@ -117,16 +110,15 @@ async def cancel_meeting(req: ApiRequest[None, None]) -> ApiResponse:
     route=PARTICIPANT,
     summary="Invite a user or change their role (organizer)",
     tag="participants",
-    body=PutParticipant,
-    ok=(200, ParticipantOut, "The participant"),
+    body="PutParticipant",
+    ok=(200, "ParticipantOut", "The participant"),
     errors=(403, 404, 409, 502, 503),
 )
-async def put_participant(req: ApiRequest[PutParticipant, None]) -> ApiResponse:
-    user_id = _user_id(req)
+async def put_participant(req: ApiRequest[schemas.PutParticipant, None]) -> ApiResponse:
     participant = await req.services.meetings.put_participant(
-        req.caller.user_id, req.route["meetingId"], user_id, req.body.role
+        req.caller.user_id, req.route["meetingId"], _user_id(req), req.body.role
     )
-    return ApiResponse.json(ParticipantOut(user_id=participant.user_id, role=participant.role))
+    return ApiResponse.json(schemas.ParticipantOut(user_id=participant.user_id, role=participant.role))
 
 
 @endpoint(

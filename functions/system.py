@@ -3,8 +3,7 @@
 import json
 
 from shared import __version__
-from shared.http import OPERATIONS, ApiRequest, ApiResponse, blueprint, endpoint
-from shared.schemas import Health
+from shared.http import OPERATIONS, ApiRequest, ApiResponse, blueprint, endpoint, schemas
 
 bp = blueprint()
 
@@ -16,11 +15,11 @@ bp = blueprint()
     route="health",
     summary="Liveness: the app is loaded and answering",
     tag="system",
-    ok=(200, Health, "Alive"),
+    ok=(200, "Health", "Alive"),
     authenticated=False,
 )
 async def health(req: ApiRequest[None, None]) -> ApiResponse:
-    return ApiResponse.json(Health(status="ok", version=__version__))
+    return ApiResponse.json(schemas.Health(status="ok", version=__version__))
 
 
 _document: bytes | None = None

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import azure.functions as func
-from pydantic import BaseModel, ValidationError
 
 from shared.auth import Caller
 from shared.domain.errors import (
@@ -29,10 +28,17 @@ from shared.domain.errors import (
     Unavailable,
     UpstreamFailed,
 )
+from shared.lazy import lazy_module
 from shared.logs import log_context
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from shared import schemas as schemas  # noqa: PLC0414 - re-exported for the function modules
     from shared.bootstrap import Services
+else:
+    # Models are named, not imported: pydantic loads with the first request, not with function_app.
+    schemas = lazy_module("shared.schemas")
 
 log = logging.getLogger(__name__)
 
@@ -85,23 +91,43 @@ _TITLES = {
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """What OpenAPI says about one function: built from the very models the dispatcher validates with."""
+    """What OpenAPI says about one function: built from the very models the dispatcher validates with.
+
+    Models are given by their name in `shared.schemas` and resolved at first use (see shared/lazy.py).
+    """
 
     name: str
     method: str
     route: str
     summary: str
     tag: str
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
+    body_schema: str | None
+    query_schema: str | None
     ok_status: int
-    ok_model: type[BaseModel] | None
+    ok_schema: str | None
     ok_description: str
     errors: tuple[int, ...]
     authenticated: bool
     response_headers: tuple[str, ...]
     request_headers: tuple[str, ...]
     ok_media_types: tuple[str, ...] = (JSON,)
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        return None if self.body_schema is None else model_named(self.body_schema)
+
+    @property
+    def query(self) -> type[BaseModel] | None:
+        return None if self.query_schema is None else model_named(self.query_schema)
+
+    @property
+    def ok_model(self) -> type[BaseModel] | None:
+        return None if self.ok_schema is None else model_named(self.ok_schema)
+
+
+def model_named(name: str) -> type[BaseModel]:
+    model: type[BaseModel] = getattr(schemas, name)
+    return model
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,16 +185,19 @@ def endpoint(
     route: str,
     summary: str,
     tag: str,
-    ok: tuple[int, type[BaseModel] | None, str],
+    ok: tuple[int, str | None, str],
     errors: Sequence[int] = (),
-    body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
+    body: str | None = None,
+    query: str | None = None,
     authenticated: bool = True,
     response_headers: Sequence[str] = (),
     request_headers: Sequence[str] = (),
     ok_media_types: Sequence[str] = (JSON,),
 ) -> Callable[[Handler], Handler]:
-    """Registers `handler` as an anonymous-level HTTP function (the app authenticates callers itself)."""
+    """Registers `handler` as an anonymous-level HTTP function (the app authenticates callers itself).
+
+    `body`, `query` and the model in `ok` name classes of `shared.schemas`.
+    """
     status, model, description = ok
     implied = {500}
     if authenticated:
@@ -183,10 +212,10 @@ def endpoint(
         route=route,
         summary=summary,
         tag=tag,
-        body=body,
-        query=query,
+        body_schema=body,
+        query_schema=query,
         ok_status=status,
-        ok_model=model,
+        ok_schema=model,
         ok_description=description,
         errors=tuple(sorted(implied | set(errors))),
         authenticated=authenticated,
@@ -200,6 +229,13 @@ def endpoint(
             return await dispatch(operation, handler, req, context.invocation_id)
 
         function.__name__ = function.__qualname__ = name
+        # Real objects, not the strings this module's `from __future__ import annotations` would leave:
+        # the Functions worker matches parameters to bindings by their annotated types.
+        function.__annotations__ = {
+            "req": func.HttpRequest,
+            "context": func.Context,
+            "return": func.HttpResponse,
+        }
         function.__operation__ = operation  # type: ignore[attr-defined]
         routed = bp.route(route=route, methods=[operation.method], auth_level=func.AuthLevel.ANONYMOUS)
         bp.function_name(name=name)(routed(function))
@@ -265,6 +301,8 @@ def _json_error(exc: Exception) -> str:
 
 
 def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    from pydantic import ValidationError  # noqa: PLC0415 - loaded with the models, not at cold start
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
