@@ -138,7 +138,13 @@ class ApiRequest(Generic[BodyT, QueryT]):
     route: Mapping[str, str]
     headers: Mapping[str, str]
     url: str
-    services: Services
+    # None for anonymous operations: health and the OpenAPI document never build the services.
+    services_or_none: Services | None
+
+    @property
+    def services(self) -> Services:
+        assert self.services_or_none is not None, "an anonymous operation has no services"
+        return self.services_or_none
 
 
 @dataclass(slots=True)
@@ -262,9 +268,11 @@ async def _parse(operation: Operation, req: func.HttpRequest) -> ApiRequest[Any,
     raw = req.get_body() or b""
     if len(raw) > MAX_BODY_BYTES:
         raise HttpError(413, f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB")
-    services = await get_services()
-    # Authenticate before looking at the body: an anonymous caller learns nothing about the API's rules.
-    caller = await services.authenticator.authenticate(req.headers) if operation.authenticated else NOBODY
+    services, caller = None, NOBODY
+    if operation.authenticated:
+        services = await get_services()
+        # Authenticate before the body is read: an anonymous caller learns nothing about the API's rules.
+        caller = await services.authenticator.authenticate(req.headers)
     query = _validate(operation.query, dict(req.params), "query") if operation.query else None
     body = _parse_body(operation.body, raw, req.headers.get("content-type")) if operation.body else None
     return ApiRequest(
@@ -274,7 +282,7 @@ async def _parse(operation: Operation, req: func.HttpRequest) -> ApiRequest[Any,
         route=dict(req.route_params),
         headers=req.headers,
         url=req.url,
-        services=services,
+        services_or_none=services,
     )
 
 
