@@ -51,10 +51,11 @@ def install_record_factory() -> None:
 def log_context(
     *, invocation: str | None = None, meeting: str | None = None, recording: str | None = None
 ) -> Iterator[None]:
-    tokens = []
-    for var, value in ((invocation_id, invocation), (meeting_id, meeting), (recording_id, recording)):
-        if value is not None:
-            tokens.append((var, var.set(value)))
+    """The ids of one invocation; on exit every id is restored, including those bound inside."""
+    tokens = [
+        (var, var.set(value if value is not None else var.get()))
+        for var, value in ((invocation_id, invocation), (meeting_id, meeting), (recording_id, recording))
+    ]
     try:
         yield
     finally:
