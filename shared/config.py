@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     cosmos_key: SecretStr | None = None
 
     storage: Literal["local", "azure"] = "local"
+    # STORAGE=azure: a connection string (Azurite, or keys), or the Functions host's identity-based
+    # connection settings for the `Storage` connection (blob and queue URIs, managed identity).
+    azure_web_jobs_storage: SecretStr | None = Field(default=None, validation_alias="AzureWebJobsStorage")
+    storage_blob_service_uri: str | None = Field(default=None, validation_alias="Storage__blobServiceUri")
+    storage_queue_service_uri: str | None = Field(default=None, validation_alias="Storage__queueServiceUri")
+    storage_credential: str | None = Field(default=None, validation_alias="Storage__credential")
+    storage_client_id: str | None = Field(default=None, validation_alias="Storage__clientId")
     communication: Literal["local", "acs"] = "local"
     acs_endpoint: str | None = None
     acs_connection_string: SecretStr | None = None

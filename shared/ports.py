@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -154,5 +154,113 @@ class Communication(Protocol):
     ) -> AccessToken: ...
 
     async def revoke_tokens(self, acs_user_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- blobs -----------------------------------------------------------------------------------------
+
+
+class BlobNotFound(StoreError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    name: str
+    size: int
+    content_type: str | None
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTarget:
+    """Where a client PUTs a recording's bytes: write-only, one blob, expiring."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_on: datetime
+
+
+class BlobStore(Protocol):
+    """Containers of named blobs. Large blobs move as streams of chunks, never whole in memory."""
+
+    async def upload(
+        self, container: str, name: str, chunks: AsyncIterable[bytes], *, content_type: str | None = None
+    ) -> BlobInfo:
+        """Writes the blob from the chunks, replacing any blob of that name; readers never see half of it."""
+        ...
+
+    async def put(
+        self, container: str, name: str, data: bytes, *, content_type: str | None = None
+    ) -> BlobInfo:
+        """A small blob in one go (a transcript, a summary)."""
+        ...
+
+    def download(
+        self, container: str, name: str, *, chunk_size: int = 4 * 1024 * 1024
+    ) -> AsyncIterator[bytes]:
+        """The blob's bytes in chunks of at most `chunk_size`; BlobNotFound if it does not exist."""
+        ...
+
+    async def get(self, container: str, name: str) -> bytes:
+        """A small blob's bytes; BlobNotFound if it does not exist."""
+        ...
+
+    async def info(self, container: str, name: str) -> BlobInfo | None: ...
+
+    async def delete(self, container: str, name: str) -> None:
+        """Deletes the blob; one that does not exist is not an error."""
+        ...
+
+    async def delete_prefix(self, container: str, prefix: str) -> int:
+        """Deletes every blob whose name starts with `prefix`; returns how many."""
+        ...
+
+    async def upload_target(
+        self, container: str, name: str, *, content_type: str, expires_in: timedelta
+    ) -> UploadTarget:
+        """A URL that lets a client PUT exactly this one blob until it expires, and do nothing else."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- queues ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    id: str
+    pop_receipt: str
+    text: str
+    dequeue_count: int
+    inserted_on: datetime
+
+
+class MessageGone(StoreError):
+    """The message was deleted, or its pop receipt is stale (it became visible and was taken again)."""
+
+
+class QueueStore(Protocol):
+    """Storage queues with the semantics the Functions host relies on: at-least-once delivery, visibility
+    timeouts, dequeue counts. Message text travels base64-encoded, as the host's queue trigger expects."""
+
+    async def send(self, queue: str, text: str, *, delay: timedelta | None = None) -> None: ...
+
+    async def receive(
+        self, queue: str, *, max_messages: int, visibility_timeout: timedelta
+    ) -> list[QueueMessage]:
+        """Up to `max_messages` visible messages, each now hidden for `visibility_timeout`, count raised."""
+        ...
+
+    async def delete(self, queue: str, message: QueueMessage) -> None:
+        """Removes a message received earlier; MessageGone if its pop receipt no longer holds."""
+        ...
+
+    async def release(self, queue: str, message: QueueMessage, *, delay: timedelta) -> None:
+        """Makes a received message visible again after `delay` (a failed attempt); MessageGone as delete."""
+        ...
 
     async def aclose(self) -> None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from devhost.app_loader import functions_of
 from shared import bootstrap
 from shared.bootstrap import Services, build_services
 from shared.config import Settings
+from tests.emulators import Azurite, CosmosEmulator, azurite, cosmos
 
 
 @pytest.fixture
@@ -105,3 +106,18 @@ class FunctionCaller:
 @pytest.fixture
 def call() -> FunctionCaller:
     return FunctionCaller()
+
+
+# --- emulators: one of each per test session, started on first use ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def azurite_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    with azurite(tmp_path_factory.mktemp("azurite")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def cosmos_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CosmosEmulator]:
+    with cosmos(tmp_path_factory.mktemp("cosmos")) as running:
+        yield running
