@@ -7,7 +7,7 @@ PORT ?= 7071
 DATA_DIR ?= .local
 export PORT DATA_DIR
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench emulators clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,15 @@ run: $(VENV)/.runtime
 	@echo "try: curl -s -H 'Authorization: Bearer dev:alice' http://127.0.0.1:$(PORT)/api/meetings"
 	@$(BIN)/python -m devhost serve --port $(PORT)
 
-## Lint, type-check and run every test.
-test: $(VENV)/.dev lint typecheck unit
+# The emulators the contract tests run against (Azurite, a Cosmos DB emulator), pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+emulators: node_modules/.installed
+
+## Lint, type-check and run every test (the contract suites start and stop their own emulators).
+test: $(VENV)/.dev emulators lint typecheck unit
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -38,13 +45,14 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev
+unit: $(VENV)/.dev emulators
 	$(BIN)/python -m pytest
 
 ## Benchmarks: they print ratios measured side by side in one run.
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev emulators
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.store_ops
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
