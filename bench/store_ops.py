@@ -61,7 +61,8 @@ class Caller:
     def __init__(self) -> None:
         import function_app
 
-        self.functions = {f.get_function_name(): f.get_user_function() for f in functions_of(function_app.app)}
+        registered = functions_of(function_app.app)
+        self.functions = {f.get_function_name(): f.get_user_function() for f in registered}
 
     async def __call__(
         self, name: str, method: str, user: str, *, route: dict[str, str] | None = None, body: Any = None
@@ -107,9 +108,8 @@ async def count_routes(store: Store, participants: int) -> dict[str, dict[str, i
     await measure("list", lambda: call("list_meetings", "GET", "alice"))
     await measure("join (first time)", lambda: call("join_meeting", "POST", "guest0", route=route))
     await measure("join (known user)", lambda: call("join_meeting", "POST", "guest0", route=route))
-    await measure(
-        "patch title", lambda: call("update_meeting", "PATCH", "alice", route=route, body={"title": "Renamed"})
-    )
+    rename = {"title": "Renamed"}
+    await measure("patch title", lambda: call("update_meeting", "PATCH", "alice", route=route, body=rename))
     return results
 
 
@@ -130,7 +130,8 @@ def print_table(name: str, results: dict[str, dict[str, int]]) -> None:
     for label, counted in results.items():
         goal = GOALS.get(label)
         verdict = "" if goal is None else f"{goal.text:28} {'PASS' if goal.holds(counted) else 'FAIL'}"
-        print(f"    {label:28} {counted['reads']:5}  {counted['queries']:7}  {counted['writes']:6}   {verdict}")
+        reads, queries, writes = counted["reads"], counted["queries"], counted["writes"]
+        print(f"    {label:28} {reads:5}  {queries:7}  {writes:6}   {verdict}")
 
 
 @contextlib.contextmanager
