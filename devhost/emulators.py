@@ -1,0 +1,155 @@
+"""The emulators: Azurite (Blob, Queue) and a Cosmos DB emulator, for the contract tests and for
+`python -m devhost serve --emulators`.
+
+`make test` (and `make run-emulators`) install both from the project's package.json (pinned, `npm ci`).
+A test session starts them on free ports with in-memory state and stops them at the end. They are not
+optional: a missing emulator fails with the command that installs it, so no contract test is skipped.
+
+The Cosmos DB emulator (@vercel/cosmosdb-server) ships an expired self-signed certificate; it is started
+here with a certificate from a throwaway local CA instead (devhost/tls.py), so clients verify TLS
+against that CA file rather than switching verification off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from devhost.tls import make_local_tls
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_MODULES = ROOT / "node_modules"
+BIN = NODE_MODULES / ".bin"
+
+# Azurite's well-known development account (documented by Microsoft; not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+# The Cosmos DB emulator's well-known key (documented by Microsoft; the emulator ignores it anyway).
+COSMOS_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+
+
+class EmulatorMissing(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _binary(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        raise EmulatorMissing(f"{name} is not installed: run `make test` (or `npm ci`) in {ROOT}")
+    if shutil.which("node") is None:
+        raise EmulatorMissing("node is not on PATH: the emulators need Node.js 20")
+    return str(path)
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], name: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{name} did not listen on {port} within {timeout:.0f} s")
+
+
+@contextmanager
+def _running(args: list[str], ports: list[int], name: str, log: Path) -> Iterator[None]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own emulator binaries, fixed arguments
+            args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=os.environ.copy()
+        )
+        try:
+            for port in ports:
+                _wait_for(port, process, name)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass(frozen=True)
+class Azurite:
+    blob_port: int
+    queue_port: int
+
+    @property
+    def blob_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.blob_port}/{AZURITE_ACCOUNT}"
+
+    @property
+    def queue_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.queue_port}/{AZURITE_ACCOUNT}"
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint={self.blob_endpoint};QueueEndpoint={self.queue_endpoint};"
+        )
+
+
+@contextmanager
+def azurite(workdir: Path) -> Iterator[Azurite]:
+    blob, queue, table = free_port(), free_port(), free_port()
+    args = [
+        _binary("azurite"),
+        "--silent",
+        "--disableTelemetry",
+        "--inMemoryPersistence",
+        "--blobHost", "127.0.0.1", "--blobPort", str(blob),
+        "--queueHost", "127.0.0.1", "--queuePort", str(queue),
+        "--tableHost", "127.0.0.1", "--tablePort", str(table),
+    ]  # fmt: skip
+    with _running(args, [blob, queue], "azurite", workdir / "azurite.log"):
+        yield Azurite(blob, queue)
+
+
+@dataclass(frozen=True)
+class CosmosEmulator:
+    port: int
+    ca_file: Path
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://127.0.0.1:{self.port}/"
+
+    key = COSMOS_KEY
+
+
+# Serves the emulator with our certificate (its own bundled one expired in 2021).
+_COSMOS_LAUNCHER = """
+const fs = require("fs");
+const [cert, key, host, port] = process.argv.slice(1);
+const { createHttpsServer } = require("@vercel/cosmosdb-server");
+createHttpsServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }).listen(Number(port), host);
+"""
+
+
+@contextmanager
+def cosmos(workdir: Path) -> Iterator[CosmosEmulator]:
+    _binary("cosmosdb-server")  # installed?
+    tls = make_local_tls(workdir / "tls", "cosmos-emulator")
+    port = free_port()
+    node = shutil.which("node") or "node"
+    args = [node, "-e", _COSMOS_LAUNCHER, str(tls.cert_file), str(tls.key_file), "127.0.0.1", str(port)]
+    with _running(args, [port], "cosmosdb-server", workdir / "cosmosdb-server.log"):
+        yield CosmosEmulator(port, tls.ca_file)
