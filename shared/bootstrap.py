@@ -101,7 +101,9 @@ def _build_store(settings: Settings) -> Store:
         from shared.adapters.sqlite_store import SqliteStore  # noqa: PLC0415
 
         return SqliteStore(settings.data_dir / "store.sqlite3")
-    raise NotImplementedError("STORE=cosmos arrives with the Cosmos DB adapter (issue 4)")
+    from shared.adapters.cosmos_store import build_cosmos_store  # noqa: PLC0415
+
+    return build_cosmos_store(settings)
 
 
 def _build_communication(settings: Settings) -> Communication:

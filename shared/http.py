@@ -30,6 +30,7 @@ from shared.domain.errors import (
 )
 from shared.lazy import lazy_module
 from shared.logs import log_context
+from shared.ports import StoreUnavailable
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -344,6 +345,12 @@ def problem_for(exc: BaseException, req: func.HttpRequest, invocation_id: str | 
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         if isinstance(exc, Unauthenticated):
             headers["WWW-Authenticate"] = "Bearer"
+    elif isinstance(exc, StoreUnavailable):
+        # The database throttled past its retries or is down: the caller may simply try again.
+        status, detail = 503, "the database is busy or unavailable: try again"
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        log.warning("store unavailable: %s", exc)
     else:
         log.exception("unhandled error")
         status, detail = 500, "an unexpected error occurred; the invocation id identifies it in the logs"

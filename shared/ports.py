@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from shared.domain.models import AcsIdentity, Meeting, Membership, Role
+if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
+    from shared.domain.models import AcsIdentity, Meeting, Membership, Role
 
 T = TypeVar("T")
 
@@ -22,6 +23,18 @@ class AlreadyExists(StoreError):
 
 class EtagMismatch(StoreError):
     """The document changed since it was read (or is gone): the conditional write did nothing."""
+
+
+class StoreUnavailable(StoreError):
+    """The backend kept throttling past our retries, failed (5xx) or could not be reached: retry later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreNotProvisioned(StoreError):
+    """The database or a container is missing or laid out otherwise, and this store may not create it."""
 
 
 class InvalidContinuation(StoreError):

@@ -13,10 +13,10 @@ import azure.functions as func
 import pytest
 
 from devhost.app_loader import functions_of
+from devhost.emulators import Azurite, CosmosEmulator, azurite, cosmos
 from shared import bootstrap
 from shared.bootstrap import Services, build_services
 from shared.config import Settings
-from tests.emulators import Azurite, CosmosEmulator, azurite, cosmos
 
 
 @pytest.fixture

@@ -1,35 +1,51 @@
 """One contract for every Store adapter: what the meeting service relies on, checked the same way on each.
 
 A new adapter joins by adding a factory to STORES (and to REOPENABLE if it keeps data across instances).
+A factory gets the test's request (to reach a session fixture such as an emulator) and its tmp_path.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from devhost.emulators import CosmosEmulator
 from shared.adapters.sqlite_store import SqliteStore
 from shared.domain.models import AcsIdentity, Meeting, MeetingStatus, Membership, Participant, Role
 from shared.ports import AlreadyExists, EtagMismatch, InvalidContinuation, Store
+from tests.contract.test_cosmos_store import emulator_store
 from tests.fakes import InMemoryStore
 
-StoreFactory = Callable[[Path], Store]
+StoreFactory = Callable[[pytest.FixtureRequest, Path], Store]
 
 
-def _sqlite(tmp_path: Path) -> Store:
+def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return SqliteStore(tmp_path / "store.sqlite3")
 
 
-def _memory(tmp_path: Path) -> Store:
+def _memory(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return InMemoryStore()
 
 
-STORES = [pytest.param(_sqlite, id="sqlite"), pytest.param(_memory, id="memory")]
+def _cosmos(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    # One emulator per session, one database per test (named after its tmp_path, so that a second
+    # instance in the same test opens the same data), created by the store itself.
+    emulator: CosmosEmulator = request.getfixturevalue("cosmos_emulator")
+    database = "contract-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:16]
+    return emulator_store(emulator, database)
+
+
+STORES = [
+    pytest.param(_sqlite, id="sqlite"),
+    pytest.param(_memory, id="memory"),
+    pytest.param(_cosmos, id="cosmos"),
+]
 # Adapters whose data outlives the object: a second instance on the same place sees the first's writes.
-REOPENABLE = [pytest.param(_sqlite, id="sqlite")]
+REOPENABLE = [pytest.param(_sqlite, id="sqlite"), pytest.param(_cosmos, id="cosmos")]
 
 BASE = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -37,7 +53,7 @@ BASE = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 @pytest.fixture(params=STORES)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     factory: StoreFactory = request.param
-    adapter = factory(tmp_path)
+    adapter = factory(request, tmp_path)
     yield adapter
     await adapter.aclose()
 
@@ -397,14 +413,16 @@ async def test_operations_are_counted(store: Store) -> None:
 
 
 @pytest.mark.parametrize("factory", REOPENABLE)
-async def test_data_survives_reopening(factory: StoreFactory, tmp_path: Path) -> None:
-    first = factory(tmp_path)
+async def test_data_survives_reopening(
+    factory: StoreFactory, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    first = factory(request, tmp_path)
     etag = await first.create_meeting(meeting())
     await first.put_membership(entry("bob", "m-1", version=2))
     await first.create_identity(AcsIdentity(user_id="bob", acs_user_id="8:acs:bob", created_at=BASE))
     await first.aclose()
 
-    second = factory(tmp_path)
+    second = factory(request, tmp_path)
     try:
         stored = await second.get_meeting("m-1")
         assert stored is not None
