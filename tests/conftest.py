@@ -24,9 +24,16 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
 
 
-@pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    built = build_services(settings)
+@pytest.fixture(params=["sqlite", "cosmos"])
+async def services(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Services]:
+    """The app's services on each store: the embedded one, and the Cosmos adapter on the emulator."""
+    store = None
+    if request.param == "cosmos":
+        from tests.contract.test_cosmos_store import emulator_store
+
+        emulator: CosmosEmulator = request.getfixturevalue("cosmos_emulator")
+        store = emulator_store(emulator, f"app-{uuid.uuid4().hex[:16]}")
+    built = build_services(settings, store=store)
     bootstrap.override(built)
     yield built
     bootstrap.override(None)

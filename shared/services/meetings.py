@@ -75,8 +75,10 @@ async def fan_out(items: Iterable[T], work: Callable[[T], Awaitable[None]]) -> N
 def etag_matches(if_match: str | None, etag: str) -> bool:
     if if_match is None or if_match.strip() == "*":
         return True
-    wanted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    return etag in wanted
+    # Compared without quotes: stores differ in whether their ETags carry them (Cosmos does, its
+    # emulator and SQLite do not), while HTTP always quotes them.
+    wanted = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+    return etag.strip('"') in wanted
 
 
 class MeetingService:
