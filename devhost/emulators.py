@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devhost.tls import make_local_tls
 
@@ -45,7 +46,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _binary(name: str) -> str:
+def binary(name: str) -> str:
     path = BIN / name
     if not path.exists():
         raise EmulatorMissing(f"{name} is not installed: run `make test` (or `npm ci`) in {ROOT}")
@@ -68,7 +69,7 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], name: str, timeout: f
 
 
 @contextmanager
-def _running(args: list[str], ports: list[int], name: str, log: Path) -> Iterator[None]:
+def running(args: list[str], ports: list[int], name: str, log: Path) -> Iterator[None]:
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own emulator binaries, fixed arguments
             args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=os.environ.copy()
@@ -111,7 +112,7 @@ class Azurite:
 def azurite(workdir: Path) -> Iterator[Azurite]:
     blob, queue, table = free_port(), free_port(), free_port()
     args = [
-        _binary("azurite"),
+        binary("azurite"),
         "--silent",
         "--disableTelemetry",
         "--inMemoryPersistence",
@@ -119,8 +120,50 @@ def azurite(workdir: Path) -> Iterator[Azurite]:
         "--queueHost", "127.0.0.1", "--queuePort", str(queue),
         "--tableHost", "127.0.0.1", "--tablePort", str(table),
     ]  # fmt: skip
-    with _running(args, [blob, queue], "azurite", workdir / "azurite.log"):
+    with running(args, [blob, queue], "azurite", workdir / "azurite.log"):
         yield Azurite(blob, queue)
+
+
+@dataclass(frozen=True)
+class OAuthAzurite:
+    """Azurite over HTTPS with `--oauth basic`: bearer tokens and user-delegation keys work, as with a
+    managed identity in Azure (Azurite checks a token's issuer, audience and lifetime, not RBAC)."""
+
+    blob_port: int
+    queue_port: int
+    ca_file: Path
+
+    @property
+    def blob_url(self) -> str:
+        return f"https://127.0.0.1:{self.blob_port}/{AZURITE_ACCOUNT}"
+
+    @property
+    def queue_url(self) -> str:
+        return f"https://127.0.0.1:{self.queue_port}/{AZURITE_ACCOUNT}"
+
+    @property
+    def client_kwargs(self) -> dict[str, Any]:
+        return {"connection_verify": str(self.ca_file)}
+
+
+@contextmanager
+def oauth_azurite(workdir: Path) -> Iterator[OAuthAzurite]:
+    tls = make_local_tls(workdir / "tls", "azurite")
+    blob, queue, table = free_port(), free_port(), free_port()
+    args = [
+        binary("azurite"),
+        "--silent",
+        "--disableTelemetry",
+        "--inMemoryPersistence",
+        "--oauth", "basic",
+        "--cert", str(tls.cert_file),
+        "--key", str(tls.key_file),
+        "--blobHost", "127.0.0.1", "--blobPort", str(blob),
+        "--queueHost", "127.0.0.1", "--queuePort", str(queue),
+        "--tableHost", "127.0.0.1", "--tablePort", str(table),
+    ]  # fmt: skip
+    with running(args, [blob, queue], "azurite (oauth)", workdir / "azurite.log"):
+        yield OAuthAzurite(blob, queue, tls.ca_file)
 
 
 @dataclass(frozen=True)
@@ -146,10 +189,10 @@ createHttpsServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }).li
 
 @contextmanager
 def cosmos(workdir: Path) -> Iterator[CosmosEmulator]:
-    _binary("cosmosdb-server")  # installed?
+    binary("cosmosdb-server")  # installed?
     tls = make_local_tls(workdir / "tls", "cosmos-emulator")
     port = free_port()
     node = shutil.which("node") or "node"
     args = [node, "-e", _COSMOS_LAUNCHER, str(tls.cert_file), str(tls.key_file), "127.0.0.1", str(port)]
-    with _running(args, [port], "cosmosdb-server", workdir / "cosmosdb-server.log"):
+    with running(args, [port], "cosmosdb-server", workdir / "cosmosdb-server.log"):
         yield CosmosEmulator(port, tls.ca_file)

@@ -13,7 +13,7 @@ import azure.functions as func
 import pytest
 
 from devhost.app_loader import functions_of
-from devhost.emulators import Azurite, CosmosEmulator, azurite, cosmos
+from devhost.emulators import Azurite, CosmosEmulator, OAuthAzurite, azurite, cosmos, oauth_azurite
 from shared import bootstrap
 from shared.bootstrap import Services, build_services
 from shared.config import Settings
@@ -127,4 +127,11 @@ def azurite_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azuri
 @pytest.fixture(scope="session")
 def cosmos_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CosmosEmulator]:
     with cosmos(tmp_path_factory.mktemp("cosmos")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def oauth_azurite_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthAzurite]:
+    """Azurite over HTTPS taking bearer tokens: the managed-identity paths of the storage adapters."""
+    with oauth_azurite(tmp_path_factory.mktemp("azurite-oauth")) as running:
         yield running
