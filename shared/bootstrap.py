@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from shared.auth import Authenticator, build_authenticator
 from shared.config import Settings, get_settings
 from shared.logs import configure_logging
-from shared.ports import Communication, Store
+from shared.ports import BlobStore, Communication, QueueStore, Store
+from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
@@ -31,11 +32,22 @@ class Services:
     communication: Communication
     meetings: MeetingService
     join: JoinService
+    blobs: BlobStore
+    queues: QueueStore
+    secrets: SecretResolver
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
         await self.communication.aclose()
         await self.store.aclose()
+        await self.blobs.aclose()
+        await self.queues.aclose()
+        await self.secrets.aclose()
+
+
+# Settings that may be `keyvault:<name>` references and are needed to build the services. Others (an
+# OpenAI key) are resolved by the adapter that uses them, which can re-read them after a 401.
+SECRETS_AT_BUILD = ("signing_key", "acs_connection_string", "cosmos_key")
 
 
 _services: Services | None = None
@@ -50,8 +62,25 @@ async def get_services() -> Services:
         _lock = asyncio.Lock()
     async with _lock:
         if _services is None:
-            _services = build_services(get_settings())
+            settings = get_settings()
+            resolver = SecretResolver(settings.key_vault_url)
+            _services = build_services(await resolve_secrets(settings, resolver), secrets=resolver)
     return _services
+
+
+async def resolve_secrets(settings: Settings, resolver: SecretResolver) -> Settings:
+    """The settings with their Key Vault references read (first use; the vault is not asked at import)."""
+    from pydantic import SecretStr  # noqa: PLC0415
+
+    update: dict[str, SecretStr] = {}
+    for field in SECRETS_AT_BUILD:
+        value = getattr(settings, field)
+        if value is not None:
+            raw = value.get_secret_value()
+            resolved = await resolver.resolve(raw, setting=field.upper())
+            if resolved != raw:
+                update[field] = SecretStr(resolved)
+    return settings.model_copy(update=update) if update else settings
 
 
 def override(services: Services | None) -> None:
@@ -62,9 +91,16 @@ def override(services: Services | None) -> None:
 
 
 def build_services(
-    settings: Settings, *, store: Store | None = None, communication: Communication | None = None
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    communication: Communication | None = None,
+    secrets: SecretResolver | None = None,
 ) -> Services:
     """Builds every service; `store` and `communication` replace the adapters Settings would pick."""
+    from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
+    from shared.adapters.local_blobs import UPLOAD_SIGNING_PURPOSE  # noqa: PLC0415
+
     configure_logging(
         settings.applicationinsights_connection_string.get_secret_value()
         if settings.applicationinsights_connection_string
@@ -72,7 +108,8 @@ def build_services(
     )
     store = store or _build_store(settings)
     communication = communication or _build_communication(settings)
-    signer = Signer(_signing_key(settings), purpose="continuation")
+    key = _signing_key(settings)
+    signer = Signer(key, purpose="continuation")
     log.info(
         "services built: store=%s communication=%s auth=%s",
         settings.store,
@@ -87,6 +124,11 @@ def build_services(
         communication=communication,
         meetings=meetings,
         join=JoinService(meetings, IdentityService(store, communication), communication),
+        blobs=build_blob_store(
+            settings, Signer(key, purpose=UPLOAD_SIGNING_PURPOSE), settings.public_base_url
+        ),
+        queues=build_queue_store(settings),
+        secrets=secrets or SecretResolver(settings.key_vault_url),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.secrets import SecretError, check_references
 from shared.startup import unsafe_configuration
 
 
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     azure_openai_chat_deployment: str | None = None
 
     key_vault_url: str | None = None
+    # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
+    public_base_url: str = "http://127.0.0.1:7071"
     data_dir: Path = Path(".local")
     # Signs continuation tokens (and later upload URLs). Locally a random key is kept under DATA_DIR;
     # in Azure every instance must share one, so it is required there (a `keyvault:` reference).
@@ -80,6 +83,17 @@ class Settings(BaseSettings):
             raise ConfigurationError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
         if self.communication == "acs" and not (self.acs_connection_string or self.acs_endpoint):
             raise ConfigurationError("COMMUNICATION=acs needs ACS_ENDPOINT or ACS_CONNECTION_STRING")
+        try:
+            check_references(
+                {
+                    name.upper(): value.get_secret_value()
+                    for name in ("signing_key", "acs_connection_string", "cosmos_key", "openai_api_key")
+                    if (value := getattr(self, name)) is not None
+                },
+                self.key_vault_url,
+            )
+        except SecretError as exc:
+            raise ConfigurationError(str(exc)) from exc
         if self.running_in_azure and self.signing_key is None:
             raise ConfigurationError(
                 "SIGNING_KEY is required in Azure so that every instance signs continuation tokens alike"

@@ -31,6 +31,7 @@ from shared.domain.errors import (
 from shared.lazy import lazy_module
 from shared.logs import log_context
 from shared.ports import StoreUnavailable
+from shared.secrets import SecretError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -345,6 +346,10 @@ def problem_for(exc: BaseException, req: func.HttpRequest, invocation_id: str | 
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         if isinstance(exc, Unauthenticated):
             headers["WWW-Authenticate"] = "Bearer"
+    elif isinstance(exc, SecretError):
+        # A Key Vault reference could not be read: a deployment problem, and visible as one.
+        status, detail = 503, "a secret this app needs could not be read from Key Vault"
+        log.error("secret unavailable: %s", exc)
     elif isinstance(exc, StoreUnavailable):
         # The database throttled past its retries or is down: the caller may simply try again.
         status, detail = 503, "the database is busy or unavailable: try again"

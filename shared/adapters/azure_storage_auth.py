@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from shared.config import ConfigurationError, Settings
-from shared.ports import StoreError
+from shared.ports import StoreError, StoreUnavailable
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -53,7 +53,7 @@ class StorageRejected(StoreError):
         self.code = code
 
 
-class StorageUnavailable(StoreError):
+class StorageUnavailable(StoreUnavailable):
     """The service failed, kept throttling or could not be reached past the SDK's own retries, or no
     token could be had for the managed identity. Worth retrying later."""
 

@@ -20,7 +20,10 @@ from typing import Any
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.keyvault.secrets.aio import SecretClient
+from pydantic import SecretStr
 
+from shared.bootstrap import build_services, resolve_secrets
+from shared.config import ConfigurationError, Settings
 from shared.secrets import (
     SecretConfigurationError,
     SecretError,
@@ -560,3 +563,30 @@ async def test_no_secret_value_is_logged(
     assert any(r.name.startswith("azure.core") for r in caplog.records)  # the SDK's own logging was on
     for value in values:
         assert value not in text
+
+
+# --- wiring: settings that hold references are read before the services are built -------------------------
+
+
+async def test_services_are_built_with_secrets_read_from_the_vault(
+    vault: KeyVaultServer, resolver: SecretResolver, tmp_path: Path
+) -> None:
+    vault.set_secret("signing-key", "a-signing-key-from-the-vault")
+    settings = Settings(
+        data_dir=tmp_path, key_vault_url=vault.vault_url, signing_key=SecretStr("keyvault:signing-key")
+    )
+    resolved = await resolve_secrets(settings, resolver)
+    assert resolved.signing_key is not None
+    assert resolved.signing_key.get_secret_value() == "a-signing-key-from-the-vault"
+    assert settings.signing_key is not None
+    assert settings.signing_key.get_secret_value() == "keyvault:signing-key", "the raw reference is kept"
+    services = build_services(resolved, secrets=resolver)
+    try:
+        assert not (tmp_path / "signing.key").exists(), "the vault's key is used, not a local one"
+    finally:
+        await services.aclose()
+
+
+def test_a_reference_without_a_vault_refuses_to_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="KEY_VAULT_URL"):
+        Settings(data_dir=tmp_path, signing_key=SecretStr("keyvault:signing-key"))
