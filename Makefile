@@ -7,7 +7,7 @@ PORT ?= 7071
 DATA_DIR ?= .local
 export PORT DATA_DIR
 
-.PHONY: run test lint typecheck unit bench emulators clean
+.PHONY: run run-emulators test lint typecheck unit bench emulators clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: $(VENV)/.runtime
 	@echo "video-signaling on http://127.0.0.1:$(PORT)/api  (data in $(DATA_DIR); Ctrl-C stops)"
 	@echo "try: curl -s -H 'Authorization: Bearer dev:alice' http://127.0.0.1:$(PORT)/api/meetings"
 	@$(BIN)/python -m devhost serve --port $(PORT)
+
+## The same app on Azurite and the Cosmos DB emulator (the Azure adapters), started and stopped with it.
+run-emulators: $(VENV)/.runtime node_modules/.installed
+	@echo "video-signaling on http://127.0.0.1:$(PORT)/api, on Azurite and the Cosmos DB emulator (Ctrl-C stops)"
+	@$(BIN)/python -m devhost serve --port $(PORT) --emulators
 
 # The emulators the contract tests run against (Azurite, a Cosmos DB emulator), pinned in package-lock.json.
 node_modules/.installed: package.json package-lock.json

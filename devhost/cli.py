@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the FunctionApp")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help=f"default: $PORT, else {DEFAULT_PORT}")
+    serve.add_argument(
+        "--emulators",
+        action="store_true",
+        help="start Azurite and the Cosmos DB emulator and serve the app on them (the Azure adapters)",
+    )
     serve.set_defaults(handler=serve_command)
     return parser
 
@@ -56,15 +61,30 @@ async def _run_until_signalled(host: DevHost) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     async with host:
+        # Embedded upload URLs point at this host unless told otherwise (read when services are built).
+        os.environ.setdefault("PUBLIC_BASE_URL", host.base_url)
         print(f"Serving {host.served_count} functions on {host.http.api_url}", flush=True)
         for line in host.http.describe():
             print(line, flush=True)
         await stop.wait()
         logger.info("Shutting down")
+    # The app's clients hold connections: close them as the Functions worker would on shutdown.
+    from shared.bootstrap import shutdown
+
+    await shutdown()
 
 
 def serve_command(args: argparse.Namespace) -> int:
     configure_logging()
+    if args.emulators:
+        from devhost.emulator_mode import on_emulators
+
+        with on_emulators():
+            return _serve(args)
+    return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
     app_dir = Path.cwd()
     try:
         prefix = route_prefix(read_host_json(app_dir))

@@ -13,15 +13,19 @@ against that CA file rather than switching verification off.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+
+from azure.core.pipeline.transport import AioHttpTransport, AsyncHttpResponse, AsyncHttpTransport, HttpRequest
 
 from devhost.tls import make_local_tls
 
@@ -109,13 +113,15 @@ class Azurite:
 
 
 @contextmanager
-def azurite(workdir: Path) -> Iterator[Azurite]:
+def azurite(workdir: Path, *, location: Path | None = None) -> Iterator[Azurite]:
+    """Azurite on free ports; in memory, or keeping its data under `location`."""
     blob, queue, table = free_port(), free_port(), free_port()
+    persistence = ["--location", str(location)] if location is not None else ["--inMemoryPersistence"]
     args = [
         binary("azurite"),
         "--silent",
         "--disableTelemetry",
-        "--inMemoryPersistence",
+        *persistence,
         "--blobHost", "127.0.0.1", "--blobPort", str(blob),
         "--queueHost", "127.0.0.1", "--queuePort", str(queue),
         "--tableHost", "127.0.0.1", "--tablePort", str(table),
@@ -196,3 +202,78 @@ def cosmos(workdir: Path) -> Iterator[CosmosEmulator]:
     args = [node, "-e", _COSMOS_LAUNCHER, str(tls.cert_file), str(tls.key_file), "127.0.0.1", str(port)]
     with running(args, [port], "cosmosdb-server", workdir / "cosmosdb-server.log"):
         yield CosmosEmulator(port, tls.ca_file)
+
+
+# --- the Cosmos emulator's one gap the store meets -------------------------------------------------------
+
+# The emulator answers a point read of a missing document with a 500 carrying this Node error, where
+# Cosmos DB answers 404. The transport below turns exactly that into a 404, so the store's real
+# not-found path is the one that runs (tests and `devhost serve --emulators` alike).
+DOCUMENT_PATH = re.compile(r"/dbs/[^/]+/colls/[^/]+/docs/[^/]+/?$")
+_EMULATOR_NULL_DOCUMENT = b"Cannot read properties of undefined"
+
+
+@dataclass
+class Sent:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+
+class EmulatorTransport(AsyncHttpTransport[HttpRequest, AsyncHttpResponse]):
+    """aiohttp, recording each request, with the emulator's 500-for-a-missing-document turned into 404.
+
+    `before` may change a request before it is sent, `after` a response before the SDK sees it: the
+    tests use them to make the emulator refuse a precondition or throttle.
+    """
+
+    def __init__(self, *, rewrite_missing: bool = True) -> None:
+        self._inner = AioHttpTransport()
+        self._rewrite_missing = rewrite_missing
+        self.sent: list[Sent] = []
+        self.before: Callable[[HttpRequest], None] | None = None
+        self.after: Callable[[HttpRequest, AsyncHttpResponse], None] | None = None
+
+    async def send(self, request: HttpRequest, **kwargs: Any) -> AsyncHttpResponse:
+        if self.before is not None:
+            self.before(request)
+        response: AsyncHttpResponse = await self._inner.send(request, **kwargs)
+        path = request.url.split("://", 1)[-1].split("/", 1)[-1]
+        if (
+            self._rewrite_missing
+            and request.method == "GET"
+            and response.status_code == 500
+            and DOCUMENT_PATH.search("/" + path)
+            and _EMULATOR_NULL_DOCUMENT in response.body()
+        ):
+            response.status_code = 404
+        if self.after is not None:
+            self.after(request, response)
+        body = request.data if isinstance(request.data, bytes) else str(request.data or "").encode()
+        headers = {k.lower(): str(v) for k, v in request.headers.items()}
+        self.sent.append(Sent(request.method, "/" + path, headers, body, response.status_code))
+        return response
+
+    async def open(self) -> None:
+        await self._inner.open()
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    async def __aenter__(self) -> EmulatorTransport:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        await self._inner.__aexit__(exc_type, exc_value, traceback)
+
+    def documents(self, method: str | None = None) -> list[Sent]:
+        """The requests on documents (reads, writes, queries), leaving out database and container calls."""
+        return [s for s in self.sent if "/docs" in s.path and (method is None or s.method == method)]

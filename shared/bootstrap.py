@@ -83,6 +83,14 @@ async def resolve_secrets(settings: Settings, resolver: SecretResolver) -> Setti
     return settings.model_copy(update=update) if update else settings
 
 
+async def shutdown() -> None:
+    """Closes the services' clients, if any were built (a host stopping calls this)."""
+    global _services
+    if _services is not None:
+        services, _services = _services, None
+        await services.aclose()
+
+
 def override(services: Services | None) -> None:
     """Installs (or, with None, forgets) the services every handler uses: for tests and tools."""
     global _services, _lock  # noqa: PLW0603

@@ -29,23 +29,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 import pytest
-from azure.core.pipeline.transport import AioHttpTransport, AsyncHttpResponse, AsyncHttpTransport, HttpRequest
+from azure.core.pipeline.transport import AsyncHttpResponse, HttpRequest
 from azure.cosmos import PartitionKey
 from azure.cosmos.aio import CosmosClient, DatabaseProxy
 from pydantic import SecretStr
 
-from devhost.emulators import ROOT, CosmosEmulator
+from devhost.emulators import DOCUMENT_PATH, ROOT, CosmosEmulator, EmulatorTransport
 from shared.adapters.cosmos_store import (
     THROTTLE_RETRIES,
     USERS_INDEXING_POLICY,
@@ -58,75 +55,7 @@ from shared.domain.models import AcsIdentity, Meeting, MeetingStatus, Membership
 from shared.ports import EtagMismatch, StoreError, StoreNotProvisioned, StoreUnavailable
 
 BASE = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-_DOCUMENT = re.compile(r"/dbs/[^/]+/colls/[^/]+/docs/[^/]+/?$")
-_EMULATOR_NULL_DOCUMENT = b"Cannot read properties of undefined"
 _SYSTEM_FIELDS = {"_rid", "_self", "_etag", "_ts", "_attachments"}
-
-
-@dataclass
-class Sent:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    status: int
-
-
-class EmulatorTransport(AsyncHttpTransport[HttpRequest, AsyncHttpResponse]):
-    """aiohttp, recording each request, with the emulator's 500-for-a-missing-document turned into 404.
-
-    `before` may change a request before it is sent, `after` a response before the SDK sees it: the
-    tests use them to make the emulator refuse a precondition or throttle.
-    """
-
-    def __init__(self, *, rewrite_missing: bool = True) -> None:
-        self._inner = AioHttpTransport()
-        self._rewrite_missing = rewrite_missing
-        self.sent: list[Sent] = []
-        self.before: Callable[[HttpRequest], None] | None = None
-        self.after: Callable[[HttpRequest, AsyncHttpResponse], None] | None = None
-
-    async def send(self, request: HttpRequest, **kwargs: Any) -> AsyncHttpResponse:
-        if self.before is not None:
-            self.before(request)
-        response: AsyncHttpResponse = await self._inner.send(request, **kwargs)
-        path = request.url.split("://", 1)[-1].split("/", 1)[-1]
-        if (
-            self._rewrite_missing
-            and request.method == "GET"
-            and response.status_code == 500
-            and _DOCUMENT.search("/" + path)
-            and _EMULATOR_NULL_DOCUMENT in response.body()
-        ):
-            response.status_code = 404
-        if self.after is not None:
-            self.after(request, response)
-        body = request.data if isinstance(request.data, bytes) else str(request.data or "").encode()
-        headers = {k.lower(): str(v) for k, v in request.headers.items()}
-        self.sent.append(Sent(request.method, "/" + path, headers, body, response.status_code))
-        return response
-
-    async def open(self) -> None:
-        await self._inner.open()
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-    async def __aenter__(self) -> EmulatorTransport:
-        await self._inner.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: TracebackType | None = None,
-    ) -> None:
-        await self._inner.__aexit__(exc_type, exc_value, traceback)
-
-    def documents(self, method: str | None = None) -> list[Sent]:
-        """The requests on documents (reads, writes, queries), leaving out database and container calls."""
-        return [s for s in self.sent if "/docs" in s.path and (method is None or s.method == method)]
 
 
 def emulator_store(
@@ -536,7 +465,7 @@ async def test_the_version_guard_gives_up_after_bounded_attempts(
 
 def throttle(status: int = 429) -> Callable[[HttpRequest, AsyncHttpResponse], None]:
     def after(request: HttpRequest, response: AsyncHttpResponse) -> None:
-        if request.method == "GET" and _DOCUMENT.search(request.url):
+        if request.method == "GET" and DOCUMENT_PATH.search(request.url):
             response.status_code = status
             response.headers["x-ms-retry-after-ms"] = "5"
 
