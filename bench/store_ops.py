@@ -124,6 +124,29 @@ async def sqlite_services(workdir: Path) -> AsyncIterator[Store]:
         await services.aclose()
 
 
+@contextlib.asynccontextmanager
+async def cosmos_services(workdir: Path) -> AsyncIterator[Store]:
+    from devhost.emulators import EmulatorTransport, cosmos
+    from shared.adapters.cosmos_store import CosmosStore
+
+    with cosmos(workdir / "cosmos") as emulator:
+        store = CosmosStore(
+            emulator.endpoint,
+            emulator.key,
+            database="bench",
+            create_if_missing=True,
+            connection_verify=str(emulator.ca_file),
+            transport=EmulatorTransport(),
+        )
+        services = build_services(Settings(data_dir=workdir / "cosmos-data"), store=store)
+        bootstrap.override(services)
+        try:
+            yield services.store
+        finally:
+            bootstrap.override(None)
+            await services.aclose()
+
+
 def print_table(name: str, results: dict[str, dict[str, int]]) -> None:
     print(f"\n  {name}")
     print(f"    {'route':28} reads  queries  writes   goal")
@@ -145,6 +168,10 @@ async def main(participants: int) -> None:
     with workdir() as root:
         async with sqlite_services(root) as store:
             print_table("SQLite (embedded)", await count_routes(store, participants))
+        async with cosmos_services(root) as store:
+            print_table(
+                "Cosmos DB adapter (on the Cosmos DB emulator)", await count_routes(store, participants)
+            )
 
 
 def run() -> None:
