@@ -7,6 +7,7 @@ certificate that is valid and verifiable: clients trust the CA file instead of t
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,8 +39,10 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def make_local_tls(directory: Path, name: str, valid_for: timedelta = timedelta(days=30)) -> LocalTls:
-    """Writes ca.pem, server.pem and server.key into `directory`.
+def make_local_tls(
+    directory: Path, name: str, *, hosts: Sequence[str] = (), valid_for: timedelta = timedelta(days=30)
+) -> LocalTls:
+    """Writes ca.pem, server.pem and server.key into `directory`; `hosts` are more DNS names to serve.
 
     A separate CA (rather than one self-signed leaf) keeps strict X.509 checks in newer Pythons happy.
     """
@@ -71,7 +74,11 @@ def make_local_tls(directory: Path, name: str, valid_for: timedelta = timedelta(
         .not_valid_after(now + valid_for)
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                [
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    x509.DNSName("localhost"),
+                    *(x509.DNSName(host) for host in hosts),
+                ]
             ),
             critical=False,
         )

@@ -30,7 +30,6 @@ challenge unless the client is built with `verify_challenge_resource=False`.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import re
 import secrets
@@ -41,7 +40,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, Self
@@ -50,10 +48,8 @@ from aiohttp import ClientSession, TCPConnector, web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.typedefs import Handler
 from azure.core.credentials import AccessToken
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from devhost.tls import make_local_tls
 
 # The versions azure-keyvault-secrets 4.12.0 can speak (its ApiVersion enum); 2026-04-01 is its default.
 API_VERSIONS = frozenset(
@@ -408,70 +404,9 @@ class KeyVaultServer:
     # --- TLS ---------------------------------------------------------------------------------------------
 
     def _make_tls(self, directory: Path) -> ssl.SSLContext:
-        """A throwaway CA and a certificate for the vault host and 127.0.0.1 signed by it."""
-        now = datetime.now(UTC)
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "KeyVaultServer test CA")])
-        ca_cert = (
-            x509.CertificateBuilder()
-            .subject_name(ca_name)
-            .issuer_name(ca_name)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=2))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(_key_usage(cert_sign=True), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        server_key = ec.generate_private_key(ec.SECP256R1())
-        server_cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.vault_host)]))
-            .issuer_name(ca_name)
-            .public_key(server_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=2))
-            .add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.DNSName(self.vault_host), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-                ),
-                critical=False,
-            )
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(cert_sign=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-            )
-            .sign(ca_key, hashes.SHA256())
-        )
-        self.ca_file = directory / "ca.pem"
-        self.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-        cert_file, key_file = directory / "server.pem", directory / "server.key"
-        cert_file.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
-            server_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
+        """A throwaway CA and a certificate signed by it (devhost/tls.py); clients trust `ca_file`."""
+        tls = make_local_tls(directory, type(self).__name__, hosts=[self.vault_host])
+        self.ca_file = tls.ca_file
         server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        server_context.load_cert_chain(cert_file, key_file)
+        server_context.load_cert_chain(tls.cert_file, tls.key_file)
         return server_context
-
-
-def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not cert_sign,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
