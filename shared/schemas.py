@@ -141,24 +141,43 @@ class MeetingList(ApiModel):
     def render(entries: list[Membership], continuation_token: str | None) -> bytes:
         """The page as JSON, without validating again what the store has just validated.
 
-        Building and serializing the pydantic models per item costs more than the query does; this
-        writes the same document directly. tests/unit/test_schemas.py proves it validates against this
-        model, field for field, so it cannot drift from the OpenAPI document.
+        Building and serializing the pydantic models per item costs more than the query does, so each
+        item is rendered once per version of its meeting and remembered (clients poll their list: the
+        same entries come back); a changed meeting has a new version, so nothing stale is served.
+        tests/unit/test_schemas.py proves the page validates against this model, field for field, so
+        it cannot drift from the OpenAPI document.
         """
-        items = [
+        items = ",".join(_rendered(e) for e in entries)
+        token = json.dumps(continuation_token)
+        return f'{{"items":[{items}],"continuationToken":{token}}}'.encode()
+
+
+# Rendered list items by (meeting, version, role): an entry is the projection of one version of its
+# meeting for one role, so those three determine every field it shows. Bounded: cleared when full.
+_ITEMS: dict[tuple[str, int, str], str] = {}
+_MAX_ITEMS = 16384
+
+
+def _rendered(entry: Membership) -> str:
+    key = (entry.meeting_id, entry.version, entry.role.value)
+    item = _ITEMS.get(key)
+    if item is None:
+        if len(_ITEMS) >= _MAX_ITEMS:
+            _ITEMS.clear()
+        item = _ITEMS[key] = json.dumps(
             {
-                "id": e.meeting_id,
-                "title": e.title,
-                "organizerId": e.organizer_id,
-                "startsAt": iso(e.starts_at),
-                "endsAt": iso(e.ends_at),
-                "status": e.status.value,
-                "role": e.role.value,
-            }
-            for e in entries
-        ]
-        document = {"items": items, "continuationToken": continuation_token}
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+                "id": entry.meeting_id,
+                "title": entry.title,
+                "organizerId": entry.organizer_id,
+                "startsAt": iso(entry.starts_at),
+                "endsAt": iso(entry.ends_at),
+                "status": entry.status.value,
+                "role": entry.role.value,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+    return item
 
 
 class ListMeetingsQuery(ApiModel):

@@ -59,7 +59,10 @@ class Membership(CamelModel):
     """A user's entry for one meeting, kept in the user's partition so "my meetings" is one query.
 
     It copies what the list shows; it is a projection of the meeting document and can be rebuilt from it.
+    Frozen: stores may hand the same parsed entry to several callers.
     """
+
+    model_config = ConfigDict(frozen=True)
 
     user_id: str
     meeting_id: str
