@@ -326,3 +326,23 @@ async def test_unexpected_errors_are_500_problems_without_internals(
     assert reply.status == 500
     assert b"secret internals" not in reply.body
     assert reply.json()["invocationId"]
+
+
+async def test_the_list_shows_changes_at_once(call: FunctionCaller) -> None:
+    meeting = await _create(call)
+    assert [m["title"] for m in (await call("list_meetings", "GET", "meetings")).json()["items"]] == [
+        "Planning"
+    ]
+    route = {"meetingId": meeting["id"]}
+    assert (
+        await call("update_meeting", "PATCH", "m", route=route, json_body={"title": "Renamed"})
+    ).status == 200
+    assert [m["title"] for m in (await call("list_meetings", "GET", "meetings")).json()["items"]] == [
+        "Renamed"
+    ]
+    reply = await call(
+        "put_participant", "PUT", "p", route={**route, "userId": "bob"}, json_body={"role": "consumer"}
+    )
+    assert reply.status == 200
+    bobs = (await call("list_meetings", "GET", "meetings", user="bob")).json()["items"]
+    assert [(m["title"], m["role"]) for m in bobs] == [("Renamed", "consumer")]
