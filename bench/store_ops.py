@@ -82,7 +82,7 @@ class Caller:
 
 
 async def count_routes(store: Store, participants: int) -> dict[str, dict[str, int]]:
-    operations: dict[str, int] = store.operations  # type: ignore[attr-defined]
+    operations = store.operations
     call = Caller()
     results: dict[str, dict[str, int]] = {}
 

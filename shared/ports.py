@@ -98,6 +98,10 @@ class UserStore(Protocol):
 
 
 class Store(MeetingStore, UserStore, Protocol):
+    # Point reads, queries and writes so far, as the adapter counts them: operators and bench/store_ops
+    # see what each request costs in the backend's own terms.
+    operations: dict[str, int]
+
     async def aclose(self) -> None: ...
 
 
