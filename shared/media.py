@@ -1,0 +1,432 @@
+"""Streamed media preparation for speech-to-text.
+
+Decodes a recording of any length frame by frame with PyAV, resamples it to 16 kHz mono 16-bit PCM (the
+whole mix, or each channel of an unmixed recording on its own), drops silence and cuts what is left at
+pauses into WAV pieces small enough for one speech-to-text request. Memory stays bounded by about one
+piece per channel, whatever the recording's length.
+
+Everything here blocks (decoding is CPU work): async callers run it through `asyncio.to_thread`.
+PyAV is imported inside the functions so that importing this module costs nothing at cold start.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from av.audio.frame import AudioFrame
+    from av.audio.stream import AudioStream
+    from av.container import InputContainer
+
+__all__ = [
+    "SAMPLE_RATE",
+    "MediaError",
+    "MediaErrorKind",
+    "MediaInfo",
+    "MediaSource",
+    "Piece",
+    "iter_pieces",
+    "probe",
+]
+
+SAMPLE_RATE = 16_000  # what speech-to-text models are trained on; more only costs upload bytes
+_SAMPLE_BYTES = 2  # s16
+_WINDOW_SAMPLES = SAMPLE_RATE * 30 // 1000  # 30 ms: short enough to find pauses between words
+_WINDOW_BYTES = _WINDOW_SAMPLES * _SAMPLE_BYTES
+# Kept around speech so that soft onsets and decays (below the threshold) still reach the recogniser.
+_PAD_WINDOWS = 2
+_WAV_HEADER_BYTES = 44
+# Declared and decoded durations of intact files differ by codec padding (a few frames); more than this
+# means the end of the file is missing.
+_TRUNCATION_TOLERANCE_SECONDS = 1.0
+
+MediaErrorKind = Literal["empty", "not_audio", "no_audio_stream", "truncated", "corrupt"]
+MediaSource = str | os.PathLike[str] | IO[bytes]
+
+
+class MediaError(Exception):
+    """A recording that cannot be turned into audio: permanent, retrying will not help."""
+
+    def __init__(self, kind: MediaErrorKind, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind: MediaErrorKind = kind
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    duration_seconds: float | None  # None when the container does not say (e.g. some streamed formats)
+    channels: int
+    sample_rate: int
+    codec: str
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    channel: int | None  # 0-based channel of an unmixed recording; None for the mixed-down audio
+    start_seconds: float  # offsets in the original recording
+    end_seconds: float
+    wav: bytes  # 16 kHz mono s16 WAV
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.end_seconds - self.start_seconds
+
+
+def probe(source: MediaSource) -> MediaInfo:
+    """Describe the first audio stream; raise `MediaError` when there is no decodable audio.
+
+    Reads the header and decodes only the first audio frame, so it is cheap for any length. Truncation
+    is found here only for WAV (from the RIFF size); other formats show it while decoding.
+    """
+    with _open_audio(source) as (container, stream):
+        _first_frame(container, stream)
+        info = MediaInfo(
+            duration_seconds=_declared_seconds(container, stream),
+            channels=stream.codec_context.layout.nb_channels,
+            sample_rate=stream.codec_context.sample_rate,
+            codec=stream.codec_context.codec.canonical_name,
+        )
+    missing = _riff_missing_bytes(source)
+    if missing:
+        raise MediaError("truncated", f"the WAV header announces {missing} more bytes than the file holds")
+    return info
+
+
+def iter_pieces(
+    source: MediaSource,
+    *,
+    per_channel: bool,
+    max_piece_seconds: float = 600,
+    max_piece_bytes: int = 24 * 1024 * 1024,
+    min_silence_seconds: float = 0.6,
+    silence_threshold_dbfs: float = -40,
+) -> Iterator[Piece]:
+    """Yield the non-silent parts of a recording as 16 kHz mono WAV pieces.
+
+    Pieces are cut at pauses of at least `min_silence_seconds`, or at the size limits when a speaker
+    does not pause. With `per_channel`, every channel is split on its own (`Piece.channel` is its
+    0-based index); each channel's pieces come in time order, and the channels' pieces interleave in
+    the order they end. A file that turns out truncated or corrupt part way raises `MediaError` after
+    the pieces decoded before the damage have been yielded, so a caller may keep them.
+    """
+    max_pcm_bytes = _max_pcm_bytes(max_piece_seconds, max_piece_bytes)
+    threshold = 32768 * 10 ** (silence_threshold_dbfs / 20)  # RMS amplitude of s16 samples
+    min_silence_bytes = max(1, round(min_silence_seconds * SAMPLE_RATE)) * _SAMPLE_BYTES
+    with _open_audio(source) as (container, stream):
+        channels = stream.codec_context.layout.nb_channels if per_channel else 1
+        splitters = [
+            _Splitter(ch if per_channel else None, threshold, min_silence_bytes, max_pcm_bytes)
+            for ch in range(channels)
+        ]
+        decoded_seconds = 0.0
+        for planes, seconds in _pcm_planes(container, stream, per_channel=per_channel):
+            decoded_seconds += seconds
+            for splitter, pcm in zip(splitters, planes, strict=True):
+                yield from splitter.feed(pcm)
+        for splitter in splitters:
+            yield from splitter.finish()
+        declared = _declared_seconds(container, stream)
+    _check_complete(source, declared, decoded_seconds)
+
+
+# --- opening and decoding ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _open_audio(source: MediaSource) -> Iterator[tuple[InputContainer, AudioStream]]:
+    import av  # noqa: PLC0415 - cold start: PyAV loads the FFmpeg libraries
+
+    reader = None
+    if not isinstance(source, str | os.PathLike) and not source.seekable():
+        reader = _CountingReader(source)
+    if reader is None and _is_empty(source):
+        raise MediaError("empty", "the file is empty (0 bytes)")
+    try:
+        container = av.open(reader or source, mode="r")
+    except av.error.FFmpegError as exc:
+        if reader is not None and reader.count == 0:
+            raise MediaError("empty", "the file is empty (0 bytes)") from None
+        raise MediaError("not_audio", f"not a recognised audio or video file ({_reason(exc)})") from None
+    try:
+        if not container.streams.audio:
+            raise MediaError("no_audio_stream", _no_audio_detail(container))
+        yield container, container.streams.audio[0]
+    finally:
+        container.close()
+
+
+def _first_frame(container: InputContainer, stream: AudioStream) -> None:
+    frames = _decode(container, stream)
+    if next(frames, None) is None:
+        raise _nothing_decoded(container, stream)
+
+
+def _decode(container: InputContainer, stream: AudioStream) -> Iterator[AudioFrame]:
+    """Decoded frames; FFmpeg's errors become `MediaError`s that say where the damage is."""
+    import av  # noqa: PLC0415
+
+    frames = container.decode(stream)
+    seconds = 0.0
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except av.error.FFmpegError as exc:
+            if seconds == 0:
+                detail = f"no audio could be decoded from this {container.format.name} file ({_reason(exc)})"
+                raise MediaError("not_audio", detail) from None
+            detail = f"decoding failed after {seconds:.1f} s of audio ({_reason(exc)})"
+            raise MediaError("corrupt", detail) from None
+        seconds += frame.samples / (frame.sample_rate or 1)
+        yield frame
+
+
+def _pcm_planes(
+    container: InputContainer, stream: AudioStream, *, per_channel: bool
+) -> Iterator[tuple[list[bytes], float]]:
+    """16 kHz s16 PCM, one plane per channel (or one mixed-down plane), with the input seconds it covers.
+
+    Unmixed audio is resampled as planar audio in its own layout, which converts every channel on its
+    own and never mixes them; mixed audio is downmixed to mono by the same resampler.
+    """
+    import av  # noqa: PLC0415
+
+    resampler: av.AudioResampler | None = None
+    frame: AudioFrame | None = None
+    seen_frames = False
+    for frame in _decode(container, stream):
+        seen_frames = True
+        if resampler is None:
+            layout = frame.layout if per_channel else "mono"
+            resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
+        seconds = frame.samples / (frame.sample_rate or 1)
+        for out in resampler.resample(frame):
+            yield _planes_of(out), seconds
+            seconds = 0.0
+    if not seen_frames:
+        raise _nothing_decoded(container, stream)
+    if resampler is not None:
+        for out in resampler.resample(None):  # the resampler's filter keeps a few samples back
+            yield _planes_of(out), 0.0
+
+
+def _planes_of(frame: AudioFrame) -> list[bytes]:
+    size = frame.samples * _SAMPLE_BYTES  # planes are padded for SIMD: keep only the samples
+    return [bytes(plane)[:size] for plane in frame.planes]
+
+
+# --- splitting at pauses ----------------------------------------------------------------------------
+
+
+class _Splitter:
+    """Cuts one channel's 16 kHz PCM into pieces of speech, holding at most one piece in memory."""
+
+    def __init__(self, channel: int | None, threshold: float, min_silence_bytes: int, max_bytes: int) -> None:
+        self._channel = channel
+        self._threshold = threshold
+        self._min_silence_bytes = min_silence_bytes
+        self._max_bytes = max_bytes
+        self._pending = bytearray()  # input not yet a whole window
+        self._window_start = 0  # sample index of the next window
+        self._piece: bytearray | None = None
+        self._piece_start = 0  # sample index
+        self._voiced_end = 0  # bytes of the piece up to the end of its last voiced window
+        self._lead_in = bytearray()  # the last silent windows, to give the next piece a soft start
+
+    def feed(self, pcm: bytes) -> Iterator[Piece]:
+        self._pending += pcm
+        offset = 0
+        while len(self._pending) - offset >= _WINDOW_BYTES:
+            yield from self._window(self._pending[offset : offset + _WINDOW_BYTES])
+            offset += _WINDOW_BYTES
+        del self._pending[:offset]
+
+    def finish(self) -> Iterator[Piece]:
+        if self._pending:
+            yield from self._window(bytes(self._pending))
+            self._pending.clear()
+        if self._piece is not None:
+            yield self._close()
+
+    def _window(self, window: bytes | bytearray) -> Iterator[Piece]:
+        voiced = _rms(window) > self._threshold
+        if self._piece is not None and len(self._piece) + len(window) > self._max_bytes:
+            yield self._close()  # no pause before the limit: cut here, speech goes on in the next piece
+        if self._piece is None:
+            if voiced:
+                self._open(window)
+            else:
+                self._lead_in += window
+                del self._lead_in[: -_PAD_WINDOWS * _WINDOW_BYTES]
+        else:
+            self._piece += window
+            if voiced:
+                self._voiced_end = len(self._piece)
+            elif len(self._piece) - self._voiced_end >= self._min_silence_bytes:
+                yield self._close()
+        self._window_start += len(window) // _SAMPLE_BYTES
+
+    def _open(self, window: bytes | bytearray) -> None:
+        lead_in = self._lead_in[-max(0, self._max_bytes - len(window)) :] if self._lead_in else b""
+        self._piece = bytearray(lead_in)
+        self._piece += window
+        self._piece_start = self._window_start - len(lead_in) // _SAMPLE_BYTES
+        self._voiced_end = len(self._piece)
+        self._lead_in = bytearray()
+
+    def _close(self) -> Piece:
+        assert self._piece is not None
+        end = min(len(self._piece), self._voiced_end + _PAD_WINDOWS * _WINDOW_BYTES)
+        wav = b"".join((_wav_header(end), memoryview(self._piece)[:end]))
+        self._piece = None  # release the buffer before the caller gets the WAV
+        start = self._piece_start / SAMPLE_RATE
+        return Piece(self._channel, start, start + end / _SAMPLE_BYTES / SAMPLE_RATE, wav)
+
+
+def _max_pcm_bytes(max_piece_seconds: float, max_piece_bytes: int) -> int:
+    by_time = math.floor(max_piece_seconds * SAMPLE_RATE) * _SAMPLE_BYTES
+    by_size = (max_piece_bytes - _WAV_HEADER_BYTES) // _SAMPLE_BYTES * _SAMPLE_BYTES
+    limit = min(by_time, by_size)
+    if limit < _WINDOW_BYTES:
+        raise ValueError(f"pieces must hold at least {_WINDOW_SAMPLES / SAMPLE_RATE} s of audio")
+    return limit
+
+
+def _wav_header(data_bytes: int) -> bytes:
+    byte_rate = SAMPLE_RATE * _SAMPLE_BYTES
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        *(b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, 1, SAMPLE_RATE, byte_rate),
+        *(_SAMPLE_BYTES, 8 * _SAMPLE_BYTES, b"data", data_bytes),
+    )
+
+
+def _load_rms() -> Callable[[bytes | bytearray], float]:
+    # audioop measures in C (fast enough for hours of audio without numpy); it is gone in Python 3.13,
+    # where the slower pure-Python fallback takes over.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import audioop  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - Python 3.13+
+        import array  # noqa: PLC0415
+
+        def rms(window: bytes | bytearray) -> float:
+            samples = array.array("h", window)
+            return math.sqrt(sum(s * s for s in samples) / len(samples)) if samples else 0.0
+
+        return rms
+
+    def audioop_rms(window: bytes | bytearray) -> float:
+        return float(audioop.rms(window, _SAMPLE_BYTES))
+
+    return audioop_rms
+
+
+_rms = _load_rms()
+
+
+# --- sources and diagnostics ------------------------------------------------------------------------
+
+
+class _CountingReader:
+    """A forward-only stream, counting what FFmpeg read so that an empty one can be told from garbage."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.count += len(data)
+        return data
+
+
+def _is_unseekable_stream(source: MediaSource) -> bool:
+    return not isinstance(source, str | os.PathLike) and not source.seekable()
+
+
+def _is_empty(source: MediaSource) -> bool:
+    if isinstance(source, str | os.PathLike):
+        return os.path.getsize(source) == 0
+    position = source.tell()
+    size = source.seek(0, os.SEEK_END)
+    source.seek(position)
+    return size <= position
+
+
+def _riff_missing_bytes(source: MediaSource) -> int:
+    """Bytes a WAV file's RIFF header announces beyond the file's end (FFmpeg quietly stops there)."""
+    if _is_unseekable_stream(source):
+        return 0
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as file:
+            return _riff_missing_in(file)
+    position = source.tell()
+    try:
+        source.seek(0)
+        return _riff_missing_in(source)
+    finally:
+        source.seek(position)
+
+
+def _riff_missing_in(file: IO[bytes]) -> int:
+    head = file.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return 0
+    riff_size = int.from_bytes(head[4:8], "little")
+    if riff_size in (0, 0xFFFFFFFF):  # writers that stream use placeholders: no size to check
+        return 0
+    actual = file.seek(0, os.SEEK_END)
+    return max(0, riff_size + 8 - actual)
+
+
+def _declared_seconds(container: InputContainer, stream: AudioStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # AV_TIME_BASE
+    return None
+
+
+def _check_complete(source: MediaSource, declared: float | None, decoded: float) -> None:
+    missing = _riff_missing_bytes(source)
+    if missing:
+        raise MediaError(
+            "truncated",
+            f"the WAV file ends after {decoded:.1f} s of audio; its header announces {missing} more bytes",
+        )
+    if declared is not None and declared - decoded > _TRUNCATION_TOLERANCE_SECONDS:
+        raise MediaError(
+            "truncated",
+            f"the file ends after {decoded:.1f} s of audio; its header announces {declared:.1f} s",
+        )
+
+
+def _nothing_decoded(container: InputContainer, stream: AudioStream) -> MediaError:
+    declared = _declared_seconds(container, stream)
+    if declared:
+        detail = f"the header announces {declared:.1f} s of audio but the file holds none"
+        return MediaError("truncated", detail)
+    return MediaError("empty", f"the {container.format.name} file has an audio stream but no audio samples")
+
+
+def _no_audio_detail(container: InputContainer) -> str:
+    kinds = [stream.type for stream in container.streams]
+    found = ", ".join(f"{kinds.count(kind)} {kind}" for kind in sorted(set(kinds))) or "no streams"
+    return f"the {container.format.name} file has no audio stream ({found})"
+
+
+def _reason(exc: Exception) -> str:
+    # FFmpeg's messages repeat the file name (or an object repr for file-likes): keep only the reason.
+    reason = getattr(exc, "strerror", None)
+    return reason if isinstance(reason, str) and reason else str(exc)
