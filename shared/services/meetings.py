@@ -321,10 +321,6 @@ class MeetingService:
         await fan_out(participants, put)
         await fan_out(removed, drop)
 
-    async def resync(self, meeting: Meeting) -> None:
-        """Rewrites every participant's entry from the meeting document (idempotent)."""
-        await self._project(meeting, meeting.participants, removed=())
-
     async def _acs_ids(self, user_ids: Iterable[str]) -> dict[str, str]:
         """App user id to ACS user id, for those who have joined at least once (the others have none)."""
         found: dict[str, str] = {}
