@@ -40,9 +40,7 @@ import hashlib
 import hmac
 import json
 import secrets
-import shutil
 import ssl
-import tempfile
 import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
@@ -56,7 +54,7 @@ from typing import Any, Literal, NamedTuple, Self
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from devhost.tls import make_local_tls
+from tests.https_site import HttpsSite
 
 IDENTITY_API_VERSION = "2023-10-01"
 ROOMS_API_VERSION = "2025-03-13"
@@ -229,8 +227,7 @@ class AcsServer:
         self.auth_failures: list[str] = []
         self._throttled = 0
         self._retry_after = 0
-        self._runner: web.AppRunner | None = None
-        self._tls_dir: Path | None = None
+        self._site = HttpsSite("acs-server")
         self._port = 0
         self.ca_file = Path()
         self.client_ssl_context = ssl.create_default_context()
@@ -238,8 +235,6 @@ class AcsServer:
     # --- lifecycle -------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        self._tls_dir = Path(tempfile.mkdtemp(prefix="acs-server-"))
-        server_context = self._make_tls(self._tls_dir)
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(
             [
@@ -256,11 +251,9 @@ class AcsServer:
                 web.patch("/rooms/{room_id}/participants", self._update_participants),
             ]
         )
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=server_context)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
+        await self._site.start(app)
+        self._port, self.ca_file = self._site.port, self._site.ca_file
+        self.client_ssl_context = self._site.client_ssl_context
         return self
 
     async def __aexit__(
@@ -269,12 +262,7 @@ class AcsServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._tls_dir is not None:
-            shutil.rmtree(self._tls_dir, ignore_errors=True)
-            self._tls_dir = None
+        await self._site.stop()
 
     # --- what a client needs ---------------------------------------------------------------------------
 
@@ -631,17 +619,6 @@ class AcsServer:
             )
             page["nextLink"] = f"https://{self.host}{path}?{query}"
         return web.json_response(page)
-
-    # --- TLS ---------------------------------------------------------------------------------------------
-
-    def _make_tls(self, directory: Path) -> ssl.SSLContext:
-        """A throwaway CA and a certificate signed by it (devhost/tls.py); clients trust `ca_file`."""
-        tls = make_local_tls(directory, type(self).__name__)
-        self.ca_file = tls.ca_file
-        server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        server_context.load_cert_chain(tls.cert_file, tls.key_file)
-        self.client_ssl_context = ssl.create_default_context(cafile=str(self.ca_file))
-        return server_context
 
 
 # --- request parsing and validation -------------------------------------------------------------------

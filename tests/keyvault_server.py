@@ -33,10 +33,7 @@ import asyncio
 import json
 import re
 import secrets
-import shutil
 import socket
-import ssl
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -49,7 +46,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.typedefs import Handler
 from azure.core.credentials import AccessToken
 
-from devhost.tls import make_local_tls
+from tests.https_site import HttpsSite
 
 # The versions azure-keyvault-secrets 4.12.0 can speak (its ApiVersion enum); 2026-04-01 is its default.
 API_VERSIONS = frozenset(
@@ -195,16 +192,13 @@ class KeyVaultServer:
         # Set when a read reaches the gate (and so is under way).
         self.at_gate = asyncio.Event()
         self._failures: list[int] = []
-        self._runner: web.AppRunner | None = None
-        self._tls_dir: Path | None = None
+        self._site = HttpsSite("keyvault-server", hosts=[self.vault_host])
         self._port = 0
         self.ca_file = Path()
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        self._tls_dir = Path(tempfile.mkdtemp(prefix="keyvault-server-"))
-        server_context = self._make_tls(self._tls_dir)
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(
             [
@@ -214,11 +208,8 @@ class KeyVaultServer:
                 web.put("/secrets/{name}", self._set_secret),
             ]
         )
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=server_context)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
+        await self._site.start(app)
+        self._port, self.ca_file = self._site.port, self._site.ca_file
         return self
 
     async def __aexit__(
@@ -229,12 +220,7 @@ class KeyVaultServer:
     ) -> None:
         if self.gate is not None:
             self.gate.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._tls_dir is not None:
-            shutil.rmtree(self._tls_dir, ignore_errors=True)
-            self._tls_dir = None
+        await self._site.stop()
 
     # --- what a client needs ---------------------------------------------------------------------------
 
@@ -400,13 +386,3 @@ class KeyVaultServer:
         if version.content_type is not None:
             bundle["contentType"] = version.content_type
         return bundle
-
-    # --- TLS ---------------------------------------------------------------------------------------------
-
-    def _make_tls(self, directory: Path) -> ssl.SSLContext:
-        """A throwaway CA and a certificate signed by it (devhost/tls.py); clients trust `ca_file`."""
-        tls = make_local_tls(directory, type(self).__name__, hosts=[self.vault_host])
-        self.ca_file = tls.ca_file
-        server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        server_context.load_cert_chain(tls.cert_file, tls.key_file)
-        return server_context
