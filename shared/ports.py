@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
+    from shared.domain.recordings import Recording
 
 T = TypeVar("T")
 
@@ -64,6 +65,30 @@ class MeetingStore(Protocol):
 
     async def replace_meeting(self, meeting: Meeting, etag: str) -> str:
         """Replaces the meeting only if its ETag is still `etag`; returns the new ETag or EtagMismatch."""
+        ...
+
+    # Recording documents live in their meeting's partition (partition key value: the meetingId), with
+    # type "recording" and the recording's own id, which never equals the meetingId (the meeting
+    # document's id there): see Recording.
+
+    async def create_recording(self, recording: Recording) -> str:
+        """Stores a new recording and returns its ETag; AlreadyExists if the id is taken in the meeting."""
+        ...
+
+    async def get_recording(self, meeting_id: str, recording_id: str) -> Stored[Recording] | None:
+        """A point read; None if absent (the meeting document itself is never a recording)."""
+        ...
+
+    async def replace_recording(self, recording: Recording, etag: str) -> str:
+        """Replaces the recording only if its ETag is still `etag`; returns the new ETag or EtagMismatch."""
+        ...
+
+    async def list_recordings(self, meeting_id: str) -> list[Recording]:
+        """The meeting's recordings by (createdAt, id), in one single-partition query."""
+        ...
+
+    async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
+        """Deletes the recording document; one that does not exist is not an error."""
         ...
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from shared.adapters.local_communication import check_room_window
 from shared.domain.models import AcsIdentity, Meeting, Membership, Role
+from shared.domain.recordings import Recording
 from shared.ports import (
     AccessToken,
     AlreadyExists,
@@ -83,6 +84,8 @@ class InMemoryStore:
 
     def __init__(self, journal: Journal | None = None) -> None:
         self._meetings: dict[str, Stored[Meeting]] = {}
+        # meetingId -> recordingId -> the stored recording (the meeting's partition).
+        self._recordings: dict[str, dict[str, Stored[Recording]]] = {}
         self._memberships: dict[str, dict[str, Membership]] = {}
         self._tombstones: dict[str, dict[str, int]] = {}
         self._identities: dict[str, AcsIdentity] = {}
@@ -121,6 +124,46 @@ class InMemoryStore:
         self._meetings[meeting.id] = Stored(meeting.model_copy(deep=True), new_etag)
         self.journal.append(("replace_meeting", meeting.id))
         return new_etag
+
+    # --- recordings --------------------------------------------------------------------------------
+
+    async def create_recording(self, recording: Recording) -> str:
+        self.operations["writes"] += 1
+        partition = self._recordings.setdefault(recording.meeting_id, {})
+        if recording.id in partition:
+            raise AlreadyExists(recording.id)
+        etag = _etag()
+        partition[recording.id] = Stored(recording.model_copy(deep=True), etag)
+        self.journal.append(("create_recording", recording.meeting_id, recording.id))
+        return etag
+
+    async def get_recording(self, meeting_id: str, recording_id: str) -> Stored[Recording] | None:
+        self.operations["reads"] += 1
+        stored = self._recordings.get(meeting_id, {}).get(recording_id)
+        if stored is None:
+            return None
+        return Stored(stored.value.model_copy(deep=True), stored.etag)
+
+    async def replace_recording(self, recording: Recording, etag: str) -> str:
+        self.operations["writes"] += 1
+        partition = self._recordings.get(recording.meeting_id, {})
+        stored = partition.get(recording.id)
+        if stored is None or stored.etag != etag:
+            raise EtagMismatch(recording.id)
+        new_etag = _etag()
+        partition[recording.id] = Stored(recording.model_copy(deep=True), new_etag)
+        self.journal.append(("replace_recording", recording.meeting_id, recording.id))
+        return new_etag
+
+    async def list_recordings(self, meeting_id: str) -> list[Recording]:
+        self.operations["queries"] += 1
+        stored = self._recordings.get(meeting_id, {}).values()
+        return sorted((s.value.model_copy(deep=True) for s in stored), key=lambda r: (r.created_at, r.id))
+
+    async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
+        self.operations["writes"] += 1
+        if self._recordings.get(meeting_id, {}).pop(recording_id, None) is not None:
+            self.journal.append(("delete_recording", meeting_id, recording_id))
 
     # --- users -------------------------------------------------------------------------------------
 

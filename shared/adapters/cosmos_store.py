@@ -1,11 +1,12 @@
 """The Azure store: Cosmos DB for NoSQL through `azure.cosmos.aio`, laid out as DESIGN.md "Data" says.
 
-`meetings` (partition key `/meetingId`) holds a meeting document (id = meetingId, type "meeting"), and
-later the meeting's recordings. `users` (partition key `/userId`) holds the user's ACS identity (id
-"acs-identity", type "identity") and one membership entry per meeting (id "membership-{meetingId}", type
-"membership"; a removal leaves a tombstone with `"removed": true`), so "my meetings" is one
-single-partition query. Bodies are SqliteStore's: the model's JSON by alias plus those envelope fields.
-Times are `timefmt.iso` text, so they sort and compare as strings.
+`meetings` (partition key `/meetingId`) holds a meeting document (id = meetingId, type "meeting") and
+the meeting's recording documents (id = the recording's own uuid, type "recording"). `users` (partition
+key `/userId`) holds the user's ACS identity (id "acs-identity", type "identity") and one membership
+entry per meeting (id "membership-{meetingId}", type "membership"; a removal leaves a tombstone with
+`"removed": true`), so "my meetings" is one single-partition query. Bodies are SqliteStore's: the
+model's JSON by alias plus those envelope fields. Times are `timefmt.iso` text, so they sort and compare
+as strings.
 
 Every call is a point read, a single-partition query or a single-document write. Listing pages by key
 (startsAt, meetingId), with our own continuation token, instead of handing out the SDK's: Cosmos may
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterable, Awaitable
@@ -40,6 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import TypeAdapter
 
 from shared.domain.models import AcsIdentity, Meeting, Membership
+from shared.domain.recordings import Recording
 from shared.ports import (
     AlreadyExists,
     EtagMismatch,
@@ -85,6 +88,7 @@ THROTTLE_WAIT_SECONDS = 10
 VERSION_ATTEMPTS = 8
 
 _MEMBERSHIPS = TypeAdapter(list[Membership])
+_RECORDINGS = TypeAdapter(list[Recording])
 # What Cosmos DB refuses in an id (the SDK checks before sending): no such document can exist.
 _UNSTORABLE_ID = re.compile(r"[/\\#?\t\r\n]| \Z|\A\Z")
 _CONTINUATION_PREFIX = "cdb1."
@@ -285,6 +289,88 @@ class CosmosStore:
         except (EtagMismatch, _Missing) as exc:
             raise EtagMismatch(meeting.id) from exc
         return str(replaced["_etag"])
+
+    # --- recordings, in their meeting's partition ------------------------------------------------
+    # A recording's id is its own uuid and never the meetingId, the meeting document's id in the same
+    # partition (Recording refuses that); reads and deletes check it too, so they never reach the meeting.
+
+    @staticmethod
+    def _recording_doc(recording: Recording) -> dict[str, Any]:
+        body = recording.model_dump(mode="json", by_alias=True)
+        body.update({"id": recording.id, "meetingId": recording.meeting_id, "type": "recording"})
+        return body
+
+    @staticmethod
+    def _recording_address(meeting_id: str, recording_id: str) -> bool:
+        return recording_id != meeting_id and _storable(meeting_id) and _storable(recording_id)
+
+    async def create_recording(self, recording: Recording) -> str:
+        if not self._recording_address(recording.meeting_id, recording.id):
+            raise StoreError(
+                f"{recording.meeting_id!r}/{recording.id!r} cannot be a recording's Cosmos DB id"
+            )
+        meetings = await self._meetings()
+        try:
+            created = await self._call(
+                "writes",
+                f"create recording {recording.meeting_id}/{recording.id}",
+                meetings.create_item(self._recording_doc(recording)),
+            )
+        except AlreadyExists as exc:
+            raise AlreadyExists(recording.id) from exc
+        return str(created["_etag"])
+
+    async def get_recording(self, meeting_id: str, recording_id: str) -> Stored[Recording] | None:
+        if not self._recording_address(meeting_id, recording_id):
+            return None
+        doc = await self._read(await self._meetings(), recording_id, meeting_id)
+        if doc is None or doc.get("type") != "recording":
+            return None
+        return Stored(Recording.model_validate(doc), str(doc["_etag"]))
+
+    async def replace_recording(self, recording: Recording, etag: str) -> str:
+        from azure.core import MatchConditions  # noqa: PLC0415
+
+        if not self._recording_address(recording.meeting_id, recording.id):
+            raise EtagMismatch(recording.id)
+        meetings = await self._meetings()
+        try:
+            replaced = await self._call(
+                "writes",
+                f"replace recording {recording.meeting_id}/{recording.id}",
+                meetings.replace_item(
+                    recording.id,
+                    self._recording_doc(recording),
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                ),
+            )
+        except (EtagMismatch, _Missing) as exc:
+            raise EtagMismatch(recording.id) from exc
+        return str(replaced["_etag"])
+
+    async def list_recordings(self, meeting_id: str) -> list[Recording]:
+        # The partition key is in the text as well as in the request: the query names its one partition.
+        # Sorted here, as instants: a meeting has a handful of recordings, and an ORDER BY on two fields
+        # would need a composite index on the meetings container.
+        query = "SELECT * FROM c WHERE c.meetingId = @meetingId AND c.type = 'recording'"
+        meetings = await self._meetings()
+        pager = meetings.query_items(
+            query, parameters=[{"name": "@meetingId", "value": meeting_id}], partition_key=meeting_id
+        )
+        docs = await self._call("queries", f"list the recordings of {meeting_id}", _collect(pager))
+        return sorted(_RECORDINGS.validate_python(docs), key=lambda r: (r.created_at, r.id))
+
+    async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
+        if not self._recording_address(meeting_id, recording_id):
+            return  # no recording can exist there
+        meetings = await self._meetings()
+        with contextlib.suppress(_Missing):  # already gone: fine
+            await self._call(
+                "writes",
+                f"delete recording {meeting_id}/{recording_id}",
+                meetings.delete_item(recording_id, partition_key=meeting_id),
+            )
 
     # --- users container -------------------------------------------------------------------------
 

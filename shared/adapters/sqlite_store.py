@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 from shared.adapters.sqlite_database import SqliteDatabase
 from shared.domain.models import AcsIdentity, Meeting, Membership
+from shared.domain.recordings import Recording
 from shared.ports import AlreadyExists, EtagMismatch, InvalidContinuation, Page, Stored
 from shared.timefmt import iso
 
@@ -114,6 +115,78 @@ class SqliteStore:
         if await self._write(work) != 1:
             raise EtagMismatch(meeting.id)
         return new_etag
+
+    # --- recordings, in their meeting's partition ----------------------------------------------------
+    # id = the recording's own uuid, never the meetingId (the meeting document's id): Recording checks.
+
+    @staticmethod
+    def _recording_doc(recording: Recording) -> str:
+        body = recording.model_dump(mode="json", by_alias=True)
+        body.update({"type": "recording"})
+        return json.dumps(body)
+
+    async def create_recording(self, recording: Recording) -> str:
+        etag = _etag()
+        body = self._recording_doc(recording)
+
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO meetings (pk, id, type, body, etag) VALUES (?, ?, 'recording', ?, ?)",
+                    (recording.meeting_id, recording.id, body, etag),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(recording.id) from exc
+
+        await self._write(work)
+        return etag
+
+    async def get_recording(self, meeting_id: str, recording_id: str) -> Stored[Recording] | None:
+        row = self._read(
+            "reads",
+            lambda conn: conn.execute(
+                "SELECT body, etag FROM meetings WHERE pk = ? AND id = ? AND type = 'recording'",
+                (meeting_id, recording_id),
+            ).fetchone(),
+        )
+        if row is None:
+            return None
+        return Stored(Recording.model_validate_json(row[0]), row[1])
+
+    async def replace_recording(self, recording: Recording, etag: str) -> str:
+        new_etag = _etag()
+        body = self._recording_doc(recording)
+
+        def work(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "UPDATE meetings SET body = ?, etag = ? "
+                "WHERE pk = ? AND id = ? AND type = 'recording' AND etag = ?",
+                (body, new_etag, recording.meeting_id, recording.id, etag),
+            ).rowcount
+
+        if await self._write(work) != 1:
+            raise EtagMismatch(recording.id)
+        return new_etag
+
+    async def list_recordings(self, meeting_id: str) -> list[Recording]:
+        rows = self._read(
+            "queries",
+            lambda conn: conn.execute(
+                "SELECT body FROM meetings WHERE pk = ? AND type = 'recording'", (meeting_id,)
+            ).fetchall(),
+        )
+        # Sorted as instants, not as text: a meeting has a handful of recordings.
+        return sorted(
+            (Recording.model_validate_json(row[0]) for row in rows), key=lambda r: (r.created_at, r.id)
+        )
+
+    async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                "DELETE FROM meetings WHERE pk = ? AND id = ? AND type = 'recording'",
+                (meeting_id, recording_id),
+            )
+        )
 
     # --- users container ---------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
 
+_MAX_REMEMBERED = 10_000
+
 
 class IdentityService:
     def __init__(
@@ -28,12 +30,19 @@ class IdentityService:
         self._acs = communication
         self._clock = clock
         self._in_flight: dict[str, asyncio.Task[str]] = {}
+        # Identities this worker created, so that a caller whose store read raced a finishing creation
+        # does not start a second one. Bounded: cleared when full (the store still has them all).
+        self._created: dict[str, str] = {}
 
     async def acs_user_id(self, user_id: str) -> str:
         """The user's ACS identity: one point read when it exists, created once when it does not."""
         existing = await self._store.get_identity(user_id)
         if existing is not None:
             return existing.acs_user_id
+        # Created by this worker since our read: the read raced a creation that has just finished.
+        created = self._created.get(user_id)
+        if created is not None:
+            return created
         task = self._in_flight.get(user_id)
         if task is None:
             task = asyncio.ensure_future(self._create(user_id))
@@ -61,4 +70,7 @@ class IdentityService:
                 await self._acs.delete_user(acs_user_id)
             raise
         log.info("ACS identity created")
+        if len(self._created) >= _MAX_REMEMBERED:
+            self._created.clear()
+        self._created[user_id] = acs_user_id
         return acs_user_id

@@ -16,6 +16,12 @@ import pytest
 from devhost.emulators import CosmosEmulator
 from shared.adapters.sqlite_store import SqliteStore
 from shared.domain.models import AcsIdentity, Meeting, MeetingStatus, Membership, Participant, Role
+from shared.domain.recordings import (
+    Recording,
+    RecordingChannel,
+    RecordingError,
+    RecordingStatus,
+)
 from shared.ports import AlreadyExists, EtagMismatch, InvalidContinuation, Store
 from tests.contract.test_cosmos_store import emulator_store
 from tests.fakes import InMemoryStore
@@ -185,6 +191,185 @@ async def test_meeting_fields_round_trip_including_status_and_no_room(store: Sto
     stored = await store.get_meeting("m-1")
     assert stored is not None
     assert stored.value == original
+
+
+# --- recordings --------------------------------------------------------------------------------------
+
+
+def recording(
+    recording_id: str = "r-1",
+    meeting_id: str = "m-1",
+    *,
+    created_at: datetime = BASE,
+    status: RecordingStatus = RecordingStatus.AWAITING_UPLOAD,
+    version: int = 1,
+) -> Recording:
+    return Recording(
+        id=recording_id,
+        meeting_id=meeting_id,
+        created_by="alice",
+        file_name="standup.wav",
+        content_type="audio/wav",
+        size_bytes=1_234_567,
+        status=status,
+        source_blob=f"{meeting_id}/{recording_id}/source.wav",
+        created_at=created_at,
+        updated_at=created_at,
+        version=version,
+    )
+
+
+async def test_get_of_unknown_recording_is_none(store: Store) -> None:
+    await store.create_meeting(meeting())
+    assert await store.get_recording("m-1", "nope") is None
+    assert await store.get_recording("m-9", "r-1") is None
+    # The meeting document shares the partition but is not a recording.
+    assert await store.get_recording("m-1", "m-1") is None
+
+
+async def test_create_then_get_returns_the_same_recording_and_etag(store: Store) -> None:
+    await store.create_meeting(meeting())
+    original = recording()
+    etag = await store.create_recording(original)
+    stored = await store.get_recording("m-1", "r-1")
+    assert stored is not None
+    assert stored.value == original
+    assert stored.etag == etag
+    assert etag
+
+
+async def test_recording_fields_round_trip(store: Store) -> None:
+    original = recording().model_copy(
+        update={
+            "channels": [
+                RecordingChannel(channel=0, user_id="alice"),
+                RecordingChannel(channel=1, user_id="bob"),
+            ],
+            "language": "en",
+            "status": RecordingStatus.FAILED,
+            "stage": "transcribing",
+            "progress": 0.5,
+            "error": RecordingError(code="transcription_failed", detail="the provider refused the audio"),
+            "updated_at": BASE + timedelta(minutes=5),
+            "version": 4,
+        }
+    )
+    await store.create_recording(original)
+    stored = await store.get_recording("m-1", "r-1")
+    assert stored is not None
+    assert stored.value == original
+
+
+async def test_create_recording_with_a_taken_id_is_already_exists_and_keeps_the_first(store: Store) -> None:
+    etag = await store.create_recording(recording())
+    with pytest.raises(AlreadyExists):
+        await store.create_recording(recording(status=RecordingStatus.QUEUED))
+    stored = await store.get_recording("m-1", "r-1")
+    assert stored is not None
+    assert (stored.value.status, stored.etag) == (RecordingStatus.AWAITING_UPLOAD, etag)
+
+
+async def test_replace_recording_with_current_etag_changes_it_and_the_etag(store: Store) -> None:
+    first = await store.create_recording(recording())
+    second = await store.replace_recording(recording(status=RecordingStatus.QUEUED, version=2), first)
+    assert second != first
+    stored = await store.get_recording("m-1", "r-1")
+    assert stored is not None
+    assert (stored.value.status, stored.value.version, stored.etag) == (RecordingStatus.QUEUED, 2, second)
+
+
+async def test_replace_recording_with_stale_etag_is_etag_mismatch_and_changes_nothing(store: Store) -> None:
+    first = await store.create_recording(recording())
+    second = await store.replace_recording(recording(status=RecordingStatus.QUEUED, version=2), first)
+    with pytest.raises(EtagMismatch):
+        await store.replace_recording(recording(status=RecordingStatus.FAILED, version=3), first)
+    stored = await store.get_recording("m-1", "r-1")
+    assert stored is not None
+    assert (stored.value.status, stored.etag) == (RecordingStatus.QUEUED, second)
+
+
+async def test_replace_of_missing_recording_is_etag_mismatch(store: Store) -> None:
+    await store.create_meeting(meeting())
+    with pytest.raises(EtagMismatch):
+        await store.replace_recording(recording("ghost"), '"whatever"')
+    assert await store.get_recording("m-1", "ghost") is None
+
+
+async def test_recordings_are_listed_per_meeting_by_created_at_then_id(store: Store) -> None:
+    await store.create_meeting(meeting("m-1"))
+    await store.create_meeting(meeting("m-2"))
+    await store.create_recording(recording("r-c", created_at=BASE + timedelta(minutes=2)))
+    await store.create_recording(recording("r-b", created_at=BASE))
+    await store.create_recording(recording("r-z", created_at=BASE - timedelta(hours=1)))
+    await store.create_recording(recording("r-a", created_at=BASE))
+    await store.create_recording(recording("r-other", "m-2"))
+    await store.create_recording(recording("r-m1x", "m-1x"))  # a meeting id that extends m-1's
+    assert [r.id for r in await store.list_recordings("m-1")] == ["r-z", "r-a", "r-b", "r-c"]
+    assert [r.id for r in await store.list_recordings("m-2")] == ["r-other"]
+    assert await store.list_recordings("m-3") == []
+    listed = await store.list_recordings("m-2")
+    assert listed == [recording("r-other", "m-2")]
+
+
+async def test_a_recording_in_the_partition_does_not_confuse_the_meeting(store: Store) -> None:
+    meeting_etag = await store.create_meeting(meeting())
+    await store.create_recording(recording())
+    stored = await store.get_meeting("m-1")
+    assert stored is not None
+    assert (stored.value, stored.etag) == (meeting(), meeting_etag)
+    await store.replace_meeting(meeting(title="Renamed", version=2), meeting_etag)
+    assert [r.id for r in await store.list_recordings("m-1")] == ["r-1"]
+    assert await store.get_recording("m-1", "r-1") is not None
+
+
+async def test_delete_recording_is_idempotent_and_touches_nothing_else(store: Store) -> None:
+    await store.create_meeting(meeting())
+    await store.create_recording(recording("r-1"))
+    await store.create_recording(recording("r-2"))
+    await store.delete_recording("m-1", "r-1")
+    await store.delete_recording("m-1", "r-1")
+    await store.delete_recording("m-1", "never")
+    await store.delete_recording("m-9", "r-2")
+    await store.delete_recording("m-1", "m-1")  # the meeting document is not a recording
+    assert await store.get_recording("m-1", "r-1") is None
+    assert [r.id for r in await store.list_recordings("m-1")] == ["r-2"]
+    assert await store.get_meeting("m-1") is not None
+    # Deleted means gone: the id can be created again.
+    await store.create_recording(recording("r-1"))
+    assert [r.id for r in await store.list_recordings("m-1")] == ["r-1", "r-2"]
+
+
+def test_a_recording_id_cannot_be_its_meetings_id() -> None:
+    with pytest.raises(ValueError, match="differ"):
+        recording("m-1", "m-1")
+
+
+async def test_recording_operations_are_counted(store: Store) -> None:
+    counted = getattr(store, "operations", None)
+    assert isinstance(counted, dict)
+    await store.create_meeting(meeting())
+    before = dict(counted)
+    etag = await store.create_recording(recording())
+    after_create = dict(counted)
+    await store.get_recording("m-1", "r-1")
+    after_get = dict(counted)
+    await store.list_recordings("m-1")
+    after_list = dict(counted)
+    await store.replace_recording(recording(version=2), etag)
+    await store.delete_recording("m-1", "r-1")
+    after = dict(counted)
+
+    def delta(later: dict[str, int], earlier: dict[str, int]) -> tuple[int, int, int]:
+        return (
+            later["reads"] - earlier["reads"],
+            later["queries"] - earlier["queries"],
+            later["writes"] - earlier["writes"],
+        )
+
+    assert delta(after_create, before) == (0, 0, 1)
+    assert delta(after_get, after_create) == (1, 0, 0)
+    assert delta(after_list, after_get) == (0, 1, 0)
+    assert delta(after, after_list) == (0, 0, 2)
 
 
 # --- memberships -------------------------------------------------------------------------------------

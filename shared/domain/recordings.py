@@ -1,0 +1,69 @@
+"""Recording documents: one per uploaded recording, kept in its meeting's partition of `meetings`.
+
+Field names are snake_case here and camelCase in JSON and in the store, as in models.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from shared.domain.models import CamelModel
+
+
+class RecordingStatus(StrEnum):
+    """DESIGN "Pipeline": created awaiting its upload, queued by the blob trigger, then the two jobs."""
+
+    AWAITING_UPLOAD = "awaiting_upload"
+    QUEUED = "queued"
+    TRANSCRIBING = "transcribing"
+    SUMMARIZING = "summarizing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class RecordingChannel(CamelModel):
+    """One channel of an unmixed multi-channel recording and the participant speaking on it."""
+
+    channel: int = Field(ge=0)
+    user_id: str
+
+
+class RecordingError(CamelModel):
+    """Why a recording failed: a stable code for clients and a detail for people."""
+
+    code: str
+    detail: str
+
+
+class Recording(CamelModel):
+    id: str
+    meeting_id: str
+    created_by: str
+    file_name: str
+    content_type: str
+    size_bytes: int = Field(ge=0)
+    # Empty for a mixed recording; otherwise one entry per channel (ACS delivers up to 5).
+    channels: list[RecordingChannel] = Field(default_factory=list)
+    language: str | None = None
+    status: RecordingStatus = RecordingStatus.AWAITING_UPLOAD
+    stage: str | None = None
+    progress: float = Field(default=0.0, ge=0.0, le=1.0)
+    error: RecordingError | None = None
+    # The blob's name in the `recordings` container: `{meetingId}/{recordingId}/source.<ext>`.
+    source_blob: str
+    created_at: datetime
+    updated_at: datetime
+    # Increases with every write, as a meeting's does.
+    version: int = 1
+
+    @model_validator(mode="after")
+    def _not_the_meeting_id(self) -> Self:
+        # The meeting document's id is the meetingId, in the same partition: a recording with that id
+        # would be the meeting document. Recording ids are their own uuids, so this never holds by chance.
+        if self.id == self.meeting_id:
+            raise ValueError("a recording's id must differ from its meeting's id")
+        return self
