@@ -8,15 +8,13 @@ Both can share a `journal` so a test can assert the order of ACS calls and store
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared.adapters import keyset
 from shared.adapters.local_communication import check_room_window
 from shared.domain.models import AcsIdentity, Meeting, Membership, Role
 from shared.domain.recordings import Recording
@@ -26,7 +24,6 @@ from shared.ports import (
     CommunicationError,
     CommunicationRejected,
     EtagMismatch,
-    InvalidContinuation,
     Page,
     RoomMember,
     RoomNotFound,
@@ -53,30 +50,6 @@ class FixedClock:
 
 def _etag() -> str:
     return f'"{uuid.uuid4()}"'
-
-
-_CONTINUATION_PREFIX = "mem1."
-
-
-def _continuation(entry: Membership) -> str:
-    raw = json.dumps([iso(entry.starts_at), entry.meeting_id]).encode()
-    return _CONTINUATION_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def _parse_continuation(token: str) -> tuple[datetime, str]:
-    if not token.startswith(_CONTINUATION_PREFIX):
-        raise InvalidContinuation(token)
-    try:
-        raw = base64.b64decode(token.removeprefix(_CONTINUATION_PREFIX), altchars=b"-_", validate=True)
-        value = json.loads(raw)
-        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
-            raise InvalidContinuation(token)
-        starts_at = datetime.fromisoformat(value[0])
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidContinuation(token) from exc
-    if starts_at.tzinfo is None:
-        raise InvalidContinuation(token)
-    return starts_at, value[1]
 
 
 class InMemoryStore:
@@ -203,7 +176,7 @@ class InMemoryStore:
         continuation: str | None,
     ) -> Page[Membership]:
         self.operations["queries"] += 1
-        after = None if continuation is None else _parse_continuation(continuation)
+        after = None if continuation is None else keyset.position(continuation)
         entries = sorted(
             self._memberships.get(user_id, {}).values(), key=lambda m: (m.starts_at, m.meeting_id)
         )
@@ -215,7 +188,7 @@ class InMemoryStore:
             and (after is None or (m.starts_at, m.meeting_id) > after)
         ]
         items = [m.model_copy(deep=True) for m in selected[:limit]]
-        token = _continuation(items[-1]) if len(selected) > limit else None
+        token = keyset.after(items[-1]) if len(selected) > limit else None
         return Page(items, token)
 
     async def get_identity(self, user_id: str) -> AcsIdentity | None:

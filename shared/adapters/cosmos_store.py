@@ -30,10 +30,7 @@ is StoreNotProvisioned at first use, not a 404 that would read as "no such meeti
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import json
 import re
 from collections.abc import AsyncIterable, Awaitable
 from datetime import datetime
@@ -41,12 +38,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from shared.adapters import keyset
 from shared.domain.models import AcsIdentity, Meeting, Membership
 from shared.domain.recordings import Recording
 from shared.ports import (
     AlreadyExists,
     EtagMismatch,
-    InvalidContinuation,
     Page,
     Stored,
     StoreError,
@@ -91,7 +88,6 @@ _MEMBERSHIPS = TypeAdapter(list[Membership])
 _RECORDINGS = TypeAdapter(list[Recording])
 # What Cosmos DB refuses in an id (the SDK checks before sending): no such document can exist.
 _UNSTORABLE_ID = re.compile(r"[/\\#?\t\r\n]| \Z|\A\Z")
-_CONTINUATION_PREFIX = "cdb1."
 
 
 class _Missing(StoreError):
@@ -469,10 +465,12 @@ class CosmosStore:
             clauses.append("c.startsAt < @startsBefore")
             parameters.append({"name": "@startsBefore", "value": iso(starts_before)})
         if continuation is not None:
-            last_start, last_id = _parse_continuation(continuation)
+            last_start, last_id = keyset.position(continuation)
+            # Rendered again, so the query compares texts of one format.
+            last_start_text = iso(last_start)
             clauses.append("(c.startsAt > @lastStart OR (c.startsAt = @lastStart AND c.meetingId > @lastId))")
             parameters.extend(
-                [{"name": "@lastStart", "value": last_start}, {"name": "@lastId", "value": last_id}]
+                [{"name": "@lastStart", "value": last_start_text}, {"name": "@lastId", "value": last_id}]
             )
         query = (
             f"SELECT TOP @take * FROM c WHERE {' AND '.join(clauses)} "  # noqa: S608 - clauses are constants
@@ -486,7 +484,7 @@ class CosmosStore:
         )
         docs = await self._call("queries", f"list the memberships of {user_id}", _collect(pager))
         items = _MEMBERSHIPS.validate_python(docs[:limit])
-        next_token = _continuation(items[-1]) if len(docs) > limit else None
+        next_token = keyset.after(items[-1]) if len(docs) > limit else None
         return Page(items, next_token)
 
     async def get_identity(self, user_id: str) -> AcsIdentity | None:
@@ -516,29 +514,6 @@ def _same_index(index: Any, wanted: list[dict[str, str]]) -> bool:
         and part.get("order", "ascending") == want["order"]
         for part, want in zip(index, wanted, strict=True)
     )
-
-
-def _continuation(entry: Membership) -> str:
-    raw = json.dumps([iso(entry.starts_at), entry.meeting_id]).encode()
-    return _CONTINUATION_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def _parse_continuation(token: str) -> tuple[str, str]:
-    """The (startsAt, meetingId) to resume after; InvalidContinuation for anything we did not issue."""
-    if not token.startswith(_CONTINUATION_PREFIX):
-        raise InvalidContinuation(token)
-    try:
-        raw = base64.b64decode(token.removeprefix(_CONTINUATION_PREFIX), altchars=b"-_", validate=True)
-        value = json.loads(raw)
-        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
-            raise InvalidContinuation(token)
-        starts_at = datetime.fromisoformat(value[0])
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidContinuation(token) from exc
-    if starts_at.tzinfo is None:
-        raise InvalidContinuation(token)
-    # Re-rendered, so the comparison in the query is between texts of one format.
-    return iso(starts_at), value[1]
 
 
 def _translate(exc: Exception, what: str) -> StoreError | None:

@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from shared.adapters import keyset
 from shared.adapters.sqlite_database import SqliteDatabase
 from shared.domain.models import AcsIdentity, Meeting, Membership
 from shared.domain.recordings import Recording
-from shared.ports import AlreadyExists, EtagMismatch, InvalidContinuation, Page, Stored
+from shared.ports import AlreadyExists, EtagMismatch, Page, Stored
 from shared.timefmt import iso
 
 T = TypeVar("T")
@@ -229,9 +230,9 @@ class SqliteStore:
             clauses.append("json_extract(body, '$.startsAt') < ?")
             args.append(iso(starts_before))
         if continuation is not None:
-            last_start, last_id = _parse_continuation(continuation)
+            last_start, last_id = keyset.position(continuation)
             clauses.append("(json_extract(body, '$.startsAt'), json_extract(body, '$.meetingId')) > (?, ?)")
-            args.extend([last_start, last_id])
+            args.extend([iso(last_start), last_id])
         sql = (
             f"SELECT body FROM users WHERE {' AND '.join(clauses)} "  # noqa: S608 - clauses are constants
             "ORDER BY json_extract(body, '$.startsAt'), json_extract(body, '$.meetingId') LIMIT ?"
@@ -239,10 +240,7 @@ class SqliteStore:
         args.append(limit + 1)
         rows = self._read("queries", lambda conn: conn.execute(sql, args).fetchall())
         items = self._parse_entries([row[0] for row in rows[:limit]])
-        next_token = None
-        if len(rows) > limit:
-            last = items[-1]
-            next_token = json.dumps([iso(last.starts_at), last.meeting_id])
+        next_token = keyset.after(items[-1]) if len(rows) > limit else None
         return Page(items, next_token)
 
     def _parse_entries(self, bodies: list[str]) -> list[Membership]:
@@ -281,13 +279,3 @@ class SqliteStore:
                 raise AlreadyExists(identity.user_id) from exc
 
         await self._write(work)
-
-
-def _parse_continuation(token: str) -> tuple[str, str]:
-    try:
-        value = json.loads(token)
-    except ValueError as exc:
-        raise InvalidContinuation(token) from exc
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
-        raise InvalidContinuation(token)
-    return value[0], value[1]
