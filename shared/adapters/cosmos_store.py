@@ -266,24 +266,23 @@ class CosmosStore:
         return Stored(Meeting.model_validate(doc), str(doc["_etag"]))
 
     async def replace_meeting(self, meeting: Meeting, etag: str) -> str:
-        from azure.core import MatchConditions  # noqa: PLC0415
-
         if not _storable(meeting.id):
             raise EtagMismatch(meeting.id)
+        return await self._replace_in_meetings(meeting.id, self._meeting_doc(meeting), etag)
+
+    async def _replace_in_meetings(self, item_id: str, doc: dict[str, Any], etag: str) -> str:
+        """Replaces a document of the meetings container only if its ETag is still `etag`."""
+        from azure.core import MatchConditions  # noqa: PLC0415
+
         meetings = await self._meetings()
         try:
             replaced = await self._call(
                 "writes",
-                f"replace meeting {meeting.id}",
-                meetings.replace_item(
-                    meeting.id,
-                    self._meeting_doc(meeting),
-                    etag=etag,
-                    match_condition=MatchConditions.IfNotModified,
-                ),
+                f"replace {doc.get('type', 'document')} {item_id}",
+                meetings.replace_item(item_id, doc, etag=etag, match_condition=MatchConditions.IfNotModified),
             )
         except (EtagMismatch, _Missing) as exc:
-            raise EtagMismatch(meeting.id) from exc
+            raise EtagMismatch(item_id) from exc
         return str(replaced["_etag"])
 
     # --- recordings, in their meeting's partition ------------------------------------------------
@@ -325,25 +324,9 @@ class CosmosStore:
         return Stored(Recording.model_validate(doc), str(doc["_etag"]))
 
     async def replace_recording(self, recording: Recording, etag: str) -> str:
-        from azure.core import MatchConditions  # noqa: PLC0415
-
         if not self._recording_address(recording.meeting_id, recording.id):
             raise EtagMismatch(recording.id)
-        meetings = await self._meetings()
-        try:
-            replaced = await self._call(
-                "writes",
-                f"replace recording {recording.meeting_id}/{recording.id}",
-                meetings.replace_item(
-                    recording.id,
-                    self._recording_doc(recording),
-                    etag=etag,
-                    match_condition=MatchConditions.IfNotModified,
-                ),
-            )
-        except (EtagMismatch, _Missing) as exc:
-            raise EtagMismatch(recording.id) from exc
-        return str(replaced["_etag"])
+        return await self._replace_in_meetings(recording.id, self._recording_doc(recording), etag)
 
     async def list_recordings(self, meeting_id: str) -> list[Recording]:
         # The partition key is in the text as well as in the request: the query names its one partition.
