@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     azure_openai_endpoint: str | None = None
     azure_openai_transcribe_deployment: str | None = None
     azure_openai_chat_deployment: str | None = None
+    # The speech-to-text model: OpenAI's model name, or what the Azure deployment runs (its response
+    # shape differs: whisper-1 gives timed segments, gpt-4o-transcribe-diarize gives speakers too).
+    transcribe_model: Literal[
+        "whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-transcribe-diarize"
+    ] = "whisper-1"
+    azure_openai_api_version: str = "2025-04-01-preview"
+    # Pieces of one recording sent to the transcriber at once (per worker; the local one uses the CPUs).
+    transcribe_concurrency: int = Field(default=4, ge=1, le=32)
 
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
@@ -81,6 +89,16 @@ class Settings(BaseSettings):
             raise ConfigurationError(reason)
         if self.auth_mode == "entra" and not (self.auth_tenant_id and self.audiences):
             raise ConfigurationError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
+        if self.transcriber == "openai" and not self.openai_api_key:
+            raise ConfigurationError(
+                "TRANSCRIBER=openai needs OPENAI_API_KEY (a `keyvault:` reference in Azure)"
+            )
+        if self.transcriber == "azure-openai" and not (
+            self.azure_openai_endpoint and self.azure_openai_transcribe_deployment
+        ):
+            raise ConfigurationError(
+                "TRANSCRIBER=azure-openai needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_TRANSCRIBE_DEPLOYMENT"
+            )
         if self.communication == "acs" and not (self.acs_connection_string or self.acs_endpoint):
             raise ConfigurationError("COMMUNICATION=acs needs ACS_ENDPOINT or ACS_CONNECTION_STRING")
         try:

@@ -252,6 +252,17 @@ class BlobStore(Protocol):
 
     async def info(self, container: str, name: str) -> BlobInfo | None: ...
 
+    async def read_range(self, container: str, name: str, offset: int, length: int) -> bytes:
+        """Up to `length` bytes from `offset` (fewer at the end, none past it); BlobNotFound if absent.
+
+        What a seekable reader is built on: some containers (MP4 with its index at the end) must seek.
+        """
+        ...
+
+    def list_blobs(self, container: str, *, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        """The blobs whose names start with `prefix`, in name order, page by page (never all at once)."""
+        ...
+
     async def delete(self, container: str, name: str) -> None:
         """Deletes the blob; one that does not exist is not an error."""
         ...
@@ -303,6 +314,71 @@ class QueueStore(Protocol):
 
     async def release(self, queue: str, message: QueueMessage, *, delay: timedelta) -> None:
         """Makes a received message visible again after `delay` (a failed attempt); MessageGone as delete."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- speech to text --------------------------------------------------------------------------------
+
+
+class TranscriberError(Exception):
+    """Base of the errors every transcriber adapter raises instead of its SDK's own."""
+
+
+class TranscriberRejected(TranscriberError):
+    """The provider refused this audio or this request for good (a 4xx other than 408/409/429, after a
+    credential refresh for 401): retrying the same piece will not help, so the recording fails at once."""
+
+
+class TranscriberUnavailable(TranscriberError):
+    """The provider failed, timed out or kept throttling past the adapter's own retries: retry later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriberLimits:
+    """What media preparation must respect when it cuts a recording into pieces for this transcriber."""
+
+    max_piece_bytes: int  # one WAV piece, header included (OpenAI refuses files over 25 MB)
+    max_piece_seconds: float  # long pieces are slow to retry and some models drift on them
+    concurrency: int  # pieces of one recording transcribed at once
+
+
+@dataclass(frozen=True, slots=True)
+class TranscribedSegment:
+    start: float  # seconds from the start of the piece
+    end: float
+    text: str
+    speaker_label: str | None = None  # a diarizing model's label ("A", "B"…), else None
+
+
+@dataclass(frozen=True, slots=True)
+class Transcription:
+    segments: list[TranscribedSegment]
+    language: str | None  # what the provider detected or was told (ISO 639-1 where it says so)
+
+
+class Transcriber(Protocol):
+    """Speech to text for one piece of audio: a 16 kHz mono s16 WAV within `limits`."""
+
+    @property
+    def name(self) -> str:
+        """The provider and model, e.g. `openai:whisper-1`, `local:pocketsphinx` (usage and logs)."""
+        ...
+
+    @property
+    def limits(self) -> TranscriberLimits: ...
+
+    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+        """The piece's segments; `language` (ISO 639-1) is a hint, None lets the provider detect it.
+
+        Retries 429 (honouring Retry-After), 408 and 5xx itself with backoff, then raises
+        TranscriberUnavailable; a permanent refusal raises TranscriberRejected. Silence yields no segments.
+        """
         ...
 
     async def aclose(self) -> None: ...
