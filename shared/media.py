@@ -108,6 +108,9 @@ def iter_pieces(
     max_piece_bytes: int = 24 * 1024 * 1024,
     min_silence_seconds: float = 0.6,
     silence_threshold_dbfs: float = -40,
+    target_piece_seconds: float = 0.0,
+    long_silence_seconds: float = 2.0,
+    on_decoded: Callable[[float], None] | None = None,
 ) -> Iterator[Piece]:
     """Yield the non-silent parts of a recording as 16 kHz mono WAV pieces.
 
@@ -116,25 +119,36 @@ def iter_pieces(
     0-based index); each channel's pieces come in time order, and the channels' pieces interleave in
     the order they end. A file that turns out truncated or corrupt part way raises `MediaError` after
     the pieces decoded before the damage have been yielded, so a caller may keep them.
+
+    With `target_piece_seconds`, a piece shorter than that is not closed at a short pause, only at a
+    silence of `long_silence_seconds` or more (silence is still never sent for long): fewer, longer
+    pieces mean fewer requests and more context for the recogniser. `on_decoded` is told the seconds of
+    input decoded so far as decoding goes on, and the total at the end (the recording's duration).
     """
     max_pcm_bytes = _max_pcm_bytes(max_piece_seconds, max_piece_bytes)
     threshold = 32768 * 10 ** (silence_threshold_dbfs / 20)  # RMS amplitude of s16 samples
     min_silence_bytes = max(1, round(min_silence_seconds * SAMPLE_RATE)) * _SAMPLE_BYTES
+    long_silence_bytes = max(min_silence_bytes, round(long_silence_seconds * SAMPLE_RATE) * _SAMPLE_BYTES)
+    target_bytes = min(max_pcm_bytes, round(target_piece_seconds * SAMPLE_RATE) * _SAMPLE_BYTES)
+    pauses = _Pauses(min_silence_bytes, long_silence_bytes, target_bytes)
     with _open_audio(source) as (container, stream):
         channels = stream.codec_context.layout.nb_channels if per_channel else 1
         splitters = [
-            _Splitter(ch if per_channel else None, threshold, min_silence_bytes, max_pcm_bytes)
-            for ch in range(channels)
+            _Splitter(ch if per_channel else None, threshold, pauses, max_pcm_bytes) for ch in range(channels)
         ]
         decoded_seconds = 0.0
         for planes, seconds in _pcm_planes(container, stream, per_channel=per_channel):
             decoded_seconds += seconds
+            if on_decoded is not None and seconds:
+                on_decoded(decoded_seconds)
             for splitter, pcm in zip(splitters, planes, strict=True):
                 yield from splitter.feed(pcm)
         for splitter in splitters:
             yield from splitter.finish()
         declared = _declared_seconds(container, stream)
     _check_complete(source, declared, decoded_seconds)
+    if on_decoded is not None:
+        on_decoded(decoded_seconds)
 
 
 # --- opening and decoding ---------------------------------------------------------------------------
@@ -227,13 +241,27 @@ def _planes_of(frame: AudioFrame) -> list[bytes]:
 # --- splitting at pauses ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Pauses:
+    """Which pauses end a piece: any of `short` bytes once the piece has `target` bytes, else `long`."""
+
+    short: int
+    long: int
+    target: int
+
+    def ends_piece(self, piece_bytes: int, silence_bytes: int) -> bool:
+        if silence_bytes >= self.long:
+            return True
+        return silence_bytes >= self.short and piece_bytes - silence_bytes >= self.target
+
+
 class _Splitter:
     """Cuts one channel's 16 kHz PCM into pieces of speech, holding at most one piece in memory."""
 
-    def __init__(self, channel: int | None, threshold: float, min_silence_bytes: int, max_bytes: int) -> None:
+    def __init__(self, channel: int | None, threshold: float, pauses: _Pauses, max_bytes: int) -> None:
         self._channel = channel
         self._threshold = threshold
-        self._min_silence_bytes = min_silence_bytes
+        self._pauses = pauses
         self._max_bytes = max_bytes
         self._pending = bytearray()  # input not yet a whole window
         self._window_start = 0  # sample index of the next window
@@ -271,7 +299,7 @@ class _Splitter:
             self._piece += window
             if voiced:
                 self._voiced_end = len(self._piece)
-            elif len(self._piece) - self._voiced_end >= self._min_silence_bytes:
+            elif self._pauses.ends_piece(len(self._piece), len(self._piece) - self._voiced_end):
                 yield self._close()
         self._window_start += len(window) // _SAMPLE_BYTES
 

@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from shared.domain.ids import USER_ID_PATTERN
 from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
+from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
 from shared.timefmt import iso, utc_seconds
 
@@ -216,3 +217,106 @@ class Problem(BaseModel):
     instance: str | None = None
     invocation_id: str | None = Field(default=None, alias="invocationId")
     errors: list[dict[str, Any]] | None = None
+
+
+# --- recordings ---------------------------------------------------------------------------------------
+
+MAX_RECORDING_BYTES = 4 * 1024**3
+# A channel mapping cannot name more channels than a file can hold; ACS itself delivers up to 5.
+MAX_CHANNELS = 32
+
+RecordingContentType = Literal[
+    "audio/wav",
+    "audio/x-wav",
+    "audio/mpeg",
+    "audio/mp4",
+    "video/mp4",
+    "audio/webm",
+    "video/webm",
+    "audio/ogg",
+    "audio/flac",
+]
+# ISO 639-1, optionally with a region (`en`, `pt-BR`): what the speech-to-text providers take.
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")]
+FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class ChannelIn(ApiModel):
+    channel: int = Field(ge=0, lt=MAX_CHANNELS, description="0-based channel of the unmixed recording.")
+    user_id: UserId
+
+
+def _distinct_channels(channels: list[ChannelIn]) -> list[ChannelIn]:
+    seen = [c.channel for c in channels]
+    if len(seen) != len(set(seen)):
+        raise ValueError("each channel may appear once")
+    return channels
+
+
+class CreateRecording(ApiModel):
+    file_name: FileName
+    content_type: RecordingContentType
+    size_bytes: int = Field(gt=0, le=MAX_RECORDING_BYTES)
+    channels: Annotated[
+        list[ChannelIn], Field(max_length=MAX_CHANNELS), AfterValidator(_distinct_channels)
+    ] = Field(
+        default_factory=list,
+        description="For an unmixed multi-channel recording: who speaks on each channel.",
+    )
+    language: Language | None = Field(default=None, description="Spoken language; omitted: detected.")
+
+
+class UploadOut(ApiModel):
+    url: str = Field(description="Send the recording's bytes here, before `expiresOn`.")
+    method: str
+    headers: dict[str, str] = Field(description="Headers the upload request must carry.")
+    expires_on: datetime
+
+
+class RecordingErrorOut(ApiModel):
+    code: str
+    detail: str
+
+
+class ChannelOut(ApiModel):
+    channel: int
+    user_id: str
+
+
+class RecordingOut(ApiModel):
+    id: str
+    meeting_id: str
+    created_by: str
+    file_name: str
+    content_type: str
+    size_bytes: int
+    channels: list[ChannelOut]
+    language: str | None
+    status: RecordingStatus
+    stage: RecordingStage = Field(description="What `progress` measures.")
+    progress: float = Field(description="0 to 1, of the current stage.")
+    error: RecordingErrorOut | None
+    duration_seconds: float | None
+    artifacts: list[str] = Field(description="Outputs ready to read, e.g. `transcript.json`.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, recording: Recording) -> Self:
+        return cls.model_validate(
+            recording.model_dump(exclude={"version", "source_blob", "attempts", "claim"})
+        )
+
+
+class CreatedRecording(RecordingOut):
+    upload: UploadOut
+
+
+class RecordingList(ApiModel):
+    items: list[RecordingOut]
+
+
+class TranscriptQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    format: Literal["json", "vtt", "srt", "txt"] = "json"

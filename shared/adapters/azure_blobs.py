@@ -322,6 +322,42 @@ class AzureBlobStore:
                 return None
         return BlobInfo(name, int(props.size), props.content_settings.content_type, str(props.etag))
 
+    async def read_range(self, container: str, name: str, offset: int, length: int) -> bytes:
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError  # noqa: PLC0415
+
+        if offset < 0 or length < 0:
+            raise ValueError("offset and length must not be negative")
+        blob = self._blob(container, name)
+        if length == 0:
+            # The service reads a zero length as "to the end"; existence is still checked.
+            if await self.info(container, name) is None:
+                raise BlobNotFound(f"{container}/{name}")
+            return b""
+        with storage_errors(f"reading {container}/{name} at {offset}"):
+            try:
+                downloader = await blob.download_blob(offset=offset, length=length)
+                return await downloader.readall()
+            except ResourceNotFoundError as exc:
+                raise BlobNotFound(f"{container}/{name}") from exc
+            except HttpResponseError as exc:
+                if exc.status_code == 416:  # the range starts at or past the end: nothing there
+                    return b""
+                raise
+
+    async def list_blobs(self, container: str, *, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        from azure.core.exceptions import ResourceNotFoundError  # noqa: PLC0415
+
+        client = self._service().get_container_client(check_container_name(container))
+        with storage_errors(f"listing {container}/{prefix}*"):
+            try:
+                async for props in client.list_blobs(name_starts_with=prefix or None):
+                    content_type = props.content_settings.content_type if props.content_settings else None
+                    # Listings give the ETag bare where properties quote it: one form for callers.
+                    etag = str(props.etag) if str(props.etag).startswith('"') else f'"{props.etag}"'
+                    yield BlobInfo(props.name, int(props.size), content_type, etag)
+            except ResourceNotFoundError:
+                return  # no container, no blobs
+
     # --- deleting --------------------------------------------------------------------------------------
 
     async def delete(self, container: str, name: str) -> None:

@@ -217,6 +217,26 @@ class LocalBlobStore:
                 return BlobInfo(name, stat.st_size, DEFAULT_CONTENT_TYPE, etag)
         return BlobInfo(name, int(meta["size"]), meta.get("contentType"), str(meta["etag"]))
 
+    async def read_range(self, container: str, name: str, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0:
+            raise ValueError("offset and length must not be negative")
+        path = self._blob_path(container, name)
+
+        def read() -> bytes:
+            with self._open(container, name, path) as handle:
+                handle.seek(offset)
+                return handle.read(length)
+
+        return await asyncio.to_thread(read)
+
+    async def list_blobs(self, container: str, *, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        check_container_name(container)
+        names = sorted(await asyncio.to_thread(self._names, container, prefix))
+        for name in names:
+            info = await asyncio.to_thread(self._info, container, name, self._blob_path(container, name))
+            if info is not None:  # deleted since the walk
+                yield info
+
     # --- deleting -------------------------------------------------------------------------------------
 
     async def delete(self, container: str, name: str) -> None:

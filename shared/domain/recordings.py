@@ -39,6 +39,24 @@ class RecordingError(CamelModel):
     detail: str
 
 
+class RecordingStage(StrEnum):
+    """What `progress` measures: the upload, then each job of the pipeline."""
+
+    UPLOAD = "upload"
+    TRANSCRIPT = "transcript"
+
+
+class JobClaim(CamelModel):
+    """Who is running the recording's job, until when. Taken and renewed with ETag writes.
+
+    `owner` is the queue message's id: a redelivery of the same message (its runner died) may take the
+    claim over at once, while a duplicate message finds a live claim held by another and leaves.
+    """
+
+    owner: str
+    expires_at: datetime
+
+
 class Recording(CamelModel):
     id: str
     meeting_id: str
@@ -50,9 +68,16 @@ class Recording(CamelModel):
     channels: list[RecordingChannel] = Field(default_factory=list)
     language: str | None = None
     status: RecordingStatus = RecordingStatus.AWAITING_UPLOAD
-    stage: str | None = None
+    stage: RecordingStage = RecordingStage.UPLOAD
     progress: float = Field(default=0.0, ge=0.0, le=1.0)
     error: RecordingError | None = None
+    # The audio's length once the transcription job has decoded it.
+    duration_seconds: float | None = None
+    # The artifacts written so far (`transcript.json`…): written before the status that announces them.
+    artifacts: list[str] = Field(default_factory=list)
+    # Job attempts so far (every queue delivery that claimed the recording), for operators.
+    attempts: int = 0
+    claim: JobClaim | None = None
     # The blob's name in the `recordings` container: `{meetingId}/{recordingId}/source.<ext>`.
     source_blob: str
     created_at: datetime

@@ -353,6 +353,36 @@ async def test_a_folder_is_not_a_blob(blobs: BlobStore, container: str) -> None:
     assert await blobs.get(container, "m-1/r-1/source.webm") == b"x"
 
 
+async def test_read_range_reads_what_is_there(blobs: BlobStore, container: str) -> None:
+    data = bytes(range(256)) * 40
+    await blobs.put(container, "r/a.bin", data)
+    assert await blobs.read_range(container, "r/a.bin", 0, 10) == data[:10]
+    assert await blobs.read_range(container, "r/a.bin", 5000, 1000) == data[5000:6000]
+    assert await blobs.read_range(container, "r/a.bin", len(data) - 3, 100) == data[-3:]
+    assert await blobs.read_range(container, "r/a.bin", len(data), 100) == b""
+    assert await blobs.read_range(container, "r/a.bin", len(data) + 50, 100) == b""
+    assert await blobs.read_range(container, "r/a.bin", 7, 0) == b""
+    with pytest.raises(BlobNotFound):
+        await blobs.read_range(container, "r/missing.bin", 0, 10)
+    with pytest.raises(BlobNotFound):
+        await blobs.read_range(container, "r/missing.bin", 0, 0)
+
+
+async def test_list_blobs_by_prefix_in_name_order(blobs: BlobStore, container: str) -> None:
+    assert [b async for b in blobs.list_blobs(container)] == []  # also: a container never written
+    for name in ("m/r2/b.json", "m/r1/work/x.json", "m/r1/a.json", "m/r10/c.json", "other/z"):
+        await blobs.put(container, name, name.encode(), content_type="application/json")
+    listed = [b async for b in blobs.list_blobs(container, prefix="m/r1/")]
+    assert [b.name for b in listed] == ["m/r1/a.json", "m/r1/work/x.json"]
+    assert [b.size for b in listed] == [len(b"m/r1/a.json"), len(b"m/r1/work/x.json")]
+    assert all(b.content_type == "application/json" for b in listed)
+    info = await blobs.info(container, "m/r1/a.json")
+    assert info is not None and listed[0].etag == info.etag
+    everything = [b.name async for b in blobs.list_blobs(container)]
+    assert everything == sorted(everything) and len(everything) == 5
+    assert [b async for b in blobs.list_blobs(container, prefix="nothing/")] == []
+
+
 async def test_delete_is_idempotent(blobs: BlobStore, container: str) -> None:
     await blobs.put(container, "a", b"x")
     await blobs.delete(container, "a")

@@ -247,7 +247,7 @@ async def test_recording_fields_round_trip(store: Store) -> None:
             ],
             "language": "en",
             "status": RecordingStatus.FAILED,
-            "stage": "transcribing",
+            "stage": "transcript",
             "progress": 0.5,
             "error": RecordingError(code="transcription_failed", detail="the provider refused the audio"),
             "updated_at": BASE + timedelta(minutes=5),

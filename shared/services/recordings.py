@@ -1,0 +1,204 @@
+"""Recordings of a meeting: creating one with its upload URL, reading it and its transcript, deleting it,
+and noticing that its upload has landed (which queues the transcription job).
+
+Who may do what follows the meeting: organizer and presenters create, every participant reads, the
+organizer deletes. An outsider learns nothing (404), as for the meeting itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.domain.errors import Conflict, Forbidden, NotFound
+from shared.domain.models import Meeting, MeetingStatus, Role
+from shared.domain.recording_paths import (
+    ARTIFACTS,
+    RECORDINGS,
+    TRANSCRIPT_FILES,
+    TRANSCRIPTION_JOBS,
+    job_message,
+    parse_source_blob,
+    recording_prefix,
+    source_blob,
+)
+from shared.domain.recordings import (
+    Recording,
+    RecordingChannel,
+    RecordingStage,
+    RecordingStatus,
+)
+from shared.logs import bind_meeting, bind_recording
+from shared.ports import BlobNotFound, BlobStore, QueueStore, Store, Stored, UploadTarget
+from shared.schemas import CreateRecording
+from shared.services import recording_state
+from shared.services.meetings import MeetingService
+from shared.timefmt import now as utc_now
+
+log = logging.getLogger(__name__)
+
+# Long enough to upload 4 GiB over a modest uplink; a SAS past this would outlive its purpose.
+UPLOAD_LIFETIME = timedelta(hours=2)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRecording:
+    recording: Recording
+    upload: UploadTarget
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptFile:
+    body: bytes
+    media_type: str
+
+
+class RecordingService:
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        queues: QueueStore,
+        meetings: MeetingService,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._queues = queues
+        self._meetings = meetings
+        self._clock = clock
+
+    # --- HTTP use cases --------------------------------------------------------------------------
+
+    async def create(self, caller: str, meeting_id: str, request: CreateRecording) -> CreatedRecording:
+        meeting = await self._meeting(caller, meeting_id)
+        if meeting.role_of(caller) != Role.PRESENTER:
+            raise Forbidden("only the organizer and presenters may add a recording")
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise Conflict(f"meeting {meeting_id} is cancelled")
+        now = self._clock()
+        recording_id = str(uuid.uuid4())
+        bind_recording(recording_id)
+        recording = Recording(
+            id=recording_id,
+            meeting_id=meeting_id,
+            created_by=caller,
+            file_name=request.file_name,
+            content_type=request.content_type,
+            size_bytes=request.size_bytes,
+            channels=[RecordingChannel(channel=c.channel, user_id=c.user_id) for c in request.channels],
+            language=request.language,
+            source_blob=source_blob(meeting_id, recording_id, request.content_type),
+            created_at=now,
+            updated_at=now,
+        )
+        # The URL first: if the storage refuses it, no recording is left waiting for an upload that
+        # can never come.
+        upload = await self._blobs.upload_target(
+            RECORDINGS, recording.source_blob, content_type=request.content_type, expires_in=UPLOAD_LIFETIME
+        )
+        await self._store.create_recording(recording)
+        log.info("recording %s created, awaiting its upload", recording_id)
+        return CreatedRecording(recording, upload)
+
+    async def list(self, caller: str, meeting_id: str) -> list[Recording]:
+        await self._meeting(caller, meeting_id)
+        return await self._store.list_recordings(meeting_id)
+
+    async def get(self, caller: str, meeting_id: str, recording_id: str) -> Recording:
+        await self._meeting(caller, meeting_id)
+        return (await self._recording(meeting_id, recording_id)).value
+
+    async def transcript(self, caller: str, meeting_id: str, recording_id: str, fmt: str) -> TranscriptFile:
+        recording = await self.get(caller, meeting_id, recording_id)
+        name, media_type = TRANSCRIPT_FILES[fmt]
+        if name not in recording.artifacts:
+            raise Conflict(_not_ready(recording, "transcript"))
+        try:
+            body = await self._blobs.get(ARTIFACTS, f"{recording_prefix(meeting_id, recording_id)}{name}")
+        except BlobNotFound:
+            # Announced but gone: only a delete racing this read does that.
+            raise NotFound(f"recording {recording_id} was not found") from None
+        return TranscriptFile(body, media_type)
+
+    async def delete(self, caller: str, meeting_id: str, recording_id: str) -> None:
+        meeting = await self._meeting(caller, meeting_id)
+        if meeting.organizer_id != caller:
+            raise Forbidden("only the organizer may delete a recording")
+        stored = await self._store.get_recording(meeting_id, recording_id)
+        if stored is None:
+            raise NotFound(f"recording {recording_id} was not found")
+        # Blobs first, the document last: a failure part way leaves the recording visible, and deleting
+        # it again finishes the job. A transcription job still running notices the document is gone
+        # and removes what it writes after this (see TranscriptionJob).
+        prefix = recording_prefix(meeting_id, recording_id)
+        removed = await self._blobs.delete_prefix(RECORDINGS, prefix)
+        removed += await self._blobs.delete_prefix(ARTIFACTS, prefix)
+        await self._store.delete_recording(meeting_id, recording_id)
+        log.info("recording %s deleted with %d blobs", recording_id, removed)
+
+    # --- the upload landed -----------------------------------------------------------------------
+
+    async def source_landed(self, name: str) -> bool:
+        """A blob was written to `recordings`: queue the transcription of its recording, if it has one.
+
+        Idempotent under the at-least-once delivery of storage events: a recording already queued is
+        queued again (the event may be a retry after the message could not be sent; the job tolerates
+        duplicates), one further along is left alone. A re-upload after a failure starts over.
+        Returns whether a job was queued.
+        """
+        ref = parse_source_blob(name)
+        if ref is None:
+            log.warning("a blob landed at recordings/%s, which is no recording's source: left alone", name)
+            return False
+        bind_meeting(ref.meeting_id)
+        bind_recording(ref.recording_id)
+        stored = await recording_state.update(
+            self._store, ref.meeting_id, ref.recording_id, self._queue_if_waiting, clock=self._clock
+        )
+        if stored is None or stored.value.source_blob != name:
+            log.warning("a blob landed at recordings/%s, but no such recording exists: left alone", name)
+            return False
+        if stored.value.status != RecordingStatus.QUEUED:
+            log.info("recording is %s already: the upload event changes nothing", stored.value.status)
+            return False
+        await self._queues.send(TRANSCRIPTION_JOBS, job_message(ref))
+        log.info("recording %s queued for transcription", ref.recording_id)
+        return True
+
+    def _queue_if_waiting(self, recording: Recording) -> Recording | None:
+        if recording.status not in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.FAILED):
+            return None
+        if recording.status == RecordingStatus.FAILED:
+            log.info("recording %s was uploaded again after failing: starting over", recording.id)
+        recording.status = RecordingStatus.QUEUED
+        recording.stage = RecordingStage.TRANSCRIPT
+        recording.progress = 0.0
+        recording.error = None
+        recording.artifacts = []
+        recording.claim = None
+        return recording
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    async def _meeting(self, caller: str, meeting_id: str) -> Meeting:
+        bind_meeting(meeting_id)
+        return (await self._meetings.get(caller, meeting_id)).value
+
+    async def _recording(self, meeting_id: str, recording_id: str) -> Stored[Recording]:
+        bind_recording(recording_id)
+        stored = await self._store.get_recording(meeting_id, recording_id)
+        if stored is None:
+            raise NotFound(f"recording {recording_id} was not found")
+        return stored
+
+
+def _not_ready(recording: Recording, what: str) -> str:
+    if recording.status == RecordingStatus.FAILED and recording.error is not None:
+        return f"the recording failed, so there is no {what}: {recording.error.detail}"
+    if recording.status == RecordingStatus.AWAITING_UPLOAD:
+        return f"the {what} is not ready: the recording has not been uploaded yet"
+    return f"the {what} is not ready: the recording is {recording.status.value} ({recording.progress:.0%})"

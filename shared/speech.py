@@ -1,0 +1,184 @@
+"""A recording's audio through a transcriber: decoded and cut on a worker thread, pieces transcribed
+concurrently with a bound, finished pieces reported one by one so a caller can keep them and resume.
+
+No storage here: the transcription job and `devhost process` both run this, each with its own source
+(a blob, a local file) and its own way of keeping finished pieces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from shared.media import MediaSource, Piece, iter_pieces
+from shared.ports import Transcriber
+from shared.transcripts import PieceResult, PieceSegment
+
+# Pieces are closed at a short pause only once they hold this share of the transcriber's maximum (else
+# at a long silence): a long piece gives the recogniser context and saves requests, and cutting at a
+# pause rather than at the limit keeps words whole.
+TARGET_SHARE_OF_MAX = 0.25
+# Pieces decoded ahead of the transcriber: enough to keep it busy, few enough to bound memory.
+QUEUE_PER_WORKER = 1
+
+OnPiece = Callable[[str, PieceResult], Awaitable[None]]
+OnDecoded = Callable[[float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechResult:
+    pieces: list[PieceResult]
+    duration_seconds: float
+    language: str | None  # what the transcriber reported, if anything
+    transcribed: int  # pieces sent to the transcriber this time (the others were already finished)
+    audio_seconds: float  # the audio sent to the transcriber this time
+
+
+def piece_key(piece: Piece) -> str:
+    """A stable name for a piece: the same recording cut with the same limits gives the same keys."""
+    channel = "mix" if piece.channel is None else f"ch{piece.channel}"
+    return f"{channel}-{round(piece.start_seconds * 1000):010d}"
+
+
+async def transcribe_source(
+    source: Callable[[], MediaSource],
+    transcriber: Transcriber,
+    *,
+    per_channel: bool,
+    language: str | None,
+    finished: Mapping[str, PieceResult] | None = None,
+    on_piece: OnPiece | None = None,
+    on_decoded: OnDecoded | None = None,
+) -> SpeechResult:
+    """Transcribes every piece of speech in `source` (opened on the decoding thread).
+
+    Pieces whose key is in `finished` are not sent again. `on_piece` is awaited with each newly
+    transcribed piece before it counts as done; `on_decoded` is called (on the decoding thread) with the
+    seconds decoded so far. A MediaError or a transcriber error stops everything and is raised.
+    """
+    run = _Run(
+        transcriber,
+        per_channel=per_channel,
+        language=language,
+        done=dict(finished or {}),
+        on_piece=on_piece,
+        on_decoded=on_decoded,
+    )
+    return await run.execute(source)
+
+
+class _Run:
+    """One pass over a recording: a decoding thread feeding a bounded queue, and transcribing workers."""
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        *,
+        per_channel: bool,
+        language: str | None,
+        done: dict[str, PieceResult],
+        on_piece: OnPiece | None,
+        on_decoded: OnDecoded | None,
+    ) -> None:
+        self._transcriber = transcriber
+        self._limits = transcriber.limits
+        self._per_channel = per_channel
+        self._language = language
+        self._done = done
+        self._on_piece = on_piece
+        self._on_decoded = on_decoded
+        self._queue: asyncio.Queue[Piece | None] = asyncio.Queue(
+            maxsize=QUEUE_PER_WORKER * self._limits.concurrency
+        )
+        self._stop = threading.Event()
+        self._duration = 0.0
+        self._transcribed = 0
+        self._audio_seconds = 0.0
+        self._languages: list[str] = []
+
+    async def execute(self, source: Callable[[], MediaSource]) -> SpeechResult:
+        loop = asyncio.get_running_loop()
+        producer = asyncio.ensure_future(asyncio.to_thread(self._produce, source, loop))
+        workers = [asyncio.ensure_future(self._work()) for _ in range(self._limits.concurrency)]
+        try:
+            gathered = await asyncio.gather(*workers)
+            await producer  # raises the MediaError of a damaged file, after its good pieces were done
+        except BaseException:
+            self._stop.set()
+            for worker in workers:
+                worker.cancel()
+            # Unblocks a producer waiting for room in the queue, so that its thread ends.
+            while not producer.done():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    self._queue.get_nowait()
+                await asyncio.sleep(0.01)
+            raise
+        languages = self._languages
+        return SpeechResult(
+            pieces=[result for results in gathered for result in results],
+            duration_seconds=self._duration,
+            language=max(set(languages), key=languages.count) if languages else None,
+            transcribed=self._transcribed,
+            audio_seconds=self._audio_seconds,
+        )
+
+    def _decoded(self, seconds: float) -> None:
+        self._duration = seconds
+        if self._on_decoded is not None:
+            self._on_decoded(seconds)
+
+    def _produce(self, source: Callable[[], MediaSource], loop: asyncio.AbstractEventLoop) -> None:
+        def put(item: Piece | None) -> None:
+            asyncio.run_coroutine_threadsafe(self._queue.put(item), loop).result()
+
+        try:
+            limits = self._limits
+            pieces = iter_pieces(
+                source(),
+                per_channel=self._per_channel,
+                max_piece_seconds=limits.max_piece_seconds,
+                max_piece_bytes=limits.max_piece_bytes,
+                target_piece_seconds=limits.max_piece_seconds * TARGET_SHARE_OF_MAX,
+                on_decoded=self._decoded,
+            )
+            for piece in pieces:
+                if self._stop.is_set():
+                    return
+                put(piece)
+        finally:
+            # One end mark per worker; after a stop the workers are cancelled and need none.
+            for _ in range(self._limits.concurrency):
+                if self._stop.is_set():
+                    break
+                put(None)
+
+    async def _work(self) -> list[PieceResult]:
+        results: list[PieceResult] = []
+        while (piece := await self._queue.get()) is not None:
+            key = piece_key(piece)
+            result = self._done.get(key)
+            if result is None:
+                result = await self._transcribe(piece)
+                if self._on_piece is not None:
+                    await self._on_piece(key, result)
+                self._done[key] = result
+            results.append(result)
+        return results
+
+    async def _transcribe(self, piece: Piece) -> PieceResult:
+        transcription = await self._transcriber.transcribe(piece.wav, language=self._language)
+        if transcription.language:
+            self._languages.append(transcription.language)
+        self._transcribed += 1
+        self._audio_seconds += piece.duration_seconds
+        return PieceResult(
+            start_seconds=piece.start_seconds,
+            channel=piece.channel,
+            segments=[
+                PieceSegment(start=s.start, end=s.end, text=s.text, speaker_label=s.speaker_label)
+                for s in transcription.segments
+            ],
+        )
