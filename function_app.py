@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import fallback, join, meetings, system
+from functions import fallback, join, meetings, recordings, system
 from shared.startup import refuse_unsafe_start
 
 refuse_unsafe_start()
@@ -11,5 +11,6 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(system.bp)
 app.register_functions(meetings.bp)
 app.register_functions(join.bp)
+app.register_functions(recordings.bp)
 # Last, and lowest in route precedence: it answers whatever no other function takes.
 app.register_functions(fallback.bp)

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from shared.auth import Authenticator, build_authenticator
 from shared.config import Settings, get_settings
 from shared.logs import configure_logging
-from shared.ports import BlobStore, Communication, QueueStore, Store
+from shared.ports import BlobStore, Communication, QueueStore, Store, Transcriber
 from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
+from shared.services.recordings import RecordingService
+from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
 
 log = logging.getLogger(__name__)
@@ -35,9 +37,13 @@ class Services:
     blobs: BlobStore
     queues: QueueStore
     secrets: SecretResolver
+    transcriber: Transcriber
+    recordings: RecordingService
+    transcription: TranscriptionJob
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
+        await self.transcriber.aclose()
         await self.communication.aclose()
         await self.store.aclose()
         await self.blobs.aclose()
@@ -104,8 +110,9 @@ def build_services(
     store: Store | None = None,
     communication: Communication | None = None,
     secrets: SecretResolver | None = None,
+    transcriber: Transcriber | None = None,
 ) -> Services:
-    """Builds every service; `store` and `communication` replace the adapters Settings would pick."""
+    """Builds every service; `store`, `communication` and `transcriber` replace what Settings would pick."""
     from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
     from shared.adapters.local_blobs import UPLOAD_SIGNING_PURPOSE  # noqa: PLC0415
 
@@ -119,12 +126,17 @@ def build_services(
     key = _signing_key(settings)
     signer = Signer(key, purpose="continuation")
     log.info(
-        "services built: store=%s communication=%s auth=%s",
+        "services built: store=%s communication=%s auth=%s transcriber=%s",
         settings.store,
         settings.communication,
         settings.auth_mode,
+        settings.transcriber,
     )
     meetings = MeetingService(store, communication, signer)
+    secrets = secrets or SecretResolver(settings.key_vault_url)
+    blobs = build_blob_store(settings, Signer(key, purpose=UPLOAD_SIGNING_PURPOSE), settings.public_base_url)
+    queues = build_queue_store(settings)
+    transcriber = transcriber or build_transcriber(settings, secrets)
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -132,12 +144,24 @@ def build_services(
         communication=communication,
         meetings=meetings,
         join=JoinService(meetings, IdentityService(store, communication), communication),
-        blobs=build_blob_store(
-            settings, Signer(key, purpose=UPLOAD_SIGNING_PURPOSE), settings.public_base_url
-        ),
-        queues=build_queue_store(settings),
-        secrets=secrets or SecretResolver(settings.key_vault_url),
+        blobs=blobs,
+        queues=queues,
+        secrets=secrets,
+        transcriber=transcriber,
+        recordings=RecordingService(store, blobs, queues, meetings),
+        transcription=TranscriptionJob(store, blobs, queues, transcriber),
     )
+
+
+def build_transcriber(settings: Settings, secrets: SecretResolver) -> Transcriber:
+    """The speech-to-text adapter TRANSCRIBER names. Nothing heavy loads here: each loads at first use."""
+    if settings.transcriber == "local":
+        from shared.adapters.local_transcriber import LocalTranscriber  # noqa: PLC0415
+
+        return LocalTranscriber()
+    from shared.adapters.openai_transcriber import build_openai_transcriber  # noqa: PLC0415
+
+    return build_openai_transcriber(settings, secrets)
 
 
 def _signing_key(settings: Settings) -> bytes:

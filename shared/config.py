@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.secrets import SecretError, check_references
@@ -15,6 +15,10 @@ from shared.startup import unsafe_configuration
 
 class ConfigurationError(RuntimeError):
     """The settings cannot work together; raised at start so a bad deployment fails loudly."""
+
+
+def _storage(name: str) -> AliasChoices:
+    return AliasChoices(f"AzureWebJobsStorage__{name}", f"Storage__{name}")
 
 
 class Settings(BaseSettings):
@@ -33,12 +37,14 @@ class Settings(BaseSettings):
 
     storage: Literal["local", "azure"] = "local"
     # STORAGE=azure: a connection string (Azurite, or keys), or the Functions host's identity-based
-    # connection settings for the `Storage` connection (blob and queue URIs, managed identity).
+    # connection settings (blob and queue URIs, managed identity). The queue triggers read the host's
+    # `AzureWebJobsStorage` connection, so the app writes where they read: `AzureWebJobsStorage__*`
+    # (`Storage__*`, the older name, is still read).
     azure_web_jobs_storage: SecretStr | None = Field(default=None, validation_alias="AzureWebJobsStorage")
-    storage_blob_service_uri: str | None = Field(default=None, validation_alias="Storage__blobServiceUri")
-    storage_queue_service_uri: str | None = Field(default=None, validation_alias="Storage__queueServiceUri")
-    storage_credential: str | None = Field(default=None, validation_alias="Storage__credential")
-    storage_client_id: str | None = Field(default=None, validation_alias="Storage__clientId")
+    storage_blob_service_uri: str | None = Field(default=None, validation_alias=_storage("blobServiceUri"))
+    storage_queue_service_uri: str | None = Field(default=None, validation_alias=_storage("queueServiceUri"))
+    storage_credential: str | None = Field(default=None, validation_alias=_storage("credential"))
+    storage_client_id: str | None = Field(default=None, validation_alias=_storage("clientId"))
     communication: Literal["local", "acs"] = "local"
     acs_endpoint: str | None = None
     acs_connection_string: SecretStr | None = None

@@ -8,6 +8,7 @@ Both can share a `journal` so a test can assert the order of ACS calls and store
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import Callable, Sequence
@@ -28,6 +29,9 @@ from shared.ports import (
     RoomMember,
     RoomNotFound,
     Stored,
+    TranscribedSegment,
+    TranscriberLimits,
+    Transcription,
 )
 from shared.timefmt import iso
 
@@ -353,3 +357,46 @@ class FakeCommunication:
     def _require_user(self, acs_user_id: str) -> None:
         if acs_user_id not in self.users:
             raise CommunicationRejected(f"unknown ACS identity {acs_user_id}")
+
+
+class FakeTranscriber:
+    """Speech to text without speech: one segment per piece, saying where the piece is, instantly.
+
+    A segment's text names the piece (`piece 3 at 12.48s`, counted per call) and spans the piece's audio,
+    so tests can check offsets and resumption. `fail` queues exceptions raised by the next calls (None
+    means: answer normally); `gate`, when set, makes every call wait for it (to hold a job mid-way).
+    """
+
+    def __init__(
+        self, *, max_piece_seconds: float = 600, max_piece_bytes: int = 24 * 1024 * 1024, concurrency: int = 2
+    ) -> None:
+        self._limits = TranscriberLimits(
+            max_piece_bytes=max_piece_bytes, max_piece_seconds=max_piece_seconds, concurrency=concurrency
+        )
+        self.calls: list[float] = []  # the duration of each piece received
+        self.fail: list[BaseException | None] = []
+        self.gate: asyncio.Event | None = None
+        self.closed = False
+
+    @property
+    def name(self) -> str:
+        return "fake:instant"
+
+    @property
+    def limits(self) -> TranscriberLimits:
+        return self._limits
+
+    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail:
+            failure = self.fail.pop(0)
+            if failure is not None:
+                raise failure
+        seconds = (len(wav) - 44) / 32000
+        self.calls.append(seconds)
+        text = f"piece {len(self.calls)} of {seconds:.2f}s"
+        return Transcription([TranscribedSegment(0.0, seconds, text)], language or "en")
+
+    async def aclose(self) -> None:
+        self.closed = True

@@ -1,0 +1,172 @@
+"""Recordings over HTTP, and the functions that turn an uploaded recording into a transcript.
+
+Thin, like every function module: parse, call a service, map the result. The upload is noticed through
+Event Grid's `BlobCreated` event, not a blob trigger: a Python blob trigger hands the worker the blob's
+bytes, and recordings are up to 4 GiB (DESIGN rule 4). The jobs run on queue triggers; the poison queue's
+trigger fails the recording with the reason once the host gives up on a job.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, schemas
+from shared.logs import log_context
+
+bp = blueprint()
+log = logging.getLogger(__name__)
+
+RECORDINGS = "meetings/{meetingId}/recordings"
+RECORDING = "meetings/{meetingId}/recordings/{recordingId}"
+TRANSCRIPT_MEDIA_TYPES = ("application/json", "text/vtt", "application/x-subrip", "text/plain")
+# The host's storage connection: the queues the app writes are the ones its triggers read.
+JOBS_CONNECTION = "AzureWebJobsStorage"
+
+
+@endpoint(
+    bp,
+    name="create_recording",
+    method="POST",
+    route=RECORDINGS,
+    summary="Add a recording (organizer, presenters): returns where to PUT its bytes",
+    tag="recordings",
+    body="CreateRecording",
+    ok=(201, "CreatedRecording", "The recording, awaiting its upload, and the upload URL"),
+    errors=(403, 404, 409, 503),
+    response_headers=("Location",),
+)
+async def create_recording(req: ApiRequest[schemas.CreateRecording, None]) -> ApiResponse:
+    created = await req.services.recordings.create(req.caller.user_id, req.route["meetingId"], req.body)
+    recording, upload = created.recording, created.upload
+    body = schemas.CreatedRecording.model_validate(
+        {
+            **schemas.RecordingOut.of(recording).model_dump(),
+            "upload": schemas.UploadOut(
+                url=upload.url, method=upload.method, headers=upload.headers, expires_on=upload.expires_on
+            ),
+        }
+    )
+    location = f"{req.url.split('?', 1)[0].rstrip('/')}/{recording.id}"
+    # The upload URL is a credential: no cache may keep it.
+    return ApiResponse.json(body, 201, {"Location": location, "Cache-Control": "no-store"})
+
+
+@endpoint(
+    bp,
+    name="list_recordings",
+    method="GET",
+    route=RECORDINGS,
+    summary="The meeting's recordings, oldest first",
+    tag="recordings",
+    ok=(200, "RecordingList", "The recordings"),
+    errors=(404,),
+)
+async def list_recordings(req: ApiRequest[None, None]) -> ApiResponse:
+    items = await req.services.recordings.list(req.caller.user_id, req.route["meetingId"])
+    return ApiResponse.json(schemas.RecordingList(items=[schemas.RecordingOut.of(r) for r in items]))
+
+
+@endpoint(
+    bp,
+    name="get_recording",
+    method="GET",
+    route=RECORDING,
+    summary="A recording: its status, stage, progress and error",
+    tag="recordings",
+    ok=(200, "RecordingOut", "The recording"),
+    errors=(404,),
+)
+async def get_recording(req: ApiRequest[None, None]) -> ApiResponse:
+    recording = await req.services.recordings.get(
+        req.caller.user_id, req.route["meetingId"], req.route["recordingId"]
+    )
+    return ApiResponse.json(schemas.RecordingOut.of(recording))
+
+
+@endpoint(
+    bp,
+    name="get_transcript",
+    method="GET",
+    route=f"{RECORDING}/transcript",
+    summary="The recording's transcript as JSON, WebVTT, SRT or plain text",
+    tag="recordings",
+    query="TranscriptQuery",
+    ok=(200, None, "The transcript in the asked format"),
+    errors=(404, 409),
+    ok_media_types=TRANSCRIPT_MEDIA_TYPES,
+)
+async def get_transcript(req: ApiRequest[None, schemas.TranscriptQuery]) -> ApiResponse:
+    transcript = await req.services.recordings.transcript(
+        req.caller.user_id, req.route["meetingId"], req.route["recordingId"], req.query.format
+    )
+    return ApiResponse(200, transcript.body, transcript.media_type)
+
+
+@endpoint(
+    bp,
+    name="delete_recording",
+    method="DELETE",
+    route=RECORDING,
+    summary="Delete a recording (organizer): its upload and every artifact",
+    tag="recordings",
+    ok=(204, None, "Deleted"),
+    errors=(403, 404, 503),
+)
+async def delete_recording(req: ApiRequest[None, None]) -> ApiResponse:
+    await req.services.recordings.delete(req.caller.user_id, req.route["meetingId"], req.route["recordingId"])
+    return ApiResponse.empty()
+
+
+# --- the pipeline's triggers -------------------------------------------------------------------------
+
+
+@bp.function_name("recording_uploaded")
+@bp.event_grid_trigger(arg_name="event")
+async def recording_uploaded(event: func.EventGridEvent, context: func.Context) -> None:
+    """A BlobCreated event for `recordings/...`: queue the transcription (Event Grid retries errors)."""
+    from shared.bootstrap import get_services  # noqa: PLC0415 - building services is lazy, by design
+    from shared.storage_events import blob_created  # noqa: PLC0415
+
+    with log_context(invocation=context.invocation_id):
+        blob = blob_created(event.event_type, event.subject)
+        if blob is None or blob.container != "recordings":
+            log.info(
+                "event %s (%s, %s) is not a recording upload: ignored",
+                event.id,
+                event.event_type,
+                event.subject,
+            )
+            return
+        await (await get_services()).recordings.source_landed(blob.name)
+
+
+@bp.function_name("transcription_job")
+@bp.queue_trigger(arg_name="msg", queue_name="transcription-jobs", connection=JOBS_CONNECTION)
+async def transcription_job(msg: func.QueueMessage, context: func.Context) -> None:
+    from shared.bootstrap import get_services  # noqa: PLC0415
+    from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
+    from shared.services.transcription import Job  # noqa: PLC0415
+
+    with log_context(invocation=context.invocation_id):
+        ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
+        if ref is None:
+            log.error("transcription-jobs message %s is not a job: dropped", msg.id)
+            return
+        job = Job(ref, message_id=msg.id or "", dequeue_count=msg.dequeue_count or 0)
+        await (await get_services()).transcription.run(job)
+
+
+@bp.function_name("transcription_job_poisoned")
+@bp.queue_trigger(arg_name="msg", queue_name="transcription-jobs-poison", connection=JOBS_CONNECTION)
+async def transcription_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
+    from shared.bootstrap import get_services  # noqa: PLC0415
+    from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
+
+    with log_context(invocation=context.invocation_id):
+        ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
+        if ref is None:
+            log.error("transcription-jobs-poison message %s is not a job: dropped", msg.id)
+            return
+        await (await get_services()).transcription.poisoned(ref)

@@ -1,0 +1,390 @@
+"""The transcription job's reliability: claims, resumption, exactly one transcript, precise failures.
+
+Real embedded blob and queue stores, the in-memory store, synthetic audio, and a transcriber that answers
+instantly (tests/fakes.py), so every scenario is about the job's own rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from shared.adapters.local_blobs import UPLOAD_SIGNING_PURPOSE, LocalBlobStore
+from shared.adapters.local_queues import LocalQueueStore
+from shared.domain.recording_paths import (
+    ARTIFACTS,
+    RECORDINGS,
+    TRANSCRIPTION_JOBS,
+    RecordingRef,
+    parse_job_message,
+    work_prefix,
+)
+from shared.domain.recordings import (
+    JobClaim,
+    Recording,
+    RecordingChannel,
+    RecordingStatus,
+)
+from shared.ports import StoreUnavailable, TranscriberRejected, TranscriberUnavailable
+from shared.services.transcription import Job, Outcome, TranscriptionJob
+from shared.signing import Signer
+from shared.timefmt import now
+from shared.transcripts import Transcript
+from tests import audio
+from tests.fakes import FakeTranscriber, InMemoryStore
+
+MEETING = "m-1"
+# Three bursts of sound with long pauses between them: three pieces, at known times.
+LAYOUT: audio.Layout = [
+    ("silence", 1.0), ("tone", 2.0), ("silence", 3.0), ("noise", 1.5), ("silence", 3.0), ("tone", 1.0),
+    ("silence", 1.0),
+]  # fmt: skip
+
+
+@dataclass
+class World:
+    store: InMemoryStore
+    blobs: LocalBlobStore
+    queues: LocalQueueStore
+    transcriber: FakeTranscriber
+
+    def job(self, *, time_budget_seconds: float = 600, heartbeat_seconds: float = 20) -> TranscriptionJob:
+        return TranscriptionJob(
+            self.store,
+            self.blobs,
+            self.queues,
+            self.transcriber,
+            time_budget_seconds=time_budget_seconds,
+            heartbeat_seconds=heartbeat_seconds,
+        )
+
+    async def claimed(self, ref: RecordingRef) -> None:
+        """Waits until a job holds the recording."""
+        for _ in range(500):
+            if (await self.get(ref)).claim is not None:
+                return
+            await asyncio.sleep(0.01)
+        pytest.fail("no job claimed the recording")
+
+    async def recording(
+        self, data: bytes, *, content_type: str = "audio/wav", channels: dict[int, str] | None = None
+    ) -> RecordingRef:
+        ext = {"audio/wav": "wav", "audio/mpeg": "mp3", "video/mp4": "mp4"}[content_type]
+        recording_id = f"r-{len(self.store._recordings.get(MEETING, {})) + 1}"
+        at = now()
+        recording = Recording(
+            id=recording_id,
+            meeting_id=MEETING,
+            created_by="alice",
+            file_name=f"meeting.{ext}",
+            content_type=content_type,
+            size_bytes=max(1, len(data)),
+            channels=[RecordingChannel(channel=c, user_id=u) for c, u in (channels or {}).items()],
+            status=RecordingStatus.QUEUED,
+            source_blob=f"{MEETING}/{recording_id}/source.{ext}",
+            created_at=at,
+            updated_at=at,
+        )
+        await self.store.create_recording(recording)
+        await self.blobs.put(RECORDINGS, recording.source_blob, data)
+        return RecordingRef(MEETING, recording_id)
+
+    async def get(self, ref: RecordingRef) -> Recording:
+        stored = await self.store.get_recording(ref.meeting_id, ref.recording_id)
+        assert stored is not None
+        return stored.value
+
+    async def transcript(self, ref: RecordingRef) -> Transcript:
+        body = await self.blobs.get(ARTIFACTS, f"{ref.meeting_id}/{ref.recording_id}/transcript.json")
+        return Transcript.model_validate_json(body)
+
+    async def work_pieces(self, ref: RecordingRef) -> list[str]:
+        prefix = work_prefix(ref.meeting_id, ref.recording_id)
+        return [b.name async for b in self.blobs.list_blobs(ARTIFACTS, prefix=prefix)]
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    blobs = LocalBlobStore(tmp_path / "blobs", Signer(b"k" * 32, purpose=UPLOAD_SIGNING_PURPOSE), "http://x")
+    queues = LocalQueueStore(tmp_path / "queues.sqlite3")
+    yield World(InMemoryStore(), blobs, queues, FakeTranscriber())
+    await queues.aclose()
+
+
+def job(ref: RecordingRef, message_id: str = "msg-1", dequeue_count: int = 1) -> Job:
+    return Job(ref, message_id=message_id, dequeue_count=dequeue_count)
+
+
+def mixed_wav() -> bytes:
+    return audio.wav([audio.pcm(LAYOUT)])
+
+
+async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    assert await world.job().run(job(ref)) == Outcome.TRANSCRIBED
+
+    recording = await world.get(ref)
+    assert recording.status == RecordingStatus.COMPLETED
+    assert recording.progress == 1.0
+    assert recording.error is None
+    assert recording.claim is None
+    assert recording.artifacts == ["transcript.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
+    assert recording.duration_seconds == pytest.approx(12.5, abs=0.05)
+    transcript = await world.transcript(ref)
+    expected = audio.bursts(LAYOUT)
+    assert len(transcript.segments) == len(expected)
+    for segment, (start, end) in zip(transcript.segments, expected, strict=True):
+        # Pieces carry up to 60 ms of padding around the sound.
+        assert segment.start == pytest.approx(start, abs=0.1)
+        assert segment.end == pytest.approx(end, abs=0.1)
+        assert segment.speaker is None
+    assert transcript.language == "en"
+    for name in ("transcript.vtt", "transcript.srt", "transcript.txt"):
+        assert (await world.blobs.get(ARTIFACTS, f"{MEETING}/{ref.recording_id}/{name}")).strip()
+    assert await world.work_pieces(ref) == []  # the kept pieces are cleaned up once announced
+
+
+async def test_mp3_and_mp4_uploads_are_transcribed_alike(world: World) -> None:
+    mono = audio.pcm(LAYOUT)
+    for fmt, content_type in (("mp3", "audio/mpeg"), ("mp4", "video/mp4")):
+        ref = await world.recording(audio.encode(mono, fmt), content_type=content_type)
+        assert await world.job().run(job(ref, f"msg-{fmt}")) == Outcome.TRANSCRIBED
+        segments = (await world.transcript(ref)).segments
+        assert [round(s.start) for s in segments] == [round(s) for s, _ in audio.bursts(LAYOUT)]
+
+
+async def test_unmixed_channels_speak_as_their_participants(world: World) -> None:
+    left = audio.pcm([("tone", 2.0), ("silence", 4.0)])
+    right = audio.pcm([("silence", 3.0), ("noise", 2.0), ("silence", 1.0)])
+    ref = await world.recording(audio.wav([left, right]), channels={0: "alice", 1: "bob"})
+    await world.job().run(job(ref))
+
+    transcript = await world.transcript(ref)
+    assert [(s.id, s.user_id) for s in transcript.speakers] == [("ch0", "alice"), ("ch1", "bob")]
+    assert [(s.speaker, round(s.start)) for s in transcript.segments] == [("ch0", 0), ("ch1", 3)]
+
+
+async def test_a_duplicate_message_after_completion_changes_nothing(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    await world.job().run(job(ref, "msg-1"))
+    before = await world.get(ref)
+    assert await world.job().run(job(ref, "msg-2")) == Outcome.SKIPPED
+    assert world.transcriber.calls == world.transcriber.calls[:3]  # nothing transcribed again
+    assert len(world.transcriber.calls) == 3
+    assert (await world.get(ref)).version == before.version
+
+
+async def test_two_copies_at_once_make_one_transcript(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    world.transcriber.gate = asyncio.Event()
+    first = asyncio.ensure_future(world.job().run(job(ref, "msg-1")))
+    await world.claimed(ref)
+    # The copy finds the live claim of another message and leaves; that message stays until its job ends.
+    assert await world.job().run(job(ref, "msg-2")) == Outcome.SKIPPED
+    world.transcriber.gate.set()
+    assert await first == Outcome.TRANSCRIBED
+    assert len(world.transcriber.calls) == 3
+    assert len((await world.transcript(ref)).segments) == 3
+
+
+async def test_a_crash_between_pieces_resumes_with_the_missing_pieces_only(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    world.transcriber._limits = type(world.transcriber.limits)(24 * 1024 * 1024, 600, 1)  # one at a time
+    world.transcriber.fail = [None, TranscriberUnavailable("throttled past the retries", retry_after=30)]
+    with pytest.raises(TranscriberUnavailable):
+        await world.job().run(job(ref, "msg-1", 1))
+
+    failed_attempt = await world.get(ref)
+    assert failed_attempt.status == RecordingStatus.TRANSCRIBING
+    assert failed_attempt.claim is None  # let go, so the retry need not wait for the lease
+    assert failed_attempt.error is not None
+    assert "throttled" in failed_attempt.error.detail
+    assert len(await world.work_pieces(ref)) == 1
+
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.TRANSCRIBED
+    assert len(world.transcriber.calls) == 3  # 1 kept + 2 sent on the retry, none twice
+    recording = await world.get(ref)
+    assert recording.attempts == 2
+    assert recording.error is None
+    assert len((await world.transcript(ref)).segments) == 3
+
+
+class FailingAnnouncement(InMemoryStore):
+    """A store whose write of the `completed` status fails once: a crash between writing and marking."""
+
+    failures = 1
+
+    async def replace_recording(self, recording: Recording, etag: str) -> str:
+        if recording.status == RecordingStatus.COMPLETED and self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("the database went away")
+        return await super().replace_recording(recording, etag)
+
+
+async def test_a_crash_between_writing_and_marking_ends_with_one_transcript(world: World) -> None:
+    world.store = FailingAnnouncement()
+    ref = await world.recording(mixed_wav())
+    with pytest.raises(StoreUnavailable):
+        await world.job().run(job(ref, "msg-1", 1))
+    assert (await world.get(ref)).status == RecordingStatus.TRANSCRIBING
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.TRANSCRIBED
+    assert len(world.transcriber.calls) == 3  # the pieces were kept: nothing sent twice
+    assert (await world.get(ref)).status == RecordingStatus.COMPLETED
+    assert len((await world.transcript(ref)).segments) == 3
+
+
+async def test_a_redelivery_of_the_same_message_takes_over_a_live_claim(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    stored = await world.store.get_recording(ref.meeting_id, ref.recording_id)
+    assert stored is not None
+    held = stored.value.model_copy(
+        update={
+            "status": RecordingStatus.TRANSCRIBING,
+            "claim": JobClaim(owner="msg-1", expires_at=now() + timedelta(minutes=2)),
+        }
+    )
+    await world.store.replace_recording(held, stored.etag)
+    # Another message leaves it alone; the same message delivered again means its runner died.
+    assert await world.job().run(job(ref, "msg-2")) == Outcome.SKIPPED
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.TRANSCRIBED
+
+
+async def test_an_expired_claim_is_taken_over_by_any_message(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    stored = await world.store.get_recording(ref.meeting_id, ref.recording_id)
+    assert stored is not None
+    stale = stored.value.model_copy(
+        update={
+            "status": RecordingStatus.TRANSCRIBING,
+            "claim": JobClaim(owner="dead", expires_at=now() - timedelta(seconds=1)),
+        }
+    )
+    await world.store.replace_recording(stale, stored.etag)
+    assert await world.job().run(job(ref, "msg-2")) == Outcome.TRANSCRIBED
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "media_empty"),
+        (b"this is a text file, not a recording" * 20, "media_not_audio"),
+        (mixed_wav()[: len(mixed_wav()) // 2], "media_truncated"),
+        (audio.video_only_mp4(), "media_no_audio_stream"),
+    ],
+    ids=["empty", "not-audio", "truncated", "video-only"],
+)
+async def test_a_broken_file_fails_at_once_with_a_precise_error(world: World, data: bytes, code: str) -> None:
+    ref = await world.recording(data)
+    assert await world.job().run(job(ref)) == Outcome.FAILED
+    recording = await world.get(ref)
+    assert recording.status == RecordingStatus.FAILED
+    assert recording.error is not None
+    assert recording.error.code == code
+    assert recording.error.detail
+    assert recording.artifacts == []
+    assert recording.claim is None
+
+
+async def test_a_refusal_by_the_provider_fails_at_once(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    world.transcriber.fail = [TranscriberRejected("413: the file is too large")]
+    assert await world.job().run(job(ref)) == Outcome.FAILED
+    error = (await world.get(ref)).error
+    assert error is not None
+    assert error.code == "transcriber_rejected"
+    assert "413" in error.detail
+
+
+async def test_a_poisoned_job_fails_the_recording_with_the_last_error(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    world.transcriber.fail = [TranscriberUnavailable("HTTP 503 from the provider")]
+    with pytest.raises(TranscriberUnavailable):
+        await world.job().run(job(ref))
+    assert await world.job().poisoned(ref) is True
+    recording = await world.get(ref)
+    assert recording.status == RecordingStatus.FAILED
+    assert recording.error is not None
+    assert recording.error.code == "transcription_failed"
+    assert "HTTP 503" in recording.error.detail
+    assert "1 attempts" in recording.error.detail
+
+
+async def test_a_poisoned_duplicate_leaves_a_running_or_finished_job_alone(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    world.transcriber.gate = asyncio.Event()
+    running = asyncio.ensure_future(world.job().run(job(ref, "msg-1")))
+    await world.claimed(ref)
+    assert await world.job().poisoned(ref) is False
+    world.transcriber.gate.set()
+    await running
+    assert await world.job().poisoned(ref) is False
+    assert (await world.get(ref)).status == RecordingStatus.COMPLETED
+
+
+async def test_a_job_out_of_time_queues_its_continuation(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    assert await world.job(time_budget_seconds=0).run(job(ref, "msg-1")) == Outcome.CONTINUED
+    recording = await world.get(ref)
+    assert recording.status == RecordingStatus.TRANSCRIBING
+    assert recording.claim is None
+    [message] = await world.queues.receive(
+        TRANSCRIPTION_JOBS, max_messages=5, visibility_timeout=timedelta(1)
+    )
+    assert parse_job_message(message.text) == ref
+    assert await world.job().run(job(ref, message.id)) == Outcome.TRANSCRIBED
+
+
+async def test_the_claim_is_renewed_with_progress_while_the_job_runs(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    world.transcriber.gate = asyncio.Event()
+    running = asyncio.ensure_future(world.job(heartbeat_seconds=0.02).run(job(ref)))
+    first = None
+    for _ in range(200):
+        recording = await world.get(ref)
+        if recording.claim is not None:
+            if first is None:
+                first = recording.claim.expires_at
+            elif recording.claim.expires_at > first:
+                break
+        await asyncio.sleep(0.01)
+    else:
+        pytest.fail("the claim was never renewed")
+    assert 0 < recording.progress < 1
+    world.transcriber.gate.set()
+    assert await running == Outcome.TRANSCRIBED
+
+
+async def test_a_recording_deleted_mid_job_leaves_no_artifacts(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    world.transcriber.gate = asyncio.Event()
+    running = asyncio.ensure_future(world.job(heartbeat_seconds=0.02).run(job(ref)))
+    await world.claimed(ref)
+    await world.store.delete_recording(ref.meeting_id, ref.recording_id)
+    world.transcriber.gate.set()
+    assert await running == Outcome.SKIPPED
+    assert [b async for b in world.blobs.list_blobs(ARTIFACTS, prefix=f"{MEETING}/")] == []
+
+
+async def test_a_job_for_an_unknown_recording_is_dropped(world: World) -> None:
+    assert await world.job().run(job(RecordingRef(MEETING, "nope"))) == Outcome.SKIPPED
+
+
+def test_job_messages_round_trip_and_foreign_ones_are_refused() -> None:
+    ref = RecordingRef("m", "r")
+    from shared.domain.recording_paths import job_message
+
+    assert parse_job_message(job_message(ref)) == ref
+    for text in (
+        "",
+        "[]",
+        "not json",
+        json.dumps({"meetingId": "m"}),
+        json.dumps({"meetingId": 1, "recordingId": "r"}),
+    ):
+        assert parse_job_message(text) is None
