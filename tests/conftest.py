@@ -17,6 +17,7 @@ from devhost.emulators import Azurite, CosmosEmulator, OAuthAzurite, azurite, co
 from shared import bootstrap
 from shared.bootstrap import Services, build_services
 from shared.config import Settings
+from tests.fakes import FakeTranscriber
 
 
 @pytest.fixture
@@ -33,7 +34,9 @@ async def services(request: pytest.FixtureRequest, settings: Settings) -> AsyncI
 
         emulator: CosmosEmulator = request.getfixturevalue("cosmos_emulator")
         store = emulator_store(emulator, f"app-{uuid.uuid4().hex[:16]}")
-    built = build_services(settings, store=store)
+    # Speech to text is the one backend faked here: function tests are about the app's rules, and the
+    # real transcribers have their own contract suites (the e2e tests run the local one).
+    built = build_services(settings, store=store, transcriber=FakeTranscriber())
     bootstrap.override(built)
     yield built
     bootstrap.override(None)

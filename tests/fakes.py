@@ -273,7 +273,7 @@ class FakeCommunication:
 
     async def create_room(self, valid_from: datetime, valid_until: datetime) -> str:
         self._record("create_room", iso(valid_from), iso(valid_until))
-        check_room_window(valid_from, valid_until)
+        check_room_window(valid_from, valid_until, self._clock())
         room_id = str(uuid.uuid4().int)[:17]
         self.rooms[room_id] = (valid_from, valid_until)
         self.members[room_id] = {}
@@ -281,7 +281,7 @@ class FakeCommunication:
 
     async def update_room(self, room_id: str, valid_from: datetime, valid_until: datetime) -> None:
         self._record("update_room", room_id, iso(valid_from), iso(valid_until))
-        check_room_window(valid_from, valid_until)
+        check_room_window(valid_from, valid_until, self._clock())
         if room_id not in self.rooms:
             raise RoomNotFound(room_id)
         self.rooms[room_id] = (valid_from, valid_until)

@@ -199,9 +199,12 @@ class LocalCommunication:
             raise CommunicationRejected(f"unknown ACS identity {acs_user_id}")
 
 
-def check_room_window(valid_from: datetime, valid_until: datetime) -> None:
-    """ACS's own rules for a room's window, so the stand-in refuses what the real service refuses."""
-    at = now()
+def check_room_window(valid_from: datetime, valid_until: datetime, at: datetime | None = None) -> None:
+    """ACS's own rules for a room's window, so the stand-in refuses what the real service refuses.
+
+    `at` is the present (a test's clock); by default the real one.
+    """
+    at = at or now()
     if valid_from > at + _MAX_ROOM_VALIDITY:
         raise CommunicationRejected("a room opens at most 180 days from now")
     if valid_until <= at:

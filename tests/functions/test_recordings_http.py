@@ -1,0 +1,279 @@
+"""Recordings through the functions, on both stores: the routes, the upload event and the job trigger."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import azure.functions as func
+import pysrt
+import pytest
+import webvtt
+from azure.functions.queue import QueueMessage as WorkerQueueMessage
+
+from shared.bootstrap import Services
+from shared.domain.recording_paths import ARTIFACTS, RECORDINGS, TRANSCRIPTION_JOBS
+from tests import audio
+from tests.conftest import FakeContext, FunctionCaller, registered_functions
+
+LAYOUT: audio.Layout = [("silence", 0.5), ("tone", 1.5), ("silence", 2.5), ("noise", 1.0), ("silence", 0.5)]
+
+
+async def _meeting(call: FunctionCaller) -> str:
+    start = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+    body = {
+        "title": "Planning",
+        "startsAt": start.isoformat(),
+        "endsAt": (start + timedelta(hours=1)).isoformat(),
+        "participants": [{"userId": "bob", "role": "attendee"}, {"userId": "pat", "role": "presenter"}],
+    }
+    reply = await call("create_meeting", "POST", "meetings", json_body=body)
+    assert reply.status == 201, reply.body
+    return str(reply.json()["id"])
+
+
+def _recording_body(**changes: Any) -> dict[str, Any]:
+    return {"fileName": "planning.wav", "contentType": "audio/wav", "sizeBytes": 1234, **changes}
+
+
+async def _create(call: FunctionCaller, meeting_id: str, user: str = "alice", **changes: Any) -> Any:
+    return await call(
+        "create_recording",
+        "POST",
+        f"meetings/{meeting_id}/recordings",
+        user=user,
+        json_body=_recording_body(**changes),
+        route={"meetingId": meeting_id},
+    )
+
+
+async def _get(call: FunctionCaller, meeting_id: str, recording_id: str, user: str = "alice") -> Any:
+    route = {"meetingId": meeting_id, "recordingId": recording_id}
+    return await call("get_recording", "GET", "r", user=user, route=route)
+
+
+async def _transcript(call: FunctionCaller, meeting_id: str, recording_id: str, fmt: str) -> Any:
+    route = {"meetingId": meeting_id, "recordingId": recording_id}
+    return await call("get_transcript", "GET", "t", route=route, params={"format": fmt})
+
+
+async def _event(subject: str, event_type: str = "Microsoft.Storage.BlobCreated") -> None:
+    event = func.EventGridEvent(
+        id=str(uuid.uuid4()),
+        data={"api": "PutBlob"},
+        topic="/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z",
+        subject=subject,
+        event_type=event_type,
+        event_time=datetime.now(UTC),
+        data_version="",
+    )
+    function = registered_functions()["recording_uploaded"].get_user_function()
+    await function(event, FakeContext("event"))
+
+
+async def _upload(services: Services, meeting_id: str, recording_id: str, data: bytes) -> None:
+    """What the client's PUT and Storage's event do."""
+    name = f"{meeting_id}/{recording_id}/source.wav"
+    await services.blobs.put(RECORDINGS, name, data, content_type="audio/wav")
+    await _event(f"/blobServices/default/containers/recordings/blobs/{name}")
+
+
+async def _run_jobs(services: Services, function: str = "transcription_job") -> int:
+    """Runs the queued jobs through the queue trigger, as the host would; how many ran."""
+    queue = TRANSCRIPTION_JOBS if function == "transcription_job" else TRANSCRIPTION_JOBS + "-poison"
+    ran = 0
+    for message in await services.queues.receive(
+        queue, max_messages=32, visibility_timeout=timedelta(minutes=1)
+    ):
+        msg = WorkerQueueMessage(  # type: ignore[no-untyped-call]
+            id=message.id, body=message.text.encode(), dequeue_count=message.dequeue_count
+        )
+        await registered_functions()[function].get_user_function()(msg, FakeContext("job"))
+        await services.queues.delete(queue, message)
+        ran += 1
+    return ran
+
+
+@pytest.mark.usefixtures("services")
+async def test_create_answers_the_recording_and_its_upload_url(call: FunctionCaller) -> None:
+    meeting_id = await _meeting(call)
+    reply = await _create(call, meeting_id, channels=[{"channel": 1, "userId": "bob"}], language="en")
+    assert reply.status == 201, reply.body
+    body = reply.json()
+    assert reply.headers["location"].endswith(f"/meetings/{meeting_id}/recordings/{body['id']}")
+    assert reply.headers["cache-control"] == "no-store"
+    assert body["status"] == "awaiting_upload"
+    assert body["stage"] == "upload"
+    assert body["channels"] == [{"channel": 1, "userId": "bob"}]
+    assert body["createdBy"] == "alice"
+    assert body["upload"]["method"] == "PUT"
+    assert body["upload"]["headers"]["Content-Type"] == "audio/wav"
+    assert urlsplit(body["upload"]["url"]).path.endswith(f"{meeting_id}/{body['id']}/source.wav")
+    expires = datetime.fromisoformat(body["upload"]["expiresOn"])
+    assert timedelta(minutes=90) < expires - datetime.now(UTC) <= timedelta(hours=2)
+    assert "sourceBlob" not in body
+    assert "claim" not in body
+
+    listed = await call("list_recordings", "GET", "l", user="bob", route={"meetingId": meeting_id})
+    assert [item["id"] for item in listed.json()["items"]] == [body["id"]]
+    got = await _get(call, meeting_id, body["id"], user="bob")
+    assert got.status == 200
+    assert got.json()["progress"] == 0.0
+
+
+@pytest.mark.usefixtures("services")
+async def test_who_may_add_a_recording(call: FunctionCaller) -> None:
+    meeting_id = await _meeting(call)
+    assert (await _create(call, meeting_id, user="pat")).status == 201  # a presenter
+    forbidden = await _create(call, meeting_id, user="bob")  # an attendee
+    assert forbidden.status == 403
+    assert forbidden.headers["content-type"] == "application/problem+json"
+    assert (await _create(call, meeting_id, user="mallory")).status == 404  # an outsider learns nothing
+    await call("cancel_meeting", "DELETE", "m", route={"meetingId": meeting_id})
+    cancelled = await _create(call, meeting_id)
+    assert cancelled.status == 409
+    assert "cancelled" in cancelled.json()["detail"]
+
+
+@pytest.mark.usefixtures("services")
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"contentType": "text/plain"}, "contentType"),
+        ({"sizeBytes": 0}, "sizeBytes"),
+        ({"sizeBytes": 4 * 1024**3 + 1}, "sizeBytes"),
+        ({"fileName": ""}, "fileName"),
+        ({"language": "english"}, "language"),
+        ({"channels": [{"channel": 0, "userId": "a"}, {"channel": 0, "userId": "b"}]}, "channels"),
+        ({"channels": [{"channel": -1, "userId": "a"}]}, "channels.0.channel"),
+        ({"channels": [{"channel": 0, "userId": "bad id!"}]}, "channels.0.userId"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+async def test_bad_recordings_are_refused_precisely(
+    call: FunctionCaller, changes: dict[str, Any], field: str
+) -> None:
+    meeting_id = await _meeting(call)
+    reply = await _create(call, meeting_id, **changes)
+    assert reply.status == 400, reply.body
+    assert reply.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.usefixtures("services")
+async def test_an_unknown_recording_is_404_and_an_unknown_format_400(call: FunctionCaller) -> None:
+    meeting_id = await _meeting(call)
+    assert (await _get(call, meeting_id, "nope")).status == 404
+    created = (await _create(call, meeting_id)).json()
+    assert (await _transcript(call, meeting_id, created["id"], "docx")).status == 400
+
+
+async def test_upload_event_job_and_transcript_in_every_format(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    not_yet = await _transcript(call, meeting_id, recording_id, "json")
+    assert not_yet.status == 409
+    assert "not been uploaded" in not_yet.json()["detail"]
+
+    await _upload(services, meeting_id, recording_id, audio.wav([audio.pcm(LAYOUT)]))
+    queued = (await _get(call, meeting_id, recording_id)).json()
+    assert (queued["status"], queued["stage"]) == ("queued", "transcript")
+    assert (await _transcript(call, meeting_id, recording_id, "vtt")).status == 409
+    assert await _run_jobs(services) == 1
+
+    done = (await _get(call, meeting_id, recording_id, user="bob")).json()
+    assert (done["status"], done["stage"], done["progress"]) == ("completed", "transcript", 1.0)
+    assert done["durationSeconds"] == pytest.approx(6.0, abs=0.05)
+    spans = audio.bursts(LAYOUT)
+
+    as_json = await _transcript(call, meeting_id, recording_id, "json")
+    assert as_json.headers["content-type"] == "application/json"
+    segments = as_json.json()["segments"]
+    # The pieces (and so the fake's segments) carry up to 60 ms of lead-in before each sound.
+    assert [s["start"] for s in segments] == pytest.approx([start for start, _ in spans], abs=0.1)
+
+    vtt = await _transcript(call, meeting_id, recording_id, "vtt")
+    assert vtt.headers["content-type"].startswith("text/vtt")
+    cues = webvtt.from_buffer(io.StringIO(vtt.body.decode()))
+    assert [c.start_in_seconds for c in cues] == pytest.approx([start for start, _ in spans], abs=1)
+
+    srt = await _transcript(call, meeting_id, recording_id, "srt")
+    assert srt.headers["content-type"].startswith("application/x-subrip")
+    items = pysrt.from_string(srt.body.decode())
+    assert [i.start.ordinal / 1000 for i in items] == pytest.approx([start for start, _ in spans], abs=0.1)
+
+    txt = await _transcript(call, meeting_id, recording_id, "txt")
+    assert txt.headers["content-type"].startswith("text/plain")
+    assert "piece" in txt.body.decode()
+
+
+async def test_a_broken_upload_fails_with_its_reason_visible(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    await _upload(services, meeting_id, recording_id, b"RIFF\x00\x00\x00\x00 definitely not a wav file")
+    await _run_jobs(services)
+    failed = (await _get(call, meeting_id, recording_id)).json()
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"].startswith("media_")
+    reply = await _transcript(call, meeting_id, recording_id, "json")
+    assert reply.status == 409
+    assert failed["error"]["detail"] in reply.json()["detail"]
+
+    # A new upload of the same recording starts it over.
+    await _upload(services, meeting_id, recording_id, audio.wav([audio.pcm(LAYOUT)]))
+    await _run_jobs(services)
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "completed"
+
+
+async def test_upload_events_are_idempotent_and_foreign_blobs_ignored(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    await _event("/blobServices/default/containers/recordings/blobs/not/a/recording.wav")
+    await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{uuid.uuid4()}/source.wav")
+    await _event("/blobServices/default/containers/other/blobs/x.wav")
+    await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{recording_id}/source.wav",
+                 event_type="Microsoft.Storage.BlobDeleted")  # fmt: skip
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "awaiting_upload"
+
+    await _upload(services, meeting_id, recording_id, audio.wav([audio.pcm(LAYOUT)]))
+    # The same event again (at least once delivery) while queued: queued again, harmless.
+    await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{recording_id}/source.wav")
+    assert await _run_jobs(services) == 2
+    assert len(services.transcriber.calls) == 2  # type: ignore[attr-defined]  # two pieces, once each
+    await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{recording_id}/source.wav")
+    assert await _run_jobs(services) == 0  # completed: the event changes nothing
+
+
+async def test_a_poisoned_job_marks_the_recording_failed(call: FunctionCaller, services: Services) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    await _upload(services, meeting_id, recording_id, audio.wav([audio.pcm(LAYOUT)]))
+    job = json.dumps({"meetingId": meeting_id, "recordingId": recording_id})
+    await services.queues.send(TRANSCRIPTION_JOBS + "-poison", job)
+    assert await _run_jobs(services, "transcription_job_poisoned") == 1
+    failed = (await _get(call, meeting_id, recording_id)).json()
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "transcription_failed"
+
+
+async def test_delete_removes_the_source_and_every_artifact(call: FunctionCaller, services: Services) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    await _upload(services, meeting_id, recording_id, audio.wav([audio.pcm(LAYOUT)]))
+    await _run_jobs(services)
+    route = {"meetingId": meeting_id, "recordingId": recording_id}
+    assert (await call("delete_recording", "DELETE", "d", user="pat", route=route)).status == 403
+    assert (await call("delete_recording", "DELETE", "d", route=route)).status == 204
+    assert (await _get(call, meeting_id, recording_id)).status == 404
+    for container in (RECORDINGS, ARTIFACTS):
+        assert [b async for b in services.blobs.list_blobs(container, prefix=f"{meeting_id}/")] == []
+    assert (await call("delete_recording", "DELETE", "d", route=route)).status == 404
