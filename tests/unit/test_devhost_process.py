@@ -1,0 +1,89 @@
+"""`python -m devhost process`: the pipeline on a local file, resumable, with clear errors."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from devhost.process_command import EXIT_BAD_INPUT, EXIT_PROVIDER_UNAVAILABLE, parse_channels, process
+from shared.ports import TranscriberUnavailable
+from tests import audio
+from tests.fakes import FakeTranscriber
+
+LAYOUT: audio.Layout = [("tone", 1.0), ("silence", 2.5), ("noise", 1.0), ("silence", 2.5), ("tone", 1.0)]
+
+
+def _recording(tmp_path: Path, data: bytes, name: str = "meeting.wav") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+async def test_writes_the_four_transcript_files(tmp_path: Path) -> None:
+    file = _recording(tmp_path, audio.encode(audio.pcm(LAYOUT), "mp3"), "meeting.mp3")
+    out = tmp_path / "out"
+    stream = io.StringIO()
+    status = await process(
+        file, out, channels={}, language=None, stream=stream, transcriber=FakeTranscriber()
+    )
+    assert status == 0, stream.getvalue()
+    transcript = json.loads((out / "transcript.json").read_text())
+    assert transcript["recordingId"] == "meeting"
+    starts = [start for start, _ in audio.bursts(LAYOUT)]
+    assert [s["start"] for s in transcript["segments"]] == pytest.approx(starts, abs=0.1)
+    assert (out / "transcript.vtt").read_text().startswith("WEBVTT")
+    assert "-->" in (out / "transcript.srt").read_text()
+    assert (out / "transcript.txt").read_text().strip()
+    assert not (out / ".pieces").exists()
+    assert "3 segments" in stream.getvalue()
+
+
+async def test_channels_name_the_speakers(tmp_path: Path) -> None:
+    left, right = audio.pcm([("tone", 1.0), ("silence", 3.0)]), audio.pcm([("silence", 2.0), ("tone", 2.0)])
+    file = _recording(tmp_path, audio.wav([left, right]))
+    out = tmp_path / "out"
+    channels = {0: "alice", 1: "bob"}
+    assert await process(file, out, channels=channels, language="en", transcriber=FakeTranscriber()) == 0
+    transcript = json.loads((out / "transcript.json").read_text())
+    assert [s["userId"] for s in transcript["speakers"]] == ["alice", "bob"]
+    assert transcript["language"] == "en"
+
+
+async def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:
+    file = _recording(tmp_path, audio.wav([audio.pcm(LAYOUT)]))
+    out = tmp_path / "out"
+    failing = FakeTranscriber(concurrency=1)
+    failing.fail = [None, TranscriberUnavailable("the provider is down")]
+    stream = io.StringIO()
+    status = await process(file, out, channels={}, language=None, stream=stream, transcriber=failing)
+    assert status == EXIT_PROVIDER_UNAVAILABLE
+    assert "run again to resume" in stream.getvalue()
+    assert len(list((out / ".pieces").glob("*.json"))) == 1
+
+    again = FakeTranscriber()
+    stream = io.StringIO()
+    assert await process(file, out, channels={}, language=None, stream=stream, transcriber=again) == 0
+    assert len(again.calls) == 2  # only the pieces that were missing
+    assert "resuming with 1 pieces done" in stream.getvalue()
+    assert len(json.loads((out / "transcript.json").read_text())["segments"]) == 3
+
+
+async def test_a_broken_file_is_a_clear_error(tmp_path: Path) -> None:
+    file = _recording(tmp_path, b"not audio at all" * 100)
+    stream = io.StringIO()
+    status = await process(file, tmp_path / "out", channels={}, language=None, stream=stream,
+                           transcriber=FakeTranscriber())  # fmt: skip
+    assert status == EXIT_BAD_INPUT
+    assert "cannot be transcribed" in stream.getvalue()
+    assert "Traceback" not in stream.getvalue()
+
+
+def test_channel_mappings_are_parsed_or_refused() -> None:
+    assert parse_channels("0=alice, 1=bob") == {0: "alice", 1: "bob"}
+    for bad in ("alice", "x=alice", "0=", "0=a,0=b"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_channels(bad)
