@@ -125,6 +125,26 @@ def test_short_pauses_stay_inside_a_piece_and_long_ones_cut() -> None:
     assert_matches(pieces, [(0.0, 2.3), (3.3, 4.3)])
 
 
+def test_a_target_length_keeps_short_pauses_inside_until_it_is_reached() -> None:
+    # Bursts of 2 s with 1 s pauses: each pause is long enough to cut at, shorter than a long silence.
+    layout: Layout = [("tone", 2.0), ("silence", 1.0)] * 6 + [("silence", 3.0), ("noise", 1.0)]
+    data = wav([pcm(layout)])
+    every_pause = list(iter_pieces(io.BytesIO(data), per_channel=False))
+    assert len(every_pause) == 7
+    targeted = list(iter_pieces(io.BytesIO(data), per_channel=False, target_piece_seconds=5.0))
+    # 2 s tone + 1 s pause + 2 s tone reaches 5 s at the second burst; the next pause closes the piece.
+    assert_matches(targeted, [(0, 5), (6, 11), (12, 17), (21, 22)])
+    # The 4 s silence before the last burst is long: it cuts whatever the target, and is never sent.
+    assert sum(p.duration_seconds for p in targeted) < 17
+
+
+def test_decoded_seconds_are_reported_up_to_the_duration() -> None:
+    seen: list[float] = []
+    list(iter_pieces(io.BytesIO(wav([pcm(SPEECH)])), per_channel=False, on_decoded=seen.append))
+    assert seen == sorted(seen)
+    assert seen[-1] == pytest.approx(sum(seconds for _, seconds in SPEECH), abs=0.01)
+
+
 def test_unmixed_channels_are_split_on_their_own() -> None:
     layouts: list[Layout] = [
         [("tone", 1.0), ("silence", 11.0)],
