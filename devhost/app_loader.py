@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import os
 import sys
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_APP = "function_app:app"
 HTTP_TRIGGER = "httpTrigger"
@@ -55,6 +58,25 @@ class AppIndex:
 
     def by_trigger(self, trigger_type: str) -> tuple[FunctionEntry, ...]:
         return tuple(f for f in self.functions if f.trigger_type == trigger_type)
+
+
+def triggered_by(
+    functions: AppIndex | Iterable[FunctionEntry], trigger_type: str
+) -> tuple[FunctionEntry, ...]:
+    """What a trigger runner serves: the app index's functions (or the entries given) of one trigger type."""
+    entries = functions.functions if isinstance(functions, AppIndex) else tuple(functions)
+    return tuple(e for e in entries if e.trigger_type == trigger_type)
+
+
+def warn_unsupplied_bindings(entries: Iterable[FunctionEntry]) -> None:
+    """Runners call this at start: a function with input or output bindings runs here without them."""
+    for entry in entries:
+        if entry.extra_bindings:
+            logger.warning(
+                "%s: devhost supplies only the trigger; bindings %s will be missing",
+                entry.name,
+                ", ".join(str(b.get("name")) for b in entry.extra_bindings),
+            )
 
 
 def load_app(spec: str = DEFAULT_APP, *, app_dir: Path | None = None) -> Any:

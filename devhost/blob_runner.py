@@ -43,10 +43,11 @@ from urllib.parse import quote
 # The abstract InputStream is only exported from the private module.
 from azure.functions import _abc as func_abc
 
-from devhost.app_loader import AppIndex, FunctionEntry
+from devhost.app_loader import AppIndex, FunctionEntry, triggered_by, warn_unsupplied_bindings
 from devhost.context import InvocationContext
 from devhost.invoker import invoke
 from devhost.queue_runner import QueueOptions
+from devhost.tasks import finish_or_cancel
 from shared.ports import BlobInfo, BlobStore
 
 logger = logging.getLogger(__name__)
@@ -256,11 +257,9 @@ class BlobTriggerRunner:
         stop_timeout: float = STOP_TIMEOUT_SECONDS,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
-        entries = functions.functions if isinstance(functions, AppIndex) else tuple(functions)
         self._functions = [
             _BlobFunction(e, BlobPathTemplate.parse(str(e.trigger["path"])), _wants(e))
-            for e in entries
-            if e.trigger_type == BLOB_TRIGGER
+            for e in triggered_by(functions, BLOB_TRIGGER)
         ]
         self.blobs = blobs
         self.max_attempts = QueueOptions.from_host_json(host_json or {}).max_dequeue_count
@@ -282,24 +281,13 @@ class BlobTriggerRunner:
         ]
 
     async def start(self) -> None:
-        for function in self._functions:
-            if function.entry.extra_bindings:
-                logger.warning(
-                    "%s: devhost supplies only the trigger; bindings %s will be missing",
-                    function.entry.name,
-                    ", ".join(str(b.get("name")) for b in function.entry.extra_bindings),
-                )
+        warn_unsupplied_bindings(self.functions)
         self._started = True
 
     async def stop(self) -> None:
         """Stops taking notifications; waits `stop_timeout` for invocations in flight, then cancels them."""
         self._started = False
-        tasks = set(self._tasks)
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=self._stop_timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await finish_or_cancel(set(self._tasks), self._stop_timeout)
 
     def matches(self, container: str, name: str) -> list[tuple[FunctionEntry, dict[str, str]]]:
         """The functions a blob would trigger, each with its binding data."""

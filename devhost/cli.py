@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from devhost.app_loader import DEFAULT_APP, AppLoadError, load_app
 from devhost.host import DevHost
@@ -23,6 +24,7 @@ DEFAULT_PORT = 7071
 # `context` is stamped by the app's own log record factory when it installs one; other records
 # (aiohttp's, devhost's before the app loads) lack it, hence the default.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
+AZURE_HTTP_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -31,6 +33,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # azure-core logs every request's headers at INFO: the queue pollers and the blob watcher (a listing a
+    # second) would drown the invocations in them.
+    logging.getLogger(AZURE_HTTP_LOGGER).setLevel(max(level, logging.WARNING))
 
 
 def _default_port() -> int:
@@ -53,25 +58,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run_until_signalled(host: DevHost) -> None:
+async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         # Not available on Windows: there Ctrl-C arrives as KeyboardInterrupt, handled by the caller.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    async with host:
-        # Embedded upload URLs point at this host unless told otherwise (read when services are built).
-        os.environ.setdefault("PUBLIC_BASE_URL", host.base_url)
-        print(f"Serving {host.served_count} functions on {host.http.api_url}", flush=True)
-        for line in host.http.describe():
-            print(line, flush=True)
-        await stop.wait()
-        logger.info("Shutting down")
+    # Loaded here, not with the CLI: they pull in the app's shared modules.
+    from devhost.storage_wiring import wire_storage
+    from shared.config import ConfigurationError, Settings
+
+    try:
+        # Settings(), not get_settings(): that caches, and PUBLIC_BASE_URL is set only once the port is bound.
+        storage = await wire_storage(host, Settings(), host_json)
+    except (ConfigurationError, ValueError) as error:
+        logger.error("Cannot serve: %s", error)
+        return 1
+    try:
+        async with host:
+            # Embedded upload URLs point at this host unless told otherwise (read when services are built).
+            os.environ.setdefault("PUBLIC_BASE_URL", host.base_url)
+            print(f"Serving {host.served_count} functions on {host.http.api_url}", flush=True)
+            for line in host.describe():
+                print(line, flush=True)
+            await stop.wait()
+            logger.info("Shutting down")
+    finally:
+        await storage.aclose()
     # The app's clients hold connections: close them as the Functions worker would on shutdown.
     from shared.bootstrap import shutdown
 
     await shutdown()
+    return 0
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -87,7 +106,8 @@ def serve_command(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     app_dir = Path.cwd()
     try:
-        prefix = route_prefix(read_host_json(app_dir))
+        host_json = read_host_json(app_dir)
+        prefix = route_prefix(host_json)
     except ValueError as error:
         logger.error("Cannot read host.json: %s", error)
         return 1
@@ -104,8 +124,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (AppLoadError, RouteTemplateError) as error:
         logger.error("Cannot serve %s: %s", args.app, error)
         return 1
-    asyncio.run(_run_until_signalled(host))
-    return 0
+    return asyncio.run(_run_until_signalled(host, host_json))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 
 
 class TriggerRunner(Protocol):
-    """Feeds one or more trigger types to their functions (HTTP today; blob and queue next)."""
+    """Feeds one or more trigger types to their functions; one with no trigger types (the blob watcher)
+    only runs alongside them, started and stopped with the host."""
 
     @property
     def trigger_types(self) -> frozenset[str]: ...
@@ -31,7 +32,9 @@ class DevHost:
     """Serves `app` locally: `async with DevHost(app, port=0) as host: host.base_url`.
 
     Further runners (say a queue runner built from `host.index.by_trigger("queueTrigger")`) are
-    added with `add_runner` before start; they are started in order and stopped in reverse.
+    added with `add_runner` before start; they are started in order and stopped in reverse. The HTTP
+    runner starts after all of them and stops before them: a request (an upload, a webhook) never
+    reaches a runner that is not running.
     """
 
     def __init__(
@@ -52,7 +55,7 @@ class DevHost:
             route_prefix=route_prefix,
             function_key=function_key,
         )
-        self._runners: list[TriggerRunner] = [self.http]
+        self._runners: list[TriggerRunner] = []
         self._started: list[TriggerRunner] = []
 
     @property
@@ -61,7 +64,8 @@ class DevHost:
 
     @property
     def runners(self) -> tuple[TriggerRunner, ...]:
-        return tuple(self._runners)
+        """In start order: the added runners, then HTTP."""
+        return (*self._runners, self.http)
 
     def add_runner(self, runner: TriggerRunner) -> None:
         if self._started:
@@ -70,16 +74,20 @@ class DevHost:
 
     @property
     def served_count(self) -> int:
-        served = {t for r in self._runners for t in r.trigger_types}
+        served = {t for r in self.runners for t in r.trigger_types}
         return sum(1 for f in self.index.functions if f.trigger_type in served)
 
     def unserved(self) -> list[str]:
-        served = {t for r in self._runners for t in r.trigger_types}
+        served = {t for r in self.runners for t in r.trigger_types}
         return [f"{f.name} ({f.trigger_type})" for f in self.index.functions if f.trigger_type not in served]
+
+    def describe(self) -> list[str]:
+        """Banner lines, one per function served: HTTP routes first, then the other runners'."""
+        return [*self.http.describe(), *(line for r in self._runners for line in r.describe())]
 
     async def start(self) -> None:
         try:
-            for runner in self._runners:
+            for runner in self.runners:
                 await runner.start()
                 self._started.append(runner)
         except BaseException:

@@ -7,12 +7,12 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from devhost.app_loader import HTTP_TRIGGER, FunctionEntry
+from devhost.app_loader import HTTP_TRIGGER, FunctionEntry, warn_unsupplied_bindings
 from devhost.context import InvocationContext, TraceContext
 from devhost.http_conversion import is_http_response, to_func_request, to_web_response
 from devhost.invoker import invoke
@@ -26,6 +26,24 @@ MAX_REQUEST_BODY = 100 * 1024 * 1024
 # Admin level wants the master key in Azure; devhost has one key for both levels.
 KEYED_AUTH_LEVELS = frozenset({"function", "admin"})
 SHUTDOWN_TIMEOUT_SECONDS = 10.0
+
+SystemHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ExpectHandler = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
+
+
+@dataclass(frozen=True)
+class SystemRoute:
+    """An endpoint of the host itself, outside the app's routes (as the host's `/runtime/webhooks/...`).
+
+    `path` is in aiohttp's route syntax. `expect_handler` answers `Expect: 100-continue` before the body
+    is sent: a response from it is final (a refused upload then never transfers its bytes).
+    """
+
+    method: str
+    path: str
+    handler: SystemHandler
+    name: str
+    expect_handler: ExpectHandler | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,17 @@ class HttpRunner:
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
+        self._system_routes: list[SystemRoute] = []
+
+    @property
+    def system_routes(self) -> tuple[SystemRoute, ...]:
+        return tuple(self._system_routes)
+
+    def add_system_route(self, route: SystemRoute) -> None:
+        """Serves `route` ahead of the app's functions; before start, like a runner."""
+        if self._runner is not None:
+            raise RuntimeError("add system routes before the HTTP runner starts")
+        self._system_routes.append(route)
 
     @property
     def port(self) -> int:
@@ -114,13 +143,13 @@ class HttpRunner:
                     endpoint.entry.name,
                     ", ".join(endpoint.template.unchecked_constraints),
                 )
-            if endpoint.entry.extra_bindings:
-                logger.warning(
-                    "%s: devhost supplies only the trigger; bindings %s will be missing",
-                    endpoint.entry.name,
-                    ", ".join(str(b.get("name")) for b in endpoint.entry.extra_bindings),
-                )
+        warn_unsupplied_bindings(e.entry for e in self.endpoints)
         app = web.Application(client_max_size=MAX_REQUEST_BODY)
+        # Before the catch-all, which would otherwise take them to the app's routes.
+        for route in self._system_routes:
+            app.router.add_route(
+                route.method, route.path, self._logged(route), expect_handler=self._logged_expect(route)
+            )
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS
@@ -140,6 +169,40 @@ class HttpRunner:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+
+    @staticmethod
+    def _log(request: web.Request, status: int, started: float, route: SystemRoute) -> None:
+        # The path only: a query may carry a signature or a key.
+        elapsed = (time.perf_counter() - started) * 1000
+        path = request.rel_url.raw_path
+        logger.info("%s %s %d %.1fms %s", request.method, path, status, elapsed, route.name)
+
+    def _logged(self, route: SystemRoute) -> SystemHandler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            started, status = time.perf_counter(), 500
+            try:
+                response = await route.handler(request)
+                status = response.status
+            finally:
+                self._log(request, status, started, route)
+            return response
+
+        return handle
+
+    def _logged_expect(self, route: SystemRoute) -> ExpectHandler | None:
+        """The route's answer to `Expect: 100-continue`, logged when it refuses (the handler never runs)."""
+        expect = route.expect_handler
+        if expect is None:
+            return None
+
+        async def handle(request: web.Request) -> web.StreamResponse | None:
+            started = time.perf_counter()
+            response = await expect(request)
+            if response is not None:
+                self._log(request, response.status, started, route)
+            return response
+
+        return handle
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()

@@ -37,9 +37,10 @@ from typing import Any
 
 from azure.functions.queue import QueueMessage as FuncQueueMessage
 
-from devhost.app_loader import AppIndex, FunctionEntry
+from devhost.app_loader import AppIndex, FunctionEntry, triggered_by, warn_unsupplied_bindings
 from devhost.context import InvocationContext
 from devhost.invoker import invoke
+from devhost.tasks import finish_or_cancel
 from shared.ports import MessageGone, QueueMessage, QueueStore
 
 logger = logging.getLogger(__name__)
@@ -119,11 +120,6 @@ class _QueueFunction:
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
 
 
-def _entries(functions: AppIndex | Iterable[FunctionEntry], trigger_type: str) -> tuple[FunctionEntry, ...]:
-    entries = functions.functions if isinstance(functions, AppIndex) else tuple(functions)
-    return tuple(e for e in entries if e.trigger_type == trigger_type)
-
-
 class QueueTriggerRunner:
     """The queue trigger runner: one poll loop per `queueTrigger` function over `queues`.
 
@@ -146,7 +142,7 @@ class QueueTriggerRunner:
         self.queues = queues
         self._functions = [
             _QueueFunction(entry, str(entry.trigger["queueName"]))
-            for entry in _entries(functions, QUEUE_TRIGGER)
+            for entry in triggered_by(functions, QUEUE_TRIGGER)
         ]
         self._poll_interval = min(poll_interval, self.options.max_polling_interval.total_seconds())
         self._lease = message_lease
@@ -173,13 +169,8 @@ class QueueTriggerRunner:
         if self._pollers:
             raise RuntimeError("the queue runner is already started")
         self._stopping = False
+        warn_unsupplied_bindings(self.functions)
         for function in self._functions:
-            if function.entry.extra_bindings:
-                logger.warning(
-                    "%s: devhost supplies only the trigger; bindings %s will be missing",
-                    function.entry.name,
-                    ", ".join(str(b.get("name")) for b in function.entry.extra_bindings),
-                )
             function.wakeup = asyncio.Event()
             self._pollers.append(
                 asyncio.create_task(self._poll(function), name=f"queue:{function.entry.name}")
@@ -192,16 +183,8 @@ class QueueTriggerRunner:
             return
         self._stopping = True
         self.wake()
-        _done, pending = await asyncio.wait(pollers, timeout=self._stop_timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pollers, return_exceptions=True)
-        in_flight = {task for f in self._functions for task in f.in_flight}
-        if in_flight:
-            _done, pending = await asyncio.wait(in_flight, timeout=self._stop_timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*in_flight, return_exceptions=True)
+        await finish_or_cancel(pollers, self._stop_timeout)
+        await finish_or_cancel({task for f in self._functions for task in f.in_flight}, self._stop_timeout)
 
     # --- polling --------------------------------------------------------------------------------------
 

@@ -123,7 +123,7 @@ def build_services(
     )
     store = store or _build_store(settings)
     communication = communication or _build_communication(settings)
-    key = _signing_key(settings)
+    key = signing_key_of(settings)
     signer = Signer(key, purpose="continuation")
     log.info(
         "services built: store=%s communication=%s auth=%s transcriber=%s",
@@ -164,7 +164,8 @@ def build_transcriber(settings: Settings, secrets: SecretResolver) -> Transcribe
     return build_openai_transcriber(settings, secrets)
 
 
-def _signing_key(settings: Settings) -> bytes:
+def signing_key_of(settings: Settings) -> bytes:
+    """The key that signs continuation tokens and upload URLs (devhost's upload route verifies with it)."""
     if settings.signing_key is not None:
         return settings.signing_key.get_secret_value().encode()
     return local_key(settings.data_dir, "signing.key")

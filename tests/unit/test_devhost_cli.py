@@ -1,4 +1,4 @@
-"""`python -m devhost serve` in a subprocess: banner, a request, a clean stop on a signal."""
+"""`python -m devhost serve` in a subprocess: banner, requests, a clean stop on a signal."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from devhost.cli import LOG_FORMAT, build_parser, configure_logging
+from devhost.cli import AZURE_HTTP_LOGGER, LOG_FORMAT, build_parser, configure_logging
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +32,11 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="anything")
 def anything(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("any")
+
+
+@app.event_grid_trigger(arg_name="event")
+def uploaded(event: func.EventGridEvent) -> None:
+    print("event", event.id, event.subject, flush=True)
 """
 
 BANNER = re.compile(r"Serving (\d+) functions on (http://127\.0\.0\.1:\d+)/v1")
@@ -49,7 +54,7 @@ async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, sig
     (tmp_path / "host.json").write_text(
         json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": "v1"}}})
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PORT": "0"}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PORT": "0", "DATA_DIR": str(tmp_path / "data")}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -66,15 +71,24 @@ async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, sig
         assert banner, "unexpected banner"
         count, base_url = int(banner.group(1)), banner.group(2)
         routes = [await _read_line(process.stdout) for _ in range(count)]
-        assert count == 2
+        assert count == 3
         assert routes == [
             f"  anything: [ANY] {base_url}/v1/anything",
             f"  hello: [GET] {base_url}/v1/hello/{{name}}",
+            "  uploaded: eventGridTrigger (POST /runtime/webhooks/EventGrid?functionName=uploaded)",
         ]
 
-        async with aiohttp.ClientSession() as client, client.get(f"{base_url}/v1/hello/devhost") as response:
-            assert response.status == 200
-            assert await response.text() == "hello devhost"
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"{base_url}/v1/hello/devhost") as response:
+                assert response.status == 200
+                assert await response.text() == "hello devhost"
+            async with client.post(
+                f"{base_url}/runtime/webhooks/EventGrid?functionName=uploaded",
+                headers={"aeg-event-type": "Notification"},
+                json=[{"id": "e1", "subject": "s", "eventType": "t", "eventTime": "2026-01-01T00:00:00Z"}],
+            ) as response:
+                assert response.status == 202
+            assert await _read_line(process.stdout) == "event e1 s"
 
         process.send_signal(signum)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
@@ -86,6 +100,8 @@ async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, sig
     log = stderr.decode()
     assert "Traceback" not in log
     assert "GET /v1/hello/devhost 200" in log
+    assert "POST /runtime/webhooks/EventGrid 202" in log
+    assert (tmp_path / "data" / "signing.key").exists()  # the upload signer: the app's key, made at start
 
 
 def test_subcommands_are_required_and_serve_defaults() -> None:
@@ -103,3 +119,4 @@ def test_log_format_tolerates_records_without_context() -> None:
     formatter_record.context = " [invocationId=abc]"
     assert handler.format(formatter_record).endswith("plain message [invocationId=abc]")
     assert "%(context)s" in LOG_FORMAT
+    assert not logging.getLogger(AZURE_HTTP_LOGGER).isEnabledFor(logging.INFO)

@@ -1,0 +1,23 @@
+"""RFC 9457 problem+json answers for devhost's own endpoints (uploads, webhooks): a cause, never a trace."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from http import HTTPStatus
+
+from aiohttp import web
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int, detail: str, *, instance: str | None = None, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    body: dict[str, object] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+    body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    return web.Response(
+        status=status, body=json.dumps(body).encode(), content_type=PROBLEM_JSON, headers=headers
+    )

@@ -1,0 +1,131 @@
+"""`serve`'s storage wiring on a DevHost: the app's own settings and stores, every runner, the routes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import azure.functions as func
+import pytest
+
+from devhost.blob_watcher import BlobWatcher
+from devhost.event_grid_runner import WEBHOOK_PATH
+from devhost.host import DevHost
+from devhost.storage_wiring import storage_account, upload_signer, wire_storage
+from shared.adapters.azure_storage_auth import AZURITE_CONNECTION_STRING, build_blob_store, build_queue_store
+from shared.config import Settings
+
+HOST_JSON = {"extensions": {"queues": {"maxPollingInterval": "00:00:00.100"}}}
+
+
+@dataclass
+class Fired:
+    event: asyncio.Future[func.EventGridEvent]
+    blob: asyncio.Future[bytes]
+    message: asyncio.Future[str]
+
+
+def build_app(fired: Fired) -> func.FunctionApp:
+    app = func.FunctionApp()
+
+    @app.event_grid_trigger(arg_name="event")
+    async def recording_uploaded(event: func.EventGridEvent, context: func.Context) -> None:
+        if not fired.event.done():
+            fired.event.set_result(event)
+
+    @app.blob_trigger(arg_name="blob", path="recordings/{name}", connection="S")
+    def on_recording(blob: func.InputStream) -> None:  # a plain function: reads on a worker thread
+        data = blob.read()
+        fired.blob.get_loop().call_soon_threadsafe(fired.blob.set_result, data)
+
+    @app.queue_trigger(arg_name="msg", queue_name="jobs", connection="AzureWebJobsStorage")
+    async def job(msg: func.QueueMessage) -> None:
+        fired.message.set_result(msg.get_body().decode())
+
+    return app
+
+
+@pytest.fixture
+async def fired() -> Fired:
+    loop = asyncio.get_running_loop()
+    return Fired(loop.create_future(), loop.create_future(), loop.create_future())
+
+
+async def test_serve_wiring_on_the_embedded_store(tmp_path: Path, fired: Fired) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    host = DevHost(build_app(fired), port=0)
+    storage = await wire_storage(host, settings, HOST_JSON)
+    kinds = [type(r).__name__ for r in host.runners]
+    assert kinds == ["QueueTriggerRunner", "BlobTriggerRunner", "EventGridRunner", "HttpRunner"]
+    assert [r.name for r in host.http.system_routes] == ["eventgrid-webhook", "blob-upload"]
+    assert host.served_count == 3
+    assert host.unserved() == []
+    try:
+        async with host, aiohttp.ClientSession() as client:
+            assert "  recording_uploaded: eventGridTrigger" in "\n".join(host.describe())
+            # The app's side, as bootstrap builds it: same settings, same key, URLs to this host.
+            app_blobs = build_blob_store(settings, await upload_signer(settings), host.base_url)
+            target = await app_blobs.upload_target(
+                "recordings", "m1/r1/source.webm", content_type="audio/webm", expires_in=timedelta(minutes=5)
+            )
+            async with client.put(target.url, data=b"webm bytes", headers=target.headers) as response:
+                assert response.status == 201
+            event = await asyncio.wait_for(fired.event, 5)
+            assert event.subject == "/blobServices/default/containers/recordings/blobs/m1/r1/source.webm"
+            assert event.get_json()["url"] == f"{host.base_url}/_devhost/blobs/recordings/m1/r1/source.webm"
+            assert await asyncio.wait_for(fired.blob, 5) == b"webm bytes"
+
+            app_queues = build_queue_store(settings)
+            await app_queues.send("jobs", "transcribe m1/r1")
+            await app_queues.aclose()
+            assert await asyncio.wait_for(fired.message, 5) == "transcribe m1/r1"
+
+            async with client.post(
+                f"{host.base_url}{WEBHOOK_PATH}",
+                params={"functionName": "recording_uploaded"},
+                headers={"aeg-event-type": "SubscriptionValidation"},
+                data=json.dumps([{"data": {"validationCode": "c0de"}}]),
+            ) as response:
+                assert await response.json() == {"validationResponse": "c0de"}
+    finally:
+        await storage.aclose()
+
+
+async def test_serve_wiring_on_azurite_watches_instead_of_serving_uploads(
+    tmp_path: Path, fired: Fired
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data", storage="azure", azure_web_jobs_storage="UseDevelopmentStorage=true"
+    )
+    host = DevHost(build_app(fired), port=0)
+    storage = await wire_storage(host, settings, HOST_JSON)  # builds clients; connects to nothing yet
+    try:
+        [watcher] = [r for r in host.runners if isinstance(r, BlobWatcher)]
+        assert watcher.containers == ("recordings",)
+        assert [r.name for r in host.http.system_routes] == ["eventgrid-webhook"]
+        assert host.served_count == 3
+    finally:
+        await storage.aclose()
+
+
+def test_storage_account_from_the_settings(tmp_path: Path) -> None:
+    def account(**kwargs: object) -> tuple[str, str | None]:
+        return storage_account(Settings(data_dir=tmp_path, **kwargs))  # type: ignore[arg-type]
+
+    assert account() == ("devhost", None)
+    azurite = ("devstoreaccount1", "http://127.0.0.1:10000/devstoreaccount1")
+    assert account(storage="azure", azure_web_jobs_storage="UseDevelopmentStorage=true") == azurite
+    assert account(storage="azure", azure_web_jobs_storage=AZURITE_CONNECTION_STRING) == azurite
+    keys = (
+        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.chinacloudapi.cn"
+    )
+    assert account(storage="azure", azure_web_jobs_storage=keys) == (
+        "acct",
+        "https://acct.blob.core.chinacloudapi.cn",
+    )
+    identity = {"storage_blob_service_uri": "https://acct2.blob.core.windows.net/"}
+    assert account(storage="azure", **identity) == ("acct2", "https://acct2.blob.core.windows.net")
