@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from devhost import process_command
 from devhost.app_loader import DEFAULT_APP, AppLoadError, load_app
 from devhost.host import DevHost
 from devhost.host_json import read_host_json, route_prefix
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="start Azurite and the Cosmos DB emulator and serve the app on them (the Azure adapters)",
     )
     serve.set_defaults(handler=serve_command)
+    process_command.add_parser(commands)
     return parser
 
 
