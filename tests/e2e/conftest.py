@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -30,6 +31,14 @@ class Server:
         )
         self.output: list[str] = []
         self.api = self._wait_for_banner()
+        # Keep reading: a server that logs more than the pipe holds would block on its next line.
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
 
     def _wait_for_banner(self) -> str:
         assert self.process.stdout is not None
@@ -47,8 +56,7 @@ class Server:
         finally:
             if self.process.poll() is None:
                 self.process.kill()
-        assert self.process.stdout is not None
-        self.output.extend(self.process.stdout.readlines())
+        self._reader.join(timeout=5)
         return code
 
 
