@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
     from shared.domain.recordings import Recording
+    from shared.summaries import SummaryContent
+    from shared.transcripts import Transcript
 
 T = TypeVar("T")
 
@@ -378,6 +380,61 @@ class Transcriber(Protocol):
 
         Retries 429 (honouring Retry-After), 408 and 5xx itself with backoff, then raises
         TranscriberUnavailable; a permanent refusal raises TranscriberRejected. Silence yields no segments.
+        """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- summaries -------------------------------------------------------------------------------------
+
+
+class SummarizerError(Exception):
+    """Base of the errors every summarizer adapter raises instead of its SDK's own."""
+
+
+class SummarizerRejected(SummarizerError):
+    """The provider refused the request for good, or its output failed validation even when asked again:
+    retrying the job will not help, so the recording's summary fails at once."""
+
+
+class SummarizerUnavailable(SummarizerError):
+    """The provider failed, timed out or kept throttling past the adapter's own retries: retry later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    """What one summary cost at the provider: the requests made and the tokens they carried."""
+
+    requests: int
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summarization:
+    content: SummaryContent
+    usage: ModelUsage
+
+
+class Summarizer(Protocol):
+    """Structured meeting notes from a transcript of any length."""
+
+    @property
+    def name(self) -> str:
+        """The provider and model, e.g. `openai:gpt-4o-mini`, `local:extractive` (the summary's `model`)."""
+        ...
+
+    async def summarize(self, transcript: Transcript, *, title: str | None) -> Summarization:
+        """The notes, in the transcript's language, with owners named as the transcript's speakers and
+        chapter times in the transcript's seconds.
+
+        Retries 429 (honouring Retry-After) and 5xx itself, then raises SummarizerUnavailable; a refusal or
+        output that stays invalid raises SummarizerRejected.
         """
         ...
 
