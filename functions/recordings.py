@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 RECORDINGS = "meetings/{meetingId}/recordings"
 RECORDING = "meetings/{meetingId}/recordings/{recordingId}"
 TRANSCRIPT_MEDIA_TYPES = ("application/json", "text/vtt", "application/x-subrip", "text/plain")
+SUMMARY_MEDIA_TYPES = ("application/json", "text/markdown")
 # The host's storage connection: the queues the app writes are the ones its triggers read.
 JOBS_CONNECTION = "AzureWebJobsStorage"
 
@@ -106,6 +107,42 @@ async def get_transcript(req: ApiRequest[None, schemas.TranscriptQuery]) -> ApiR
 
 @endpoint(
     bp,
+    name="get_summary",
+    method="GET",
+    route=f"{RECORDING}/summary",
+    summary="The recording's summary: overview, key points, decisions, action items, chapters",
+    tag="recordings",
+    query="SummaryQuery",
+    ok=(200, None, "The summary as JSON or Markdown"),
+    errors=(404, 409),
+    ok_media_types=SUMMARY_MEDIA_TYPES,
+)
+async def get_summary(req: ApiRequest[None, schemas.SummaryQuery]) -> ApiResponse:
+    summary = await req.services.recordings.summary(
+        req.caller.user_id, req.route["meetingId"], req.route["recordingId"], req.query.format
+    )
+    return ApiResponse(200, summary.body, summary.media_type)
+
+
+@endpoint(
+    bp,
+    name="regenerate_summary",
+    method="POST",
+    route=f"{RECORDING}/summary",
+    summary="Summarize the transcript again (organizer), e.g. after changing the summarizer",
+    tag="recordings",
+    ok=(202, "RecordingOut", "The recording, summarizing"),
+    errors=(403, 404, 409, 503),
+)
+async def regenerate_summary(req: ApiRequest[None, None]) -> ApiResponse:
+    recording = await req.services.recordings.regenerate_summary(
+        req.caller.user_id, req.route["meetingId"], req.route["recordingId"]
+    )
+    return ApiResponse.json(schemas.RecordingOut.of(recording), 202)
+
+
+@endpoint(
+    bp,
     name="delete_recording",
     method="DELETE",
     route=RECORDING,
@@ -147,7 +184,7 @@ async def recording_uploaded(event: func.EventGridEvent, context: func.Context) 
 async def transcription_job(msg: func.QueueMessage, context: func.Context) -> None:
     from shared.bootstrap import get_services  # noqa: PLC0415
     from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
-    from shared.services.transcription import Job  # noqa: PLC0415
+    from shared.services.jobs import Job  # noqa: PLC0415
 
     with log_context(invocation=context.invocation_id):
         ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
@@ -170,3 +207,33 @@ async def transcription_job_poisoned(msg: func.QueueMessage, context: func.Conte
             log.error("transcription-jobs-poison message %s is not a job: dropped", msg.id)
             return
         await (await get_services()).transcription.poisoned(ref)
+
+
+@bp.function_name("summary_job")
+@bp.queue_trigger(arg_name="msg", queue_name="summary-jobs", connection=JOBS_CONNECTION)
+async def summary_job(msg: func.QueueMessage, context: func.Context) -> None:
+    from shared.bootstrap import get_services  # noqa: PLC0415
+    from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
+    from shared.services.jobs import Job  # noqa: PLC0415
+
+    with log_context(invocation=context.invocation_id):
+        ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
+        if ref is None:
+            log.error("summary-jobs message %s is not a job: dropped", msg.id)
+            return
+        job = Job(ref, message_id=msg.id or "", dequeue_count=msg.dequeue_count or 0)
+        await (await get_services()).summary.run(job)
+
+
+@bp.function_name("summary_job_poisoned")
+@bp.queue_trigger(arg_name="msg", queue_name="summary-jobs-poison", connection=JOBS_CONNECTION)
+async def summary_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
+    from shared.bootstrap import get_services  # noqa: PLC0415
+    from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
+
+    with log_context(invocation=context.invocation_id):
+        ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
+        if ref is None:
+            log.error("summary-jobs-poison message %s is not a job: dropped", msg.id)
+            return
+        await (await get_services()).summary.poisoned(ref)

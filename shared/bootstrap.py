@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from shared.auth import Authenticator, build_authenticator
 from shared.config import Settings, get_settings
 from shared.logs import configure_logging
-from shared.ports import BlobStore, Communication, QueueStore, Store, Transcriber
+from shared.ports import BlobStore, Communication, QueueStore, Store, Summarizer, Transcriber
 from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
 from shared.services.recordings import RecordingService
+from shared.services.summary import SummaryJob
 from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
 
@@ -38,12 +39,15 @@ class Services:
     queues: QueueStore
     secrets: SecretResolver
     transcriber: Transcriber
+    summarizer: Summarizer
     recordings: RecordingService
     transcription: TranscriptionJob
+    summary: SummaryJob
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
         await self.transcriber.aclose()
+        await self.summarizer.aclose()
         await self.communication.aclose()
         await self.store.aclose()
         await self.blobs.aclose()
@@ -111,8 +115,9 @@ def build_services(
     communication: Communication | None = None,
     secrets: SecretResolver | None = None,
     transcriber: Transcriber | None = None,
+    summarizer: Summarizer | None = None,
 ) -> Services:
-    """Builds every service; `store`, `communication` and `transcriber` replace what Settings would pick."""
+    """Builds every service; the adapters given replace those Settings would pick."""
     from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
     from shared.adapters.local_blobs import UPLOAD_SIGNING_PURPOSE  # noqa: PLC0415
 
@@ -126,17 +131,19 @@ def build_services(
     key = signing_key_of(settings)
     signer = Signer(key, purpose="continuation")
     log.info(
-        "services built: store=%s communication=%s auth=%s transcriber=%s",
+        "services built: store=%s communication=%s auth=%s transcriber=%s summarizer=%s",
         settings.store,
         settings.communication,
         settings.auth_mode,
         settings.transcriber,
+        settings.summarizer,
     )
     meetings = MeetingService(store, communication, signer)
     secrets = secrets or SecretResolver(settings.key_vault_url)
     blobs = build_blob_store(settings, Signer(key, purpose=UPLOAD_SIGNING_PURPOSE), settings.public_base_url)
     queues = build_queue_store(settings)
     transcriber = transcriber or build_transcriber(settings, secrets)
+    summarizer = summarizer or build_summarizer(settings, secrets)
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -148,8 +155,10 @@ def build_services(
         queues=queues,
         secrets=secrets,
         transcriber=transcriber,
+        summarizer=summarizer,
         recordings=RecordingService(store, blobs, queues, meetings),
         transcription=TranscriptionJob(store, blobs, queues, transcriber),
+        summary=SummaryJob(store, blobs, queues, summarizer),
     )
 
 
@@ -162,6 +171,17 @@ def build_transcriber(settings: Settings, secrets: SecretResolver) -> Transcribe
     from shared.adapters.openai_transcriber import build_openai_transcriber  # noqa: PLC0415
 
     return build_openai_transcriber(settings, secrets)
+
+
+def build_summarizer(settings: Settings, secrets: SecretResolver) -> Summarizer:
+    """The summarizer SUMMARIZER names. Nothing heavy loads here: each loads at first use."""
+    if settings.summarizer == "local":
+        from shared.adapters.local_summarizer import LocalSummarizer  # noqa: PLC0415
+
+        return LocalSummarizer()
+    from shared.adapters.openai_summarizer import build_openai_summarizer  # noqa: PLC0415
+
+    return build_openai_summarizer(settings, secrets)
 
 
 def signing_key_of(settings: Settings) -> bytes:

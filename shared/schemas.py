@@ -283,6 +283,15 @@ class ChannelOut(ApiModel):
     user_id: str
 
 
+class UsageOut(ApiModel):
+    stage: RecordingStage
+    provider: str
+    requests: int
+    audio_seconds: float = Field(description="Speech sent to the transcriber (silence is not sent).")
+    input_tokens: int
+    output_tokens: int
+
+
 class RecordingOut(ApiModel):
     id: str
     meeting_id: str
@@ -298,6 +307,7 @@ class RecordingOut(ApiModel):
     error: RecordingErrorOut | None
     duration_seconds: float | None
     artifacts: list[str] = Field(description="Outputs ready to read, e.g. `transcript.json`.")
+    usage: list[UsageOut] = Field(description="What each provider was asked, per stage: the cost.")
     created_at: datetime
     updated_at: datetime
 
@@ -320,3 +330,9 @@ class TranscriptQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     format: Literal["json", "vtt", "srt", "txt"] = "json"
+
+
+class SummaryQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    format: Literal["json", "md"] = "json"

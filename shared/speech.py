@@ -177,6 +177,7 @@ class _Run:
         return PieceResult(
             start_seconds=piece.start_seconds,
             channel=piece.channel,
+            duration_seconds=round(piece.duration_seconds, 3),
             segments=[
                 PieceSegment(start=s.start, end=s.end, text=s.text, speaker_label=s.speaker_label)
                 for s in transcription.segments

@@ -92,6 +92,7 @@ class PieceSegment(TranscriptModel):
 class PieceResult(TranscriptModel):
     start_seconds: float  # where the piece starts in the recording
     channel: int | None = None  # the channel of an unmixed recording; None for mixed audio
+    duration_seconds: float = 0.0  # the audio sent for it (usage accounting)
     segments: list[PieceSegment] = []
 
 

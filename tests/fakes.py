@@ -25,15 +25,19 @@ from shared.ports import (
     CommunicationError,
     CommunicationRejected,
     EtagMismatch,
+    ModelUsage,
     Page,
     RoomMember,
     RoomNotFound,
     Stored,
+    Summarization,
     TranscribedSegment,
     TranscriberLimits,
     Transcription,
 )
+from shared.summaries import Chapter, SummaryContent
 from shared.timefmt import iso
+from shared.transcripts import Transcript
 
 Journal = list[tuple[str, ...]]
 
@@ -397,6 +401,46 @@ class FakeTranscriber:
         self.calls.append(seconds)
         text = f"piece {len(self.calls)} of {seconds:.2f}s"
         return Transcription([TranscribedSegment(0.0, seconds, text)], language or "en")
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class FakeSummarizer:
+    """Notes without a model: the first segment as overview, one chapter over the transcript, instantly.
+
+    `fail` queues exceptions for the next calls (None: answer normally); `calls` counts calls.
+    """
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.fail: list[BaseException | None] = []
+        self.closed = False
+
+    @property
+    def name(self) -> str:
+        return "fake:notes"
+
+    async def summarize(self, transcript: Transcript, *, title: str | None) -> Summarization:
+        if self.fail:
+            failure = self.fail.pop(0)
+            if failure is not None:
+                raise failure
+        self.calls += 1
+        texts = [s.text for s in transcript.segments]
+        content = SummaryContent(
+            overview=f"{title or 'A meeting'}: {texts[0] if texts else 'nothing was said'}",
+            key_points=texts[:3],
+            decisions=[],
+            action_items=[],
+            chapters=[
+                Chapter(title="All of it", start=0, end=transcript.duration_seconds, summary="Everything.")
+            ]
+            if texts
+            else [],
+            open_questions=[],
+        )
+        return Summarization(content, ModelUsage(requests=1, input_tokens=10 * len(texts), output_tokens=42))
 
     async def aclose(self) -> None:
         self.closed = True

@@ -38,6 +38,11 @@ TRANSCRIPT_FILES: dict[str, tuple[str, str]] = {
     "txt": ("transcript.txt", "text/plain; charset=utf-8"),
 }
 
+SUMMARY_FILES: dict[str, tuple[str, str]] = {
+    "json": ("summary.json", "application/json"),
+    "md": ("summary.md", "text/markdown; charset=utf-8"),
+}
+
 _SOURCE = re.compile(r"^(?P<meeting>[^/]+)/(?P<recording>[^/]+)/source\.(?P<ext>[a-z0-9]+)$")
 
 

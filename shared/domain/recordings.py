@@ -44,6 +44,24 @@ class RecordingStage(StrEnum):
 
     UPLOAD = "upload"
     TRANSCRIPT = "transcript"
+    SUMMARY = "summary"
+
+
+class Usage(CamelModel):
+    """What one provider was asked for one stage of this recording, summed over every run: the cost."""
+
+    stage: RecordingStage
+    provider: str  # the transcriber's or summarizer's name, e.g. `openai:whisper-1`
+    requests: int = 0
+    audio_seconds: float = 0.0  # speech sent to a transcriber (silence is never sent)
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.requests += other.requests
+        self.audio_seconds = round(self.audio_seconds + other.audio_seconds, 3)
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
 
 
 class JobClaim(CamelModel):
@@ -78,6 +96,15 @@ class Recording(CamelModel):
     # Job attempts so far (every queue delivery that claimed the recording), for operators.
     attempts: int = 0
     claim: JobClaim | None = None
+    usage: list[Usage] = Field(default_factory=list)
+
+    def add_usage(self, usage: Usage) -> None:
+        for entry in self.usage:
+            if (entry.stage, entry.provider) == (usage.stage, usage.provider):
+                entry.add(usage)
+                return
+        self.usage.append(usage)
+
     # The blob's name in the `recordings` container: `{meetingId}/{recordingId}/source.<ext>`.
     source_blob: str
     created_at: datetime

@@ -18,8 +18,11 @@ from shared.domain.models import Meeting, MeetingStatus, Role
 from shared.domain.recording_paths import (
     ARTIFACTS,
     RECORDINGS,
+    SUMMARY_FILES,
+    SUMMARY_JOBS,
     TRANSCRIPT_FILES,
     TRANSCRIPTION_JOBS,
+    RecordingRef,
     job_message,
     parse_source_blob,
     recording_prefix,
@@ -51,7 +54,7 @@ class CreatedRecording:
 
 
 @dataclass(frozen=True, slots=True)
-class TranscriptFile:
+class ArtifactFile:
     body: bytes
     media_type: str
 
@@ -112,17 +115,67 @@ class RecordingService:
         await self._meeting(caller, meeting_id)
         return (await self._recording(meeting_id, recording_id)).value
 
-    async def transcript(self, caller: str, meeting_id: str, recording_id: str, fmt: str) -> TranscriptFile:
-        recording = await self.get(caller, meeting_id, recording_id)
+    async def transcript(self, caller: str, meeting_id: str, recording_id: str, fmt: str) -> ArtifactFile:
         name, media_type = TRANSCRIPT_FILES[fmt]
+        return await self._artifact(
+            caller, meeting_id, recording_id, name=name, media_type=media_type, what="transcript"
+        )
+
+    async def summary(self, caller: str, meeting_id: str, recording_id: str, fmt: str) -> ArtifactFile:
+        name, media_type = SUMMARY_FILES[fmt]
+        return await self._artifact(
+            caller, meeting_id, recording_id, name=name, media_type=media_type, what="summary"
+        )
+
+    async def regenerate_summary(self, caller: str, meeting_id: str, recording_id: str) -> Recording:
+        """Summarizes the transcript again (say, after changing SUMMARIZER): organizer only.
+
+        Idempotent: while the summary is being made, asking again changes nothing (it only queues the
+        job again when no job holds the recording, in case an earlier request died before queueing it).
+        """
+        meeting = await self._meeting(caller, meeting_id)
+        if meeting.organizer_id != caller:
+            raise Forbidden("only the organizer may regenerate a summary")
+        stored = await self._recording(meeting_id, recording_id)
+        if TRANSCRIPT_FILES["json"][0] not in stored.value.artifacts:
+            raise Conflict(_not_ready(stored.value, "transcript to summarize"))
+        now = self._clock()
+        summary_names = {name for name, _ in SUMMARY_FILES.values()}
+
+        def restart(recording: Recording) -> Recording | None:
+            if recording.status == RecordingStatus.SUMMARIZING:
+                return None
+            recording.status = RecordingStatus.SUMMARIZING
+            recording.stage = RecordingStage.SUMMARY
+            recording.progress = 0.0
+            recording.error = None
+            recording.claim = None
+            recording.artifacts = [a for a in recording.artifacts if a not in summary_names]
+            return recording
+
+        updated = await recording_state.update(
+            self._store, meeting_id, recording_id, restart, clock=self._clock, current=stored
+        )
+        if updated is None:
+            raise NotFound(f"recording {recording_id} was not found")
+        claim = updated.value.claim
+        if claim is None or claim.expires_at <= now:
+            await self._queues.send(SUMMARY_JOBS, job_message(RecordingRef(meeting_id, recording_id)))
+            log.info("summary of recording %s queued (again)", recording_id)
+        return updated.value
+
+    async def _artifact(
+        self, caller: str, meeting_id: str, recording_id: str, *, name: str, media_type: str, what: str
+    ) -> ArtifactFile:
+        recording = await self.get(caller, meeting_id, recording_id)
         if name not in recording.artifacts:
-            raise Conflict(_not_ready(recording, "transcript"))
+            raise Conflict(_not_ready(recording, what))
         try:
             body = await self._blobs.get(ARTIFACTS, f"{recording_prefix(meeting_id, recording_id)}{name}")
         except BlobNotFound:
             # Announced but gone: only a delete racing this read does that.
             raise NotFound(f"recording {recording_id} was not found") from None
-        return TranscriptFile(body, media_type)
+        return ArtifactFile(body, media_type)
 
     async def delete(self, caller: str, meeting_id: str, recording_id: str) -> None:
         meeting = await self._meeting(caller, meeting_id)

@@ -15,7 +15,7 @@ import webvtt
 from azure.functions.queue import QueueMessage as WorkerQueueMessage
 
 from shared.bootstrap import Services
-from shared.domain.recording_paths import ARTIFACTS, RECORDINGS, TRANSCRIPTION_JOBS
+from shared.domain.recording_paths import ARTIFACTS, RECORDINGS, SUMMARY_JOBS, TRANSCRIPTION_JOBS
 from tests import audio
 from tests.conftest import FakeContext, FunctionCaller, registered_functions
 
@@ -81,9 +81,17 @@ async def _upload(services: Services, meeting_id: str, recording_id: str, data: 
     await _event(f"/blobServices/default/containers/recordings/blobs/{name}")
 
 
+QUEUE_OF = {
+    "transcription_job": TRANSCRIPTION_JOBS,
+    "transcription_job_poisoned": TRANSCRIPTION_JOBS + "-poison",
+    "summary_job": SUMMARY_JOBS,
+    "summary_job_poisoned": SUMMARY_JOBS + "-poison",
+}
+
+
 async def _run_jobs(services: Services, function: str = "transcription_job") -> int:
     """Runs the queued jobs through the queue trigger, as the host would; how many ran."""
-    queue = TRANSCRIPTION_JOBS if function == "transcription_job" else TRANSCRIPTION_JOBS + "-poison"
+    queue = QUEUE_OF[function]
     ran = 0
     for message in await services.queues.receive(
         queue, max_messages=32, visibility_timeout=timedelta(minutes=1)
@@ -95,6 +103,11 @@ async def _run_jobs(services: Services, function: str = "transcription_job") -> 
         await services.queues.delete(queue, message)
         ran += 1
     return ran
+
+
+async def _run_pipeline(services: Services) -> None:
+    await _run_jobs(services, "transcription_job")
+    await _run_jobs(services, "summary_job")
 
 
 @pytest.mark.usefixtures("services")
@@ -186,8 +199,12 @@ async def test_upload_event_job_and_transcript_in_every_format(
     assert await _run_jobs(services) == 1
 
     done = (await _get(call, meeting_id, recording_id, user="bob")).json()
-    assert (done["status"], done["stage"], done["progress"]) == ("completed", "transcript", 1.0)
+    assert (done["status"], done["stage"], done["progress"]) == ("summarizing", "summary", 0.0)
     assert done["durationSeconds"] == pytest.approx(6.0, abs=0.05)
+    assert done["usage"] == [
+        {"stage": "transcript", "provider": "fake:instant", "requests": 2,
+         "audioSeconds": pytest.approx(2.7, abs=0.2), "inputTokens": 0, "outputTokens": 0}
+    ]  # fmt: skip
     spans = audio.bursts(LAYOUT)
 
     as_json = await _transcript(call, meeting_id, recording_id, "json")
@@ -227,7 +244,7 @@ async def test_a_broken_upload_fails_with_its_reason_visible(
 
     # A new upload of the same recording starts it over.
     await _upload(services, meeting_id, recording_id, audio.wav([audio.pcm(LAYOUT)]))
-    await _run_jobs(services)
+    await _run_pipeline(services)
     assert (await _get(call, meeting_id, recording_id)).json()["status"] == "completed"
 
 
@@ -249,7 +266,7 @@ async def test_upload_events_are_idempotent_and_foreign_blobs_ignored(
     assert await _run_jobs(services) == 2
     assert len(services.transcriber.calls) == 2  # type: ignore[attr-defined]  # two pieces, once each
     await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{recording_id}/source.wav")
-    assert await _run_jobs(services) == 0  # completed: the event changes nothing
+    assert await _run_jobs(services) == 0  # transcribed: the event changes nothing
 
 
 async def test_a_poisoned_job_marks_the_recording_failed(call: FunctionCaller, services: Services) -> None:
@@ -276,3 +293,55 @@ async def test_delete_removes_the_source_and_every_artifact(call: FunctionCaller
     for container in (RECORDINGS, ARTIFACTS):
         assert [b async for b in services.blobs.list_blobs(container, prefix=f"{meeting_id}/")] == []
     assert (await call("delete_recording", "DELETE", "d", route=route)).status == 404
+
+
+async def test_the_summary_follows_the_transcript_and_can_be_regenerated(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    route = {"meetingId": meeting_id, "recordingId": recording_id}
+
+    async def summary(fmt: str, user: str = "bob") -> Any:
+        return await call("get_summary", "GET", "s", user=user, route=route, params={"format": fmt})
+
+    async def regenerate(user: str = "alice") -> Any:
+        return await call("regenerate_summary", "POST", "s", user=user, route=route)
+
+    assert (await regenerate()).status == 409  # nothing to summarize yet
+    await _upload(services, meeting_id, recording_id, audio.wav([audio.pcm(LAYOUT)]))
+    await _run_jobs(services, "transcription_job")
+    waiting = await summary("json")
+    assert waiting.status == 409
+    assert "summarizing" in waiting.json()["detail"]
+    assert (await _transcript(call, meeting_id, recording_id, "txt")).status == 200  # readable already
+
+    assert await _run_jobs(services, "summary_job") == 1
+    done = (await _get(call, meeting_id, recording_id)).json()
+    assert done["status"] == "completed"
+    assert {"summary.json", "summary.md"} <= set(done["artifacts"])
+    as_json = await summary("json")
+    assert as_json.headers["content-type"] == "application/json"
+    body = as_json.json()
+    assert body["model"] == "fake:notes"
+    assert body["overview"].startswith("Planning:")  # the meeting's title reached the summarizer
+    assert set(body) == {
+        "overview", "keyPoints", "decisions", "actionItems", "chapters", "openQuestions",
+        "model", "generatedAt",
+    }  # fmt: skip
+    markdown = await summary("md")
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.body.decode().startswith("# Planning")
+    assert (await summary("pdf")).status == 400
+
+    assert (await regenerate("bob")).status == 403
+    first, again = await regenerate(), await regenerate()  # a client retrying its request
+    assert (first.status, again.status) == (202, 202)
+    assert first.json()["status"] == "summarizing"
+    assert "summary.json" not in first.json()["artifacts"]
+    assert (await summary("json")).status == 409
+    await _run_jobs(services, "summary_job")
+    assert services.summarizer.calls == 2  # type: ignore[attr-defined]  # once more, not twice more
+    regenerated = (await _get(call, meeting_id, recording_id)).json()
+    assert regenerated["status"] == "completed"
+    assert [(u["stage"], u["requests"]) for u in regenerated["usage"]] == [("transcript", 2), ("summary", 2)]

@@ -20,6 +20,7 @@ from shared.adapters.local_queues import LocalQueueStore
 from shared.domain.recording_paths import (
     ARTIFACTS,
     RECORDINGS,
+    SUMMARY_JOBS,
     TRANSCRIPTION_JOBS,
     RecordingRef,
     parse_job_message,
@@ -29,10 +30,12 @@ from shared.domain.recordings import (
     JobClaim,
     Recording,
     RecordingChannel,
+    RecordingStage,
     RecordingStatus,
 )
 from shared.ports import StoreUnavailable, TranscriberRejected, TranscriberUnavailable
-from shared.services.transcription import Job, Outcome, TranscriptionJob
+from shared.services.jobs import Job, Outcome
+from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
 from shared.timefmt import now
 from shared.transcripts import Transcript
@@ -104,6 +107,12 @@ class World:
         body = await self.blobs.get(ARTIFACTS, f"{ref.meeting_id}/{ref.recording_id}/transcript.json")
         return Transcript.model_validate_json(body)
 
+    async def summary_jobs(self) -> list[RecordingRef | None]:
+        messages = await self.queues.receive(SUMMARY_JOBS, max_messages=32, visibility_timeout=timedelta(1))
+        for message in messages:
+            await self.queues.delete(SUMMARY_JOBS, message)
+        return [parse_job_message(m.text) for m in messages]
+
     async def work_pieces(self, ref: RecordingRef) -> list[str]:
         prefix = work_prefix(ref.meeting_id, ref.recording_id)
         return [b.name async for b in self.blobs.list_blobs(ARTIFACTS, prefix=prefix)]
@@ -127,11 +136,17 @@ def mixed_wav() -> bytes:
 
 async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: World) -> None:
     ref = await world.recording(mixed_wav())
-    assert await world.job().run(job(ref)) == Outcome.TRANSCRIBED
+    assert await world.job().run(job(ref)) == Outcome.DONE
 
     recording = await world.get(ref)
-    assert recording.status == RecordingStatus.COMPLETED
-    assert recording.progress == 1.0
+    # Transcribed: the summary stage follows, its job queued.
+    assert recording.status == RecordingStatus.SUMMARIZING
+    assert recording.stage == RecordingStage.SUMMARY
+    assert recording.progress == 0.0
+    [usage] = recording.usage
+    assert (usage.stage, usage.provider, usage.requests) == (RecordingStage.TRANSCRIPT, "fake:instant", 3)
+    assert usage.audio_seconds == pytest.approx(sum(world.transcriber.calls), abs=0.01)
+    assert await world.summary_jobs() == [ref]
     assert recording.error is None
     assert recording.claim is None
     assert recording.artifacts == ["transcript.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
@@ -154,7 +169,7 @@ async def test_mp3_and_mp4_uploads_are_transcribed_alike(world: World) -> None:
     mono = audio.pcm(LAYOUT)
     for fmt, content_type in (("mp3", "audio/mpeg"), ("mp4", "video/mp4")):
         ref = await world.recording(audio.encode(mono, fmt), content_type=content_type)
-        assert await world.job().run(job(ref, f"msg-{fmt}")) == Outcome.TRANSCRIBED
+        assert await world.job().run(job(ref, f"msg-{fmt}")) == Outcome.DONE
         segments = (await world.transcript(ref)).segments
         assert [round(s.start) for s in segments] == [round(s) for s, _ in audio.bursts(LAYOUT)]
 
@@ -188,7 +203,7 @@ async def test_two_copies_at_once_make_one_transcript(world: World) -> None:
     # The copy finds the live claim of another message and leaves; that message stays until its job ends.
     assert await world.job().run(job(ref, "msg-2")) == Outcome.SKIPPED
     world.transcriber.gate.set()
-    assert await first == Outcome.TRANSCRIBED
+    assert await first == Outcome.DONE
     assert len(world.transcriber.calls) == 3
     assert len((await world.transcript(ref)).segments) == 3
 
@@ -207,7 +222,7 @@ async def test_a_crash_between_pieces_resumes_with_the_missing_pieces_only(world
     assert "throttled" in failed_attempt.error.detail
     assert len(await world.work_pieces(ref)) == 1
 
-    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.TRANSCRIBED
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.DONE
     assert len(world.transcriber.calls) == 3  # 1 kept + 2 sent on the retry, none twice
     recording = await world.get(ref)
     assert recording.attempts == 2
@@ -221,10 +236,20 @@ class FailingAnnouncement(InMemoryStore):
     failures = 1
 
     async def replace_recording(self, recording: Recording, etag: str) -> str:
-        if recording.status == RecordingStatus.COMPLETED and self.failures:
+        if recording.status == RecordingStatus.SUMMARIZING and self.failures:
             self.failures -= 1
             raise StoreUnavailable("the database went away")
         return await super().replace_recording(recording, etag)
+
+
+async def test_a_crash_before_the_summary_is_queued_is_mended_by_the_redelivery(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    assert await world.job().run(job(ref, "msg-1", 1)) == Outcome.DONE
+    await world.summary_jobs()  # as if the summary message had never been sent
+    # The transcription message was not deleted (the job died): delivered again, it queues the summary.
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.SKIPPED
+    assert await world.summary_jobs() == [ref]
+    assert len(world.transcriber.calls) == 3
 
 
 async def test_a_crash_between_writing_and_marking_ends_with_one_transcript(world: World) -> None:
@@ -233,9 +258,9 @@ async def test_a_crash_between_writing_and_marking_ends_with_one_transcript(worl
     with pytest.raises(StoreUnavailable):
         await world.job().run(job(ref, "msg-1", 1))
     assert (await world.get(ref)).status == RecordingStatus.TRANSCRIBING
-    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.TRANSCRIBED
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.DONE
     assert len(world.transcriber.calls) == 3  # the pieces were kept: nothing sent twice
-    assert (await world.get(ref)).status == RecordingStatus.COMPLETED
+    assert (await world.get(ref)).status == RecordingStatus.SUMMARIZING
     assert len((await world.transcript(ref)).segments) == 3
 
 
@@ -252,7 +277,7 @@ async def test_a_redelivery_of_the_same_message_takes_over_a_live_claim(world: W
     await world.store.replace_recording(held, stored.etag)
     # Another message leaves it alone; the same message delivered again means its runner died.
     assert await world.job().run(job(ref, "msg-2")) == Outcome.SKIPPED
-    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.TRANSCRIBED
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.DONE
 
 
 async def test_an_expired_claim_is_taken_over_by_any_message(world: World) -> None:
@@ -266,7 +291,7 @@ async def test_an_expired_claim_is_taken_over_by_any_message(world: World) -> No
         }
     )
     await world.store.replace_recording(stale, stored.etag)
-    assert await world.job().run(job(ref, "msg-2")) == Outcome.TRANSCRIBED
+    assert await world.job().run(job(ref, "msg-2")) == Outcome.DONE
 
 
 @pytest.mark.parametrize(
@@ -324,7 +349,7 @@ async def test_a_poisoned_duplicate_leaves_a_running_or_finished_job_alone(world
     world.transcriber.gate.set()
     await running
     assert await world.job().poisoned(ref) is False
-    assert (await world.get(ref)).status == RecordingStatus.COMPLETED
+    assert (await world.get(ref)).status == RecordingStatus.SUMMARIZING
 
 
 async def test_a_job_out_of_time_queues_its_continuation(world: World) -> None:
@@ -337,7 +362,7 @@ async def test_a_job_out_of_time_queues_its_continuation(world: World) -> None:
         TRANSCRIPTION_JOBS, max_messages=5, visibility_timeout=timedelta(1)
     )
     assert parse_job_message(message.text) == ref
-    assert await world.job().run(job(ref, message.id)) == Outcome.TRANSCRIBED
+    assert await world.job().run(job(ref, message.id)) == Outcome.DONE
 
 
 async def test_the_claim_is_renewed_with_progress_while_the_job_runs(world: World) -> None:
@@ -357,7 +382,7 @@ async def test_the_claim_is_renewed_with_progress_while_the_job_runs(world: Worl
         pytest.fail("the claim was never renewed")
     assert 0 < recording.progress < 1
     world.transcriber.gate.set()
-    assert await running == Outcome.TRANSCRIBED
+    assert await running == Outcome.DONE
 
 
 async def test_a_recording_deleted_mid_job_leaves_no_artifacts(world: World) -> None:

@@ -1,0 +1,279 @@
+"""What every queued job on a recording shares: claiming it, keeping the claim, failing it, giving up.
+
+A job claims the recording with an ETag write that names its queue message and expires unless renewed.
+A duplicate message finds a live claim held by another message and leaves (that message stays until
+its own job ends, so nothing is lost); a redelivery of the same message, or any message after the claim
+expired, takes over. Every later write of the job checks that it still holds the claim, so of two jobs
+only one ever announces a result. The poison handler fails the recording with the last error seen,
+unless a job still holds a live claim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from shared.domain.recording_paths import RecordingRef, job_message
+from shared.domain.recordings import (
+    JobClaim,
+    Recording,
+    RecordingError,
+    RecordingStage,
+    RecordingStatus,
+)
+from shared.logs import bind_meeting, bind_recording
+from shared.ports import QueueStore, Store, Stored
+from shared.services import recording_state
+from shared.timefmt import now as utc_now
+
+log = logging.getLogger(__name__)
+
+# A claim not renewed for this long belongs to a job that died: another may take over.
+LEASE = timedelta(minutes=3)
+# How often a running job renews its claim and reports progress.
+HEARTBEAT_SECONDS = 20.0
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"  # permanently, with the reason on the recording
+    SKIPPED = "skipped"  # nothing to do: done already, deleted, or another job holds it
+    CONTINUED = "continued"  # out of time: a continuation was queued
+
+
+class ClaimLost(Exception):
+    """Another job took the recording over (this one was presumed dead), or the recording is gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    ref: RecordingRef
+    message_id: str
+    dequeue_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """The part of the pipeline a job runs: the status it works in and where its messages go."""
+
+    stage: RecordingStage
+    working: RecordingStatus  # the recording's status while the job is queued or running
+    claimable_from: frozenset[RecordingStatus]  # statuses a job of this stage may claim
+    queue: str
+    failure_code: str  # the error code when the queue gives up
+
+
+class RecordingJob:
+    """The claim mechanics; subclasses do the work between `_claim` and their announcing write."""
+
+    def __init__(
+        self,
+        stage: Stage,
+        store: Store,
+        queues: QueueStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
+        self._stage = stage
+        self._store = store
+        self._queues = queues
+        self._clock = clock
+        self._heartbeat = heartbeat_seconds
+
+    # --- claiming ------------------------------------------------------------------------------------
+
+    async def _claim(self, job: Job) -> Stored[Recording] | None:
+        bind_meeting(job.ref.meeting_id)
+        bind_recording(job.ref.recording_id)
+        now = self._clock()
+        skipped: list[str] = []
+
+        def take(recording: Recording) -> Recording | None:
+            reason = self._why_not_claim(recording, job.message_id, now)
+            if reason is not None:
+                skipped.append(reason)
+                return None
+            recording.status = self._stage.working
+            recording.stage = self._stage.stage
+            recording.claim = JobClaim(owner=job.message_id, expires_at=now + LEASE)
+            recording.attempts += 1
+            return recording
+
+        stored = await self._update(job.ref, take)
+        if stored is None:
+            log.warning("%s job for a recording that does not exist: dropped", self._stage.stage)
+            return None
+        if skipped:
+            log.info("%s job skipped: %s", self._stage.stage, skipped[-1])
+            return None
+        log.info(
+            "%s job running (attempt %d, delivery %d)",
+            self._stage.stage,
+            stored.value.attempts,
+            job.dequeue_count,
+        )
+        return stored
+
+    def _why_not_claim(self, recording: Recording, owner: str, now: datetime) -> str | None:
+        if recording.status == RecordingStatus.FAILED:
+            return "the recording failed; it must be started over"
+        if recording.status not in self._stage.claimable_from:
+            return f"the recording is {recording.status.value}, not at the {self._stage.stage.value} stage"
+        claim = recording.claim
+        if claim is not None and claim.owner != owner and claim.expires_at > now:
+            return f"another job ({claim.owner}) holds the recording until {claim.expires_at.isoformat()}"
+        return None
+
+    def _holds(self, recording: Recording, owner: str) -> bool:
+        return (
+            recording.status == self._stage.working
+            and recording.claim is not None
+            and recording.claim.owner == owner
+        )
+
+    async def _renew(self, job: Job, progress: float | None) -> None:
+        def renew(recording: Recording) -> Recording:
+            if not self._holds(recording, job.message_id):
+                raise ClaimLost
+            recording.claim = JobClaim(owner=job.message_id, expires_at=self._clock() + LEASE)
+            if progress is not None:
+                recording.progress = max(recording.progress, progress)
+            return recording
+
+        if await self._update(job.ref, renew) is None:
+            raise ClaimLost
+
+    @contextlib.asynccontextmanager
+    async def _keeping_claim(
+        self, job: Job, progress: Callable[[], float | None] = lambda: None
+    ) -> AsyncIterator[None]:
+        """Renews the claim (with the progress) while the body runs; a lost claim cancels the body."""
+        body = asyncio.current_task()
+        assert body is not None
+        lost: list[BaseException] = []
+
+        async def heartbeat() -> None:
+            try:
+                while True:
+                    await asyncio.sleep(self._heartbeat)
+                    await self._renew(job, progress())
+            except ClaimLost as exc:
+                lost.append(exc)
+                body.cancel()
+
+        keeper = asyncio.ensure_future(heartbeat())
+        try:
+            yield
+        except asyncio.CancelledError:
+            if lost:
+                raise ClaimLost from None
+            raise
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    # --- ending ----------------------------------------------------------------------------------------
+
+    async def _announce(self, job: Job, change: Callable[[Recording], None]) -> Stored[Recording] | None:
+        """The write that says the job is done: only while holding the claim (else ClaimLost).
+
+        None when the recording was deleted meanwhile (the caller removes what it wrote).
+        """
+
+        def finish(recording: Recording) -> Recording:
+            if not self._holds(recording, job.message_id):
+                raise ClaimLost
+            change(recording)
+            recording.claim = None
+            recording.error = None
+            return recording
+
+        return await self._update(job.ref, finish)
+
+    async def _release(self, job: Job, error: RecordingError | None) -> None:
+        def release(recording: Recording) -> Recording | None:
+            if not self._holds(recording, job.message_id):
+                return None
+            recording.claim = None
+            recording.error = error
+            return recording
+
+        await self._update(job.ref, release)
+
+    async def _release_after(self, job: Job, exc: BaseException) -> None:
+        """A failure the queue will retry: the recording shows why meanwhile, and the claim is let go so
+        the retry need not wait for it to expire."""
+        with contextlib.suppress(Exception):
+            await self._release(job, RecordingError(code="retrying", detail=describe(exc)))
+
+    async def _continue_later(self, job: Job) -> None:
+        await self._release(job, None)
+        await self._queues.send(self._stage.queue, job_message(job.ref))
+        log.info("time budget spent: the %s job continues in a new job", self._stage.stage)
+
+    async def _fail(self, job: Job, code: str, detail: str) -> None:
+        def fail(recording: Recording) -> Recording | None:
+            if not self._holds(recording, job.message_id):
+                return None
+            recording.status = RecordingStatus.FAILED
+            recording.error = RecordingError(code=code, detail=detail)
+            recording.claim = None
+            return recording
+
+        await self._update(job.ref, fail)
+        log.warning("%s failed for good (%s): %s", self._stage.stage, code, detail)
+
+    async def poisoned(self, ref: RecordingRef) -> bool:
+        """The queue gave up on a job for `ref`: fail the recording with the last error it saw.
+
+        Not while another job holds a live claim (a poisoned duplicate says nothing about that job), and
+        never a recording past this stage. Returns whether the recording was failed.
+        """
+        bind_meeting(ref.meeting_id)
+        bind_recording(ref.recording_id)
+        now = self._clock()
+
+        def fail(recording: Recording) -> Recording | None:
+            if recording.status not in self._stage.claimable_from:
+                return None
+            if recording.claim is not None and recording.claim.expires_at > now:
+                return None
+            last = recording.error.detail if recording.error is not None else "no error was recorded"
+            recording.status = RecordingStatus.FAILED
+            recording.error = RecordingError(
+                code=self._stage.failure_code,
+                detail=f"{self._stage.stage.value} failed after {recording.attempts} attempts; "
+                f"the last error: {last}",
+            )
+            recording.claim = None
+            return recording
+
+        before = await self._store.get_recording(ref.meeting_id, ref.recording_id)
+        stored = await recording_state.update(
+            self._store, ref.meeting_id, ref.recording_id, fail, clock=self._clock, current=before
+        )
+        failed = stored is not None and before is not None and stored.etag != before.etag
+        if failed:
+            log.error("%s job poisoned: the recording is marked failed", self._stage.stage)
+        else:
+            log.warning(
+                "a poisoned %s job changed nothing (the recording moved on or is held)", self._stage.stage
+            )
+        return failed
+
+    async def _update(self, ref: RecordingRef, change: recording_state.Change) -> Stored[Recording] | None:
+        return await recording_state.update(
+            self._store, ref.meeting_id, ref.recording_id, change, clock=self._clock
+        )
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:500]

@@ -1,0 +1,140 @@
+"""The summary job: a transcribed recording's transcript to `summary.json` and `summary.md`.
+
+Claims, duplicates, failures and the poison queue follow shared/services/jobs.py; the files are written
+before the status (`completed`) that announces them. A summary that fails leaves the recording `failed`
+with the reason, and its transcript still readable; regenerating it starts the summary stage again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from shared.domain.recording_paths import (
+    ARTIFACTS,
+    SUMMARY_FILES,
+    SUMMARY_JOBS,
+    TRANSCRIPT_FILES,
+    artifact_blob,
+    recording_prefix,
+)
+from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
+from shared.ports import BlobNotFound, BlobStore, QueueStore, Store, Summarizer, SummarizerRejected
+from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
+from shared.summaries import Summary, to_json, to_markdown
+from shared.timefmt import now as utc_now
+from shared.transcripts import Transcript
+
+log = logging.getLogger(__name__)
+
+SUMMARY_STAGE = Stage(
+    stage=RecordingStage.SUMMARY,
+    working=RecordingStatus.SUMMARIZING,
+    claimable_from=frozenset({RecordingStatus.SUMMARIZING}),
+    queue=SUMMARY_JOBS,
+    failure_code="summary_failed",
+)
+
+
+class TranscriptMissing(Exception):
+    pass
+
+
+class SummaryJob(RecordingJob):
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        queues: QueueStore,
+        summarizer: Summarizer,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
+        super().__init__(SUMMARY_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds)
+        self._blobs = blobs
+        self._summarizer = summarizer
+
+    async def run(self, job: Job) -> Outcome:
+        claimed = await self._claim(job)
+        if claimed is None:
+            return Outcome.SKIPPED
+        try:
+            await self._summarize(job, claimed.value)
+        except SummarizerRejected as exc:
+            await self._fail(job, "summarizer_rejected", str(exc))
+            return Outcome.FAILED
+        except TranscriptMissing as exc:
+            await self._fail(job, "transcript_missing", str(exc))
+            return Outcome.FAILED
+        except ClaimLost:
+            log.info("another job took the recording over, or it was deleted: this one stops")
+            return Outcome.SKIPPED
+        except Exception as exc:
+            await self._release_after(job, exc)
+            raise
+        return Outcome.DONE
+
+    async def _summarize(self, job: Job, recording: Recording) -> None:
+        ref = job.ref
+        transcript = await self._transcript(recording)
+        meeting = await self._store.get_meeting(ref.meeting_id)
+        title = meeting.value.title if meeting is not None else None
+        async with self._keeping_claim(job):
+            made = await self._summarizer.summarize(transcript, title=title)
+        summary = Summary(
+            **made.content.model_dump(), model=self._summarizer.name, generated_at=self._clock()
+        )
+        renderings = {"json": to_json(summary), "md": to_markdown(summary, title=title)}
+        for fmt, (name, media_type) in SUMMARY_FILES.items():
+            await self._blobs.put(
+                ARTIFACTS,
+                artifact_blob(ref.meeting_id, ref.recording_id, name),
+                renderings[fmt].encode(),
+                content_type=media_type,
+            )
+        usage = Usage(
+            stage=RecordingStage.SUMMARY,
+            provider=self._summarizer.name,
+            requests=made.usage.requests,
+            input_tokens=made.usage.input_tokens,
+            output_tokens=made.usage.output_tokens,
+        )
+        names = [name for name, _ in SUMMARY_FILES.values()]
+
+        def announce(stored: Recording) -> None:
+            stored.status = RecordingStatus.COMPLETED
+            stored.stage = RecordingStage.SUMMARY
+            stored.progress = 1.0
+            stored.artifacts = sorted({*stored.artifacts, *names})
+            stored.add_usage(usage)
+
+        if await self._announce(job, announce) is None:
+            await self._blobs.delete_prefix(ARTIFACTS, recording_prefix(ref.meeting_id, ref.recording_id))
+            raise ClaimLost
+        log.info(
+            "summary written: %d decisions, %d action items, %d chapters (%d requests, %d+%d tokens)",
+            len(summary.decisions),
+            len(summary.action_items),
+            len(summary.chapters),
+            usage.requests,
+            usage.input_tokens,
+            usage.output_tokens,
+        )
+
+    async def _transcript(self, recording: Recording) -> Transcript:
+        name, _ = TRANSCRIPT_FILES["json"]
+        try:
+            body = await self._blobs.get(ARTIFACTS, artifact_blob(recording.meeting_id, recording.id, name))
+            return Transcript.model_validate_json(body)
+        except BlobNotFound:
+            raise TranscriptMissing(
+                "the transcript is gone from storage; upload the recording again"
+            ) from None
+        except ValidationError as exc:
+            raise TranscriptMissing(
+                f"the stored transcript cannot be read: {exc.error_count()} errors"
+            ) from None
