@@ -2,7 +2,8 @@
 
 The same media preparation, transcriber (TRANSCRIBER and its settings, `local` by default) and rendering
 as the transcription job, without storage or queues: it writes transcript.json, .vtt, .srt and .txt to
-`--out`. Finished pieces are kept in `--out`/.pieces until the transcript is written, so a run that was
+`--out`, then summarizes it (SUMMARIZER, `local` by default) into summary.json and summary.md.
+Finished pieces are kept in `--out`/.pieces until the transcript is written, so a run that was
 interrupted (Ctrl-C, a provider outage) resumes where it stopped when started again.
 """
 
@@ -16,8 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from devhost.summarize_command import summarize
 from shared.media import MediaError, probe
-from shared.ports import Transcriber, TranscriberError, TranscriberRejected
+from shared.ports import Summarizer, Transcriber, TranscriberError, TranscriberRejected
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
 EXIT_BAD_INPUT = 2
@@ -76,8 +78,9 @@ async def process(
     language: str | None,
     stream: TextIO = sys.stderr,
     transcriber: Transcriber | None = None,
+    summarizer: Summarizer | None = None,
 ) -> int:
-    """Returns the exit status. `transcriber` replaces the one the settings name (tests)."""
+    """Returns the exit status. `transcriber` and `summarizer` replace those the settings name (tests)."""
     from shared.bootstrap import build_transcriber
     from shared.config import ConfigurationError, Settings
     from shared.secrets import SecretResolver
@@ -140,7 +143,7 @@ async def process(
         f"({speech.transcribed} pieces transcribed now) -> {out}/transcript.{{json,vtt,srt,txt}}",
         file=stream,
     )
-    return 0
+    return await summarize(transcript, out, title=file.stem, stream=stream, summarizer=summarizer)
 
 
 def _load_pieces(directory: Path) -> dict[str, PieceResult]:

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from devhost.process_command import EXIT_BAD_INPUT, EXIT_PROVIDER_UNAVAILABLE, parse_channels, process
-from shared.ports import TranscriberUnavailable
+from devhost.summarize_command import summarize
+from shared.ports import SummarizerRejected, TranscriberUnavailable
+from shared.transcripts import Segment, Transcript
 from tests import audio
-from tests.fakes import FakeTranscriber
+from tests.fakes import FakeSummarizer, FakeTranscriber
 
 LAYOUT: audio.Layout = [("tone", 1.0), ("silence", 2.5), ("noise", 1.0), ("silence", 2.5), ("tone", 1.0)]
 
@@ -28,7 +30,13 @@ async def test_writes_the_four_transcript_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
     stream = io.StringIO()
     status = await process(
-        file, out, channels={}, language=None, stream=stream, transcriber=FakeTranscriber()
+        file,
+        out,
+        channels={},
+        language=None,
+        stream=stream,
+        transcriber=FakeTranscriber(),
+        summarizer=FakeSummarizer(),
     )
     assert status == 0, stream.getvalue()
     transcript = json.loads((out / "transcript.json").read_text())
@@ -39,6 +47,9 @@ async def test_writes_the_four_transcript_files(tmp_path: Path) -> None:
     assert "-->" in (out / "transcript.srt").read_text()
     assert (out / "transcript.txt").read_text().strip()
     assert not (out / ".pieces").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == "fake:notes"
+    assert (out / "summary.md").read_text().startswith("# meeting")
     assert "3 segments" in stream.getvalue()
 
 
@@ -47,7 +58,17 @@ async def test_channels_name_the_speakers(tmp_path: Path) -> None:
     file = _recording(tmp_path, audio.wav([left, right]))
     out = tmp_path / "out"
     channels = {0: "alice", 1: "bob"}
-    assert await process(file, out, channels=channels, language="en", transcriber=FakeTranscriber()) == 0
+    assert (
+        await process(
+            file,
+            out,
+            channels=channels,
+            language="en",
+            transcriber=FakeTranscriber(),
+            summarizer=FakeSummarizer(),
+        )
+        == 0
+    )
     transcript = json.loads((out / "transcript.json").read_text())
     assert [s["userId"] for s in transcript["speakers"]] == ["alice", "bob"]
     assert transcript["language"] == "en"
@@ -66,7 +87,18 @@ async def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> No
 
     again = FakeTranscriber()
     stream = io.StringIO()
-    assert await process(file, out, channels={}, language=None, stream=stream, transcriber=again) == 0
+    assert (
+        await process(
+            file,
+            out,
+            channels={},
+            language=None,
+            stream=stream,
+            transcriber=again,
+            summarizer=FakeSummarizer(),
+        )
+        == 0
+    )
     assert len(again.calls) == 2  # only the pieces that were missing
     assert "resuming with 1 pieces done" in stream.getvalue()
     assert len(json.loads((out / "transcript.json").read_text())["segments"]) == 3
@@ -76,7 +108,7 @@ async def test_a_broken_file_is_a_clear_error(tmp_path: Path) -> None:
     file = _recording(tmp_path, b"not audio at all" * 100)
     stream = io.StringIO()
     status = await process(file, tmp_path / "out", channels={}, language=None, stream=stream,
-                           transcriber=FakeTranscriber())  # fmt: skip
+                           transcriber=FakeTranscriber(), summarizer=FakeSummarizer())  # fmt: skip
     assert status == EXIT_BAD_INPUT
     assert "cannot be transcribed" in stream.getvalue()
     assert "Traceback" not in stream.getvalue()
@@ -87,3 +119,23 @@ def test_channel_mappings_are_parsed_or_refused() -> None:
     for bad in ("alice", "x=alice", "0=", "0=a,0=b"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_channels(bad)
+
+
+async def test_summarize_writes_both_files_and_reports_failures(tmp_path: Path) -> None:
+    transcript = Transcript(
+        recording_id="r", language="en", duration_seconds=5,
+        segments=[Segment(start=0, end=2, text="We decided to ship.")],
+    )  # fmt: skip
+    stream = io.StringIO()
+    assert (
+        await summarize(transcript, tmp_path, title="Ship", stream=stream, summarizer=FakeSummarizer()) == 0
+    )
+    assert json.loads((tmp_path / "summary.json").read_text())["overview"] == "Ship: We decided to ship."
+    assert "1 requests" in stream.getvalue()
+    refusing = FakeSummarizer()
+    refusing.fail = [SummarizerRejected("invalid output twice")]
+    stream = io.StringIO()
+    status = await summarize(transcript, tmp_path / "x", title=None, stream=stream, summarizer=refusing)
+    assert status == 3
+    assert "invalid output twice" in stream.getvalue()
+    assert not (tmp_path / "x").exists()
