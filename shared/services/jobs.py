@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,7 +69,7 @@ class Stage:
     failure_code: str  # the error code when the queue gives up
 
 
-class RecordingJob:
+class RecordingJob(ABC):
     """The claim mechanics; subclasses do the work between `_claim` and their announcing write."""
 
     def __init__(
@@ -85,6 +86,36 @@ class RecordingJob:
         self._queues = queues
         self._clock = clock
         self._heartbeat = heartbeat_seconds
+
+    async def run(self, job: Job) -> Outcome:
+        """Claims the recording and does the work; the outcome. Raises what the queue should retry."""
+        claimed = await self._claim(job)
+        if claimed is None:
+            await self._not_claimed(job.ref)
+            return Outcome.SKIPPED
+        try:
+            return await self._work(job, claimed.value)
+        except ClaimLost:
+            log.info("another job took the recording over, or it was deleted: this one stops")
+            return Outcome.SKIPPED
+        except Exception as exc:
+            permanent = self._permanent(exc)
+            if permanent is None:
+                await self._release_after(job, exc)
+                raise
+            await self._fail(job, *permanent)
+            return Outcome.FAILED
+
+    @abstractmethod
+    async def _work(self, job: Job, recording: Recording) -> Outcome:
+        """The stage's work on a claimed recording, ending with `_announce`."""
+
+    def _permanent(self, exc: Exception) -> tuple[str, str] | None:
+        """(error code, detail) when `exc` means retrying cannot help; None to let the queue retry."""
+        return None
+
+    async def _not_claimed(self, ref: RecordingRef) -> None:  # noqa: B027 - a hook, empty by default
+        """Called when the job had nothing to do (done already, held by another, not yet at this stage)."""
 
     # --- claiming ------------------------------------------------------------------------------------
 

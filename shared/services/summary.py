@@ -58,27 +58,14 @@ class SummaryJob(RecordingJob):
         self._blobs = blobs
         self._summarizer = summarizer
 
-    async def run(self, job: Job) -> Outcome:
-        claimed = await self._claim(job)
-        if claimed is None:
-            return Outcome.SKIPPED
-        try:
-            await self._summarize(job, claimed.value)
-        except SummarizerRejected as exc:
-            await self._fail(job, "summarizer_rejected", str(exc))
-            return Outcome.FAILED
-        except TranscriptMissing as exc:
-            await self._fail(job, "transcript_missing", str(exc))
-            return Outcome.FAILED
-        except ClaimLost:
-            log.info("another job took the recording over, or it was deleted: this one stops")
-            return Outcome.SKIPPED
-        except Exception as exc:
-            await self._release_after(job, exc)
-            raise
-        return Outcome.DONE
+    def _permanent(self, exc: Exception) -> tuple[str, str] | None:
+        if isinstance(exc, SummarizerRejected):
+            return "summarizer_rejected", str(exc)
+        if isinstance(exc, TranscriptMissing):
+            return "transcript_missing", str(exc)
+        return None
 
-    async def _summarize(self, job: Job, recording: Recording) -> None:
+    async def _work(self, job: Job, recording: Recording) -> Outcome:
         ref = job.ref
         transcript = await self._transcript(recording)
         meeting = await self._store.get_meeting(ref.meeting_id)
@@ -124,6 +111,7 @@ class SummaryJob(RecordingJob):
             usage.input_tokens,
             usage.output_tokens,
         )
+        return Outcome.DONE
 
     async def _transcript(self, recording: Recording) -> Transcript:
         name, _ = TRANSCRIPT_FILES["json"]

@@ -77,26 +77,14 @@ class TranscriptionJob(RecordingJob):
         self._transcriber = transcriber
         self._budget = time_budget_seconds
 
-    async def run(self, job: Job) -> Outcome:
-        claimed = await self._claim(job)
-        if claimed is None:
-            await self._ensure_summary_queued(job.ref)
-            return Outcome.SKIPPED
-        try:
-            return await self._run_claimed(job, claimed.value)
-        except (MediaError, TranscriberRejected) as exc:
-            code = f"media_{exc.kind}" if isinstance(exc, MediaError) else "transcriber_rejected"
-            detail = exc.detail if isinstance(exc, MediaError) else str(exc)
-            await self._fail(job, code, detail)
-            return Outcome.FAILED
-        except ClaimLost:
-            log.info("another job took the recording over, or it was deleted: this one stops")
-            return Outcome.SKIPPED
-        except Exception as exc:
-            await self._release_after(job, exc)
-            raise
+    def _permanent(self, exc: Exception) -> tuple[str, str] | None:
+        if isinstance(exc, MediaError):
+            return f"media_{exc.kind}", exc.detail
+        if isinstance(exc, TranscriberRejected):
+            return "transcriber_rejected", str(exc)
+        return None
 
-    async def _run_claimed(self, job: Job, recording: Recording) -> Outcome:
+    async def _work(self, job: Job, recording: Recording) -> Outcome:
         ref = job.ref
         source = await self._blobs.info(RECORDINGS, recording.source_blob)
         if source is None:
@@ -141,7 +129,7 @@ class TranscriptionJob(RecordingJob):
         await self._write_transcript(job, recording, speech)
         return Outcome.DONE
 
-    async def _ensure_summary_queued(self, ref: RecordingRef) -> None:
+    async def _not_claimed(self, ref: RecordingRef) -> None:
         """A transcription message for a recording already transcribed: perhaps the job that announced it
         died before it could queue the summary (its message is this one, delivered again). Queue it again:
         the summary job ignores a duplicate."""
