@@ -6,14 +6,20 @@ bytes, and recordings are up to 4 GiB (DESIGN rule 4). The jobs run on queue tri
 trigger fails the recording with the reason once the host gives up on a job.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the Functions worker matches trigger parameters to bindings
+# by their annotated types, which must be real objects.
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, schemas
 from shared.logs import log_context
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Services
+    from shared.services.jobs import Job
 
 bp = blueprint()
 log = logging.getLogger(__name__)
@@ -182,58 +188,42 @@ async def recording_uploaded(event: func.EventGridEvent, context: func.Context) 
 @bp.function_name("transcription_job")
 @bp.queue_trigger(arg_name="msg", queue_name="transcription-jobs", connection=JOBS_CONNECTION)
 async def transcription_job(msg: func.QueueMessage, context: func.Context) -> None:
-    from shared.bootstrap import get_services  # noqa: PLC0415
-    from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
-    from shared.services.jobs import Job  # noqa: PLC0415
-
-    with log_context(invocation=context.invocation_id):
-        ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
-        if ref is None:
-            log.error("transcription-jobs message %s is not a job: dropped", msg.id)
-            return
-        job = Job(ref, message_id=msg.id or "", dequeue_count=msg.dequeue_count or 0)
-        await (await get_services()).transcription.run(job)
+    await _on_job(msg, context, "transcription-jobs", lambda s, job: s.transcription.run(job))
 
 
 @bp.function_name("transcription_job_poisoned")
 @bp.queue_trigger(arg_name="msg", queue_name="transcription-jobs-poison", connection=JOBS_CONNECTION)
 async def transcription_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
-    from shared.bootstrap import get_services  # noqa: PLC0415
-    from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
-
-    with log_context(invocation=context.invocation_id):
-        ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
-        if ref is None:
-            log.error("transcription-jobs-poison message %s is not a job: dropped", msg.id)
-            return
-        await (await get_services()).transcription.poisoned(ref)
+    await _on_job(msg, context, "transcription-jobs-poison", lambda s, job: s.transcription.poisoned(job.ref))
 
 
 @bp.function_name("summary_job")
 @bp.queue_trigger(arg_name="msg", queue_name="summary-jobs", connection=JOBS_CONNECTION)
 async def summary_job(msg: func.QueueMessage, context: func.Context) -> None:
-    from shared.bootstrap import get_services  # noqa: PLC0415
+    await _on_job(msg, context, "summary-jobs", lambda s, job: s.summary.run(job))
+
+
+@bp.function_name("summary_job_poisoned")
+@bp.queue_trigger(arg_name="msg", queue_name="summary-jobs-poison", connection=JOBS_CONNECTION)
+async def summary_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
+    await _on_job(msg, context, "summary-jobs-poison", lambda s, job: s.summary.poisoned(job.ref))
+
+
+async def _on_job(
+    msg: func.QueueMessage,
+    context: func.Context,
+    queue: str,
+    act: Callable[["Services", "Job"], Awaitable[object]],
+) -> None:
+    """Parses a job message and hands it to the services; a message that is no job is dropped, logged."""
+    from shared.bootstrap import get_services  # noqa: PLC0415 - building services is lazy, by design
     from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
     from shared.services.jobs import Job  # noqa: PLC0415
 
     with log_context(invocation=context.invocation_id):
         ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
         if ref is None:
-            log.error("summary-jobs message %s is not a job: dropped", msg.id)
+            log.error("%s message %s is not a job: dropped", queue, msg.id)
             return
         job = Job(ref, message_id=msg.id or "", dequeue_count=msg.dequeue_count or 0)
-        await (await get_services()).summary.run(job)
-
-
-@bp.function_name("summary_job_poisoned")
-@bp.queue_trigger(arg_name="msg", queue_name="summary-jobs-poison", connection=JOBS_CONNECTION)
-async def summary_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
-    from shared.bootstrap import get_services  # noqa: PLC0415
-    from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
-
-    with log_context(invocation=context.invocation_id):
-        ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
-        if ref is None:
-            log.error("summary-jobs-poison message %s is not a job: dropped", msg.id)
-            return
-        await (await get_services()).summary.poisoned(ref)
+        await act(await get_services(), job)
