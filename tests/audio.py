@@ -150,3 +150,22 @@ def write_long_wav(path: Path, *, minutes: int, pattern: Layout) -> float:
                 if rest:
                     writer.writeframes(pcm([(kind, rest)]))
     return repeats * pattern_seconds
+
+
+def decode(path: Path, *, rate: int = 16_000) -> bytes:
+    """A recording (e.g. a committed speech fixture) as mono s16 PCM at `rate`."""
+    import av
+
+    out = bytearray()
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            for resampled in resampler.resample(frame):
+                out += bytes(resampled.planes[0])[: resampled.samples * 2]
+        for resampled in resampler.resample(None):
+            out += bytes(resampled.planes[0])[: resampled.samples * 2]
+    return bytes(out)
+
+
+def silence(seconds: float, *, rate: int = 16_000) -> bytes:
+    return bytes(round(seconds * rate) * 2)

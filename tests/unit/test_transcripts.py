@@ -199,6 +199,7 @@ def test_pieces_round_trip_as_json_so_finished_ones_can_be_kept() -> None:
     assert data == {
         "startSeconds": 30.0,
         "channel": None,
+        "durationSeconds": 0.0,
         "segments": [{"start": 0.0, "end": 1.5, "text": "hi", "speakerLabel": "A"}],
     }
     assert PieceResult.model_validate(data) == p
