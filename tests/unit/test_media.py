@@ -20,7 +20,7 @@ from typing import IO
 import pytest
 
 from shared.media import MediaError, MediaInfo, MediaSource, Piece, iter_pieces, probe
-from tests.audio import Layout, bursts, encode, pcm, video_only_mp4, wav, write_long_wav
+from tests.audio import Kind, Layout, bursts, encode, pcm, video_only_mp4, wav, write_long_wav
 
 TOLERANCE = 0.1
 SPEECH: Layout = [
@@ -127,7 +127,7 @@ def test_short_pauses_stay_inside_a_piece_and_long_ones_cut() -> None:
 
 def test_a_target_length_keeps_short_pauses_inside_until_it_is_reached() -> None:
     # Bursts of 2 s with 1 s pauses: each pause is long enough to cut at, shorter than a long silence.
-    burst: Layout = [("tone", 2.0), ("silence", 1.0)]
+    burst: list[tuple[Kind, float]] = [("tone", 2.0), ("silence", 1.0)]
     layout: Layout = [*burst * 6, ("silence", 3.0), ("noise", 1.0)]
     data = wav([pcm(layout)])
     every_pause = list(iter_pieces(io.BytesIO(data), per_channel=False))
