@@ -84,7 +84,7 @@ async def process(
     from shared.bootstrap import build_transcriber
     from shared.config import ConfigurationError, Settings
     from shared.secrets import SecretResolver
-    from shared.speech import transcribe_source
+    from shared.speech import in_decoder_thread, transcribe_source
 
     try:
         settings = Settings()
@@ -98,7 +98,7 @@ async def process(
     transcriber = transcriber or build_transcriber(settings, secrets)
     bar = ProgressBar(stream)
     try:
-        declared = (await asyncio.to_thread(probe, file)).duration_seconds
+        declared = (await in_decoder_thread(probe, file)).duration_seconds
         bar.start(declared, resumed=len(finished), provider=transcriber.name)
 
         async def keep(key: str, result: PieceResult) -> None:

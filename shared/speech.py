@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from shared.media import MediaSource, Piece, iter_pieces
 from shared.ports import Transcriber
@@ -21,8 +24,24 @@ from shared.transcripts import PieceResult, PieceSegment
 # at a long silence): a long piece gives the recogniser context and saves requests, and cutting at a
 # pause rather than at the limit keeps words whole.
 TARGET_SHARE_OF_MAX = 0.25
+T = TypeVar("T")
 # Pieces decoded ahead of the transcriber: enough to keep it busy, few enough to bound memory.
 QUEUE_PER_WORKER = 1
+
+# Decoding gets threads of its own. A decoder reading a blob waits for the event loop, and the loop's
+# reads may need the default executor's threads (the local blob store reads files there): decoders
+# holding every default thread would wait forever for one. Jobs beyond this many wait for a thread.
+DECODER_THREADS = max(4, 2 * (os.cpu_count() or 1))
+_decoders: ThreadPoolExecutor | None = None
+
+
+def in_decoder_thread(work: Callable[..., T], *args: object) -> asyncio.Future[T]:
+    """Runs blocking media work (PyAV decoding, probing) on a decoder thread."""
+    global _decoders  # noqa: PLW0603 - one pool per process, made at first use
+    if _decoders is None:
+        _decoders = ThreadPoolExecutor(max_workers=DECODER_THREADS, thread_name_prefix="decoder")
+    return asyncio.get_running_loop().run_in_executor(_decoders, work, *args)
+
 
 OnPiece = Callable[[str, PieceResult], Awaitable[None]]
 OnDecoded = Callable[[float], None]
@@ -101,7 +120,7 @@ class _Run:
 
     async def execute(self, source: Callable[[], MediaSource]) -> SpeechResult:
         loop = asyncio.get_running_loop()
-        producer = asyncio.ensure_future(asyncio.to_thread(self._produce, source, loop))
+        producer = in_decoder_thread(self._produce, source, loop)
         workers = [asyncio.ensure_future(self._work()) for _ in range(self._limits.concurrency)]
         try:
             gathered = await asyncio.gather(*workers)

@@ -36,7 +36,7 @@ from shared.domain.recordings import Recording, RecordingStage, RecordingStatus,
 from shared.media import MediaError, probe
 from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberRejected
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
-from shared.speech import SpeechResult, transcribe_source
+from shared.speech import SpeechResult, in_decoder_thread, transcribe_source
 from shared.timefmt import now as utc_now
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
@@ -99,7 +99,7 @@ class TranscriptionJob(RecordingJob):
                 IO[bytes], BlobFile(self._blobs, RECORDINGS, recording.source_blob, source.size, loop)
             )
 
-        declared = (await asyncio.to_thread(probe, open_source())).duration_seconds
+        declared = (await in_decoder_thread(probe, open_source())).duration_seconds
         finished = await self._finished_pieces(ref)
         progress = _Progress(declared)
         deadline = time.monotonic() + self._budget

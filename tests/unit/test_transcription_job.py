@@ -413,3 +413,13 @@ def test_job_messages_round_trip_and_foreign_ones_are_refused() -> None:
         json.dumps({"meetingId": 1, "recordingId": "r"}),
     ):
         assert parse_job_message(text) is None
+
+
+async def test_many_jobs_at_once_on_the_local_blob_store_all_finish(world: World) -> None:
+    # More jobs than the default executor has threads: decoders waiting on blob reads must not take the
+    # threads those reads need (it deadlocked once, with the host's batch of 8 on 2 cores).
+    refs = [await world.recording(mixed_wav()) for _ in range(12)]
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(*(world.job().run(job(ref, f"msg-{i}")) for i, ref in enumerate(refs))), timeout=60
+    )
+    assert outcomes == [Outcome.DONE] * 12
