@@ -1,5 +1,8 @@
 import itertools
+import os
 import random
+import subprocess
+import sys
 import time
 
 import pytest
@@ -480,3 +483,24 @@ async def test_a_failure_is_a_rejection_since_retrying_would_fail_alike(
 
     with pytest.raises(SummarizerRejected):
         await LocalSummarizer().summarize(meeting(PLANNING), title=None)
+
+
+def test_chapter_titles_do_not_depend_on_the_hash_seed() -> None:
+    # Ties between equally distinctive words once fell to set order, which changes with PYTHONHASHSEED.
+    script = (
+        "from shared.adapters.local_summarizer import summarize_transcript\n"
+        "from shared.transcripts import Segment, Transcript\n"
+        "words = ['alpha beta gamma delta', 'epsilon zeta eta theta', 'iota kappa lambda mu']\n"
+        "segments = [Segment(start=i * 30.0, end=i * 30.0 + 5, text=f'We discussed {w}.')\n"
+        "            for i, w in enumerate(words)]\n"
+        "t = Transcript(recording_id='r', language='en', duration_seconds=100, segments=segments)\n"
+        "print([c.title for c in summarize_transcript(t).chapters])\n"
+    )
+    titles = {
+        subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }  # fmt: skip
+    assert len(titles) == 1, titles
