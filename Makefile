@@ -58,6 +58,8 @@ bench: $(VENV)/.dev emulators
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.store_ops
+	$(BIN)/python -m bench.summary
+	$(BIN)/python -m bench.pipeline
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     azure_openai_api_version: str = "2025-04-01-preview"
     # Pieces of one recording sent to the transcriber at once (per worker; the local one uses the CPUs).
     transcribe_concurrency: int = Field(default=4, ge=1, le=32)
+    # The chat model that writes summaries: OpenAI's model name, or what AZURE_OPENAI_CHAT_DEPLOYMENT runs
+    # (it picks the tokenizer that counts SUMMARY_TOKEN_BUDGET).
+    summary_model: str = "gpt-4o-mini"
+    # The most tokens one summary request may carry, prompt and reserved answer together; a longer transcript
+    # is summarized in parts, then their notes merged. 32,000 keeps an hour of meeting in one request when
+    # tokens are counted exactly, and a request well inside Azure's usual per-minute quotas. At least 16,000,
+    # so that a merge request holds two parts' notes and its answer; at most the gpt-4o context window.
+    summary_token_budget: int = Field(default=32_000, ge=16_000, le=128_000)
 
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
@@ -104,6 +112,16 @@ class Settings(BaseSettings):
         ):
             raise ConfigurationError(
                 "TRANSCRIBER=azure-openai needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_TRANSCRIBE_DEPLOYMENT"
+            )
+        if self.summarizer == "openai" and not self.openai_api_key:
+            raise ConfigurationError(
+                "SUMMARIZER=openai needs OPENAI_API_KEY (a `keyvault:` reference in Azure)"
+            )
+        if self.summarizer == "azure-openai" and not (
+            self.azure_openai_endpoint and self.azure_openai_chat_deployment
+        ):
+            raise ConfigurationError(
+                "SUMMARIZER=azure-openai needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_CHAT_DEPLOYMENT"
             )
         if self.communication == "acs" and not (self.acs_connection_string or self.acs_endpoint):
             raise ConfigurationError("COMMUNICATION=acs needs ACS_ENDPOINT or ACS_CONNECTION_STRING")
