@@ -377,9 +377,11 @@ async def test_list_blobs_by_prefix_in_name_order(blobs: BlobStore, container: s
     assert [b.size for b in listed] == [len(b"m/r1/a.json"), len(b"m/r1/work/x.json")]
     assert all(b.content_type == "application/json" for b in listed)
     info = await blobs.info(container, "m/r1/a.json")
-    assert info is not None and listed[0].etag == info.etag
+    assert info is not None
+    assert listed[0].etag == info.etag
     everything = [b.name async for b in blobs.list_blobs(container)]
-    assert everything == sorted(everything) and len(everything) == 5
+    assert everything == sorted(everything)
+    assert len(everything) == 5
     assert [b async for b in blobs.list_blobs(container, prefix="nothing/")] == []
 
 
