@@ -43,6 +43,7 @@ _WINDOW_BYTES = _WINDOW_SAMPLES * _SAMPLE_BYTES
 # Kept around speech so that soft onsets and decays (below the threshold) still reach the recogniser.
 _PAD_WINDOWS = 2
 _WAV_HEADER_BYTES = 44
+_RESAMPLE_CHUNK_SECONDS = 1.0  # decoded audio resampled per call (see _pcm_planes)
 # Declared and decoded durations of intact files differ by codec padding (a few frames); more than this
 # means the end of the file is missing.
 _TRUNCATION_TOLERANCE_SECONDS = 1.0
@@ -215,22 +216,42 @@ def _pcm_planes(
     import av  # noqa: PLC0415
 
     resampler: av.AudioResampler | None = None
-    frame: AudioFrame | None = None
-    seen_frames = False
-    for frame in _decode(container, stream):
-        seen_frames = True
-        if resampler is None:
-            layout = frame.layout if per_channel else "mono"
-            resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
-        seconds = frame.samples / (frame.sample_rate or 1)
+    # Decoded frames are gathered and resampled a second at a time: an mp3 frame holds 24 ms, and each
+    # resample call has a fixed cost (~12 us) that, paid 150 times a second, was the largest part of the
+    # pipeline's time. The FIFO holds at most a second of decoded audio.
+    fifo = av.AudioFifo()
+    chunk = 0
+
+    def resampled(frame: AudioFrame | None) -> Iterator[tuple[list[bytes], float]]:
+        assert resampler is not None
+        seconds = frame.samples / (frame.sample_rate or 1) if frame is not None else 0.0
         for out in resampler.resample(frame):
             yield _planes_of(out), seconds
             seconds = 0.0
-    if not seen_frames:
+
+    def flush() -> Iterator[tuple[list[bytes], float]]:
+        rest = fifo.read()  # what is left, less than a chunk; None when nothing is
+        if rest is not None:
+            yield from resampled(rest)
+        yield from resampled(None)  # the resampler's filter keeps a few samples back
+
+    try:
+        for frame in _decode(container, stream):
+            if resampler is None:
+                layout = frame.layout if per_channel else "mono"
+                resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
+                chunk = max(1, round((frame.sample_rate or SAMPLE_RATE) * _RESAMPLE_CHUNK_SECONDS))
+            frame.pts = None  # else the FIFO refuses a gap in the timestamps; seconds come from samples
+            fifo.write(frame)
+            for gathered in fifo.read_many(chunk):
+                yield from resampled(gathered)
+    except MediaError:
+        if resampler is not None:
+            yield from flush()  # what decoded before the damage still reaches the splitters
+        raise
+    if resampler is None:
         raise _nothing_decoded(container, stream)
-    if resampler is not None:
-        for out in resampler.resample(None):  # the resampler's filter keeps a few samples back
-            yield _planes_of(out), 0.0
+    yield from flush()
 
 
 def _planes_of(frame: AudioFrame) -> list[bytes]:

@@ -25,8 +25,9 @@ from shared.transcripts import PieceResult, PieceSegment
 # pause rather than at the limit keeps words whole.
 TARGET_SHARE_OF_MAX = 0.25
 T = TypeVar("T")
-# Pieces decoded ahead of the transcriber: enough to keep it busy, few enough to bound memory.
-QUEUE_PER_WORKER = 1
+# Pieces decoded ahead of the transcriber. Decoding is far faster than any transcriber, so one waiting
+# piece keeps the workers busy; each more is up to 24 MB held (a noisy channel makes maximal pieces).
+QUEUED_PIECES = 1
 
 # Decoding gets threads of its own. A decoder reading a blob waits for the event loop, and the loop's
 # reads may need the default executor's threads (the local blob store reads files there): decoders
@@ -109,9 +110,7 @@ class _Run:
         self._done = done
         self._on_piece = on_piece
         self._on_decoded = on_decoded
-        self._queue: asyncio.Queue[Piece | None] = asyncio.Queue(
-            maxsize=QUEUE_PER_WORKER * self._limits.concurrency
-        )
+        self._queue: asyncio.Queue[Piece | None] = asyncio.Queue(maxsize=QUEUED_PIECES)
         self._stop = threading.Event()
         self._duration = 0.0
         self._transcribed = 0
@@ -185,6 +184,7 @@ class _Run:
                     await self._on_piece(key, result)
                 self._done[key] = result
             results.append(result)
+            del piece  # an idle worker must not keep its last piece's audio alive while it waits
         return results
 
     async def _transcribe(self, piece: Piece) -> PieceResult:
