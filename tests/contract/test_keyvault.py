@@ -529,6 +529,8 @@ async def test_no_secret_value_is_logged(
     values = [secret_value() for _ in range(3)]
     vault.set_secret("openai-key", values[0])
     caplog.set_level(logging.DEBUG)
+    # devhost quiets azure-core's request logger (its configure_logging may have run in this process).
+    caplog.set_level(logging.DEBUG, logger="azure.core.pipeline.policies.http_logging_policy")
     # logging_enable would make azure-core log response bodies: it is dropped.
     resolver = SecretResolver(
         vault.vault_url, credential, clock=clock, logging_enable=True, **vault.client_kwargs()
