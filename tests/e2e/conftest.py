@@ -18,8 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Server:
-    def __init__(self, data_dir: Path) -> None:
-        env = {**os.environ, "DATA_DIR": str(data_dir), "AUTH_MODE": "dev", "PYTHONUNBUFFERED": "1"}
+    def __init__(self, data_dir: Path, **settings: str) -> None:
+        env = {
+            **os.environ,
+            "DATA_DIR": str(data_dir),
+            "AUTH_MODE": "dev",
+            "PYTHONUNBUFFERED": "1",
+            **settings,
+        }
         env.pop("WEBSITE_INSTANCE_ID", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devhost", "serve", "--port", "0"],
