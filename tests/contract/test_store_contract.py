@@ -20,6 +20,7 @@ from shared.domain.recordings import (
     Recording,
     RecordingChannel,
     RecordingError,
+    RecordingStage,
     RecordingStatus,
 )
 from shared.ports import AlreadyExists, EtagMismatch, InvalidContinuation, Store
@@ -247,7 +248,7 @@ async def test_recording_fields_round_trip(store: Store) -> None:
             ],
             "language": "en",
             "status": RecordingStatus.FAILED,
-            "stage": "transcript",
+            "stage": RecordingStage.TRANSCRIPT,
             "progress": 0.5,
             "error": RecordingError(code="transcription_failed", detail="the provider refused the audio"),
             "updated_at": BASE + timedelta(minutes=5),
