@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
@@ -198,6 +198,74 @@ class Communication(Protocol):
     ) -> AccessToken: ...
 
     async def revoke_tokens(self, acs_user_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- call recording (ACS Call Automation) ---------------------------------------------------------
+
+RecordingContent = Literal["audio", "audio-video"]
+RecordingChannels = Literal["mixed", "unmixed"]
+RecordingFormat = Literal["mp3", "wav", "mp4"]
+CallRecordingState = Literal["active", "inactive"]
+
+# What ACS records, by content and channels: unmixed audio only as wav, video only as mixed mp4.
+RECORDING_FORMATS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("audio", "mixed"): ("mp3", "wav"),
+    ("audio", "unmixed"): ("wav",),
+    ("audio-video", "mixed"): ("mp4",),
+}
+
+
+class CallRecordingNotFound(CommunicationError):
+    """ACS does not know this recording (or the call it was asked to record)."""
+
+
+class CallRecordingConflict(CommunicationError):
+    """The call is already being recorded, or the recording is in a state that does not allow this."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallLocator:
+    """The call to record: a rooms call by its room id, or any call by its server call id."""
+
+    kind: Literal["room", "server_call"]
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingRequest:
+    content: RecordingContent
+    channels: RecordingChannels
+    format: RecordingFormat
+
+
+class CallRecorder(Protocol):
+    """ACS Call Automation's recording of a call, and the download of what it recorded."""
+
+    async def start_recording(self, call: CallLocator, request: RecordingRequest) -> str:
+        """Starts recording the call; ACS's recording id. CallRecordingConflict if it is being recorded."""
+        ...
+
+    async def pause_recording(self, recording_id: str) -> None: ...
+
+    async def resume_recording(self, recording_id: str) -> None: ...
+
+    async def stop_recording(self, recording_id: str) -> None:
+        """Stops it; ACS then delivers the files (RecordingFileStatusUpdated). Stopped already: no error."""
+        ...
+
+    async def recording_state(self, recording_id: str) -> CallRecordingState:
+        """CallRecordingNotFound once ACS has forgotten the recording."""
+        ...
+
+    def download(self, location: str, *, chunk_size: int = 4 * 1024 * 1024) -> AsyncIterator[bytes]:
+        """A recorded file (content, metadata) from the location ACS gave in its event, in chunks.
+
+        Only locations of this ACS resource are fetched (the request carries its credentials).
+        CallRecordingNotFound when the file is gone (ACS keeps recordings for 48 hours).
+        """
+        ...
 
     async def aclose(self) -> None: ...
 
