@@ -93,6 +93,17 @@ class MeetingStore(Protocol):
         """Deletes the recording document; one that does not exist is not an error."""
         ...
 
+    # ACS names a call recording by its own id in the events it sends: this maps it to ours, in a
+    # partition of its own (`call-recording-<hash>`), so an event is one point read from its recording.
+
+    async def put_call_recording_ref(self, acs_recording_id: str, meeting_id: str, recording_id: str) -> None:
+        """Records which of our recordings ACS's recording is (creates or replaces the entry)."""
+        ...
+
+    async def get_call_recording_ref(self, acs_recording_id: str) -> tuple[str, str] | None:
+        """(meetingId, recordingId) of ACS's recording, or None if it is not ours."""
+        ...
+
 
 class UserStore(Protocol):
     """The `users` container: partition key `/userId`. Membership entries and the ACS identity."""

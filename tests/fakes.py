@@ -67,6 +67,7 @@ class InMemoryStore:
         self._meetings: dict[str, Stored[Meeting]] = {}
         # meetingId -> recordingId -> the stored recording (the meeting's partition).
         self._recordings: dict[str, dict[str, Stored[Recording]]] = {}
+        self._call_recordings: dict[str, tuple[str, str]] = {}
         self._memberships: dict[str, dict[str, Membership]] = {}
         self._tombstones: dict[str, dict[str, int]] = {}
         self._identities: dict[str, AcsIdentity] = {}
@@ -145,6 +146,14 @@ class InMemoryStore:
         self.operations["writes"] += 1
         if self._recordings.get(meeting_id, {}).pop(recording_id, None) is not None:
             self.journal.append(("delete_recording", meeting_id, recording_id))
+
+    async def put_call_recording_ref(self, acs_recording_id: str, meeting_id: str, recording_id: str) -> None:
+        self.operations["writes"] += 1
+        self._call_recordings[acs_recording_id] = (meeting_id, recording_id)
+
+    async def get_call_recording_ref(self, acs_recording_id: str) -> tuple[str, str] | None:
+        self.operations["reads"] += 1
+        return self._call_recordings.get(acs_recording_id)
 
     # --- users -------------------------------------------------------------------------------------
 

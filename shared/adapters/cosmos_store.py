@@ -40,6 +40,7 @@ from pydantic import TypeAdapter
 
 from shared.adapters import keyset
 from shared.domain.models import AcsIdentity, Meeting, Membership
+from shared.domain.recording_paths import call_recording_key
 from shared.domain.recordings import Recording
 from shared.ports import (
     AlreadyExists,
@@ -327,6 +328,20 @@ class CosmosStore:
         if not self._recording_address(recording.meeting_id, recording.id):
             raise EtagMismatch(recording.id)
         return await self._replace_in_meetings(recording.id, self._recording_doc(recording), etag)
+
+    async def put_call_recording_ref(self, acs_recording_id: str, meeting_id: str, recording_id: str) -> None:
+        key = call_recording_key(acs_recording_id)
+        doc = {"id": key, "meetingId": key, "type": "callRecording", "recordingMeetingId": meeting_id,
+               "recordingId": recording_id}  # fmt: skip
+        meetings = await self._meetings()
+        await self._call("writes", f"map the ACS recording {acs_recording_id}", meetings.upsert_item(doc))
+
+    async def get_call_recording_ref(self, acs_recording_id: str) -> tuple[str, str] | None:
+        key = call_recording_key(acs_recording_id)
+        doc = await self._read(await self._meetings(), key, key)
+        if doc is None or doc.get("type") != "callRecording":
+            return None
+        return str(doc["recordingMeetingId"]), str(doc["recordingId"])
 
     async def list_recordings(self, meeting_id: str) -> list[Recording]:
         # The partition key is in the text as well as in the request: the query names its one partition.

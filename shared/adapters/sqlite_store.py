@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 from shared.adapters import keyset
 from shared.adapters.sqlite_database import SqliteDatabase
 from shared.domain.models import AcsIdentity, Meeting, Membership
+from shared.domain.recording_paths import call_recording_key
 from shared.domain.recordings import Recording
 from shared.ports import AlreadyExists, EtagMismatch, Page, Stored
 from shared.timefmt import iso
@@ -168,6 +169,30 @@ class SqliteStore:
         if await self._write(work) != 1:
             raise EtagMismatch(recording.id)
         return new_etag
+
+    async def put_call_recording_ref(self, acs_recording_id: str, meeting_id: str, recording_id: str) -> None:
+        key = call_recording_key(acs_recording_id)
+        body = json.dumps({"meetingId": meeting_id, "recordingId": recording_id})
+        await self._write(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO meetings (pk, id, type, body, etag) "
+                "VALUES (?, ?, 'call-recording', ?, ?)",
+                (key, key, body, _etag()),
+            )
+        )
+
+    async def get_call_recording_ref(self, acs_recording_id: str) -> tuple[str, str] | None:
+        key = call_recording_key(acs_recording_id)
+        row = self._read(
+            "reads",
+            lambda conn: conn.execute(
+                "SELECT body FROM meetings WHERE pk = ? AND id = ? AND type = 'call-recording'", (key, key)
+            ).fetchone(),
+        )
+        if row is None:
+            return None
+        body = json.loads(row[0])
+        return str(body["meetingId"]), str(body["recordingId"])
 
     async def list_recordings(self, meeting_id: str) -> list[Recording]:
         rows = self._read(

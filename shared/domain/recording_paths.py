@@ -7,6 +7,7 @@ transcription in progress (kept so that a retried job resumes instead of startin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -72,6 +73,12 @@ def parse_source_blob(name: str) -> RecordingRef | None:
     """The recording a `recordings` blob name belongs to, if it has the shape of a source blob."""
     found = _SOURCE.fullmatch(name)
     return None if found is None else RecordingRef(found["meeting"], found["recording"])
+
+
+def call_recording_key(acs_recording_id: str) -> str:
+    """The partition and id of the entry mapping ACS's recording id to ours. ACS ids may hold characters a
+    Cosmos DB id may not (`/`), hence a digest."""
+    return "call-recording-" + hashlib.sha256(acs_recording_id.encode()).hexdigest()[:40]
 
 
 def job_message(ref: RecordingRef) -> str:

@@ -345,6 +345,19 @@ def test_a_recording_id_cannot_be_its_meetings_id() -> None:
         recording("m-1", "m-1")
 
 
+async def test_call_recordings_map_to_ours_in_one_read(store: Store) -> None:
+    acs_id = "eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiIxMDA/+=="  # ACS ids are base64: '/' and '+' included
+    assert await store.get_call_recording_ref(acs_id) is None
+    await store.put_call_recording_ref(acs_id, "m-1", "r-1")
+    before = dict(store.operations)
+    assert await store.get_call_recording_ref(acs_id) == ("m-1", "r-1")
+    assert store.operations["reads"] == before["reads"] + 1
+    await store.put_call_recording_ref(acs_id, "m-1", "r-2")  # replaced, not refused
+    assert await store.get_call_recording_ref(acs_id) == ("m-1", "r-2")
+    assert await store.get_call_recording_ref(acs_id + "x") is None
+    assert await store.list_recordings("m-1") == []  # the entry is no recording of the meeting
+
+
 async def test_recording_operations_are_counted(store: Store) -> None:
     counted = getattr(store, "operations", None)
     assert isinstance(counted, dict)
