@@ -314,7 +314,7 @@ class RecordingOut(ApiModel):
     @classmethod
     def of(cls, recording: Recording) -> Self:
         return cls.model_validate(
-            recording.model_dump(exclude={"version", "source_blob", "attempts", "claim"})
+            recording.model_dump(exclude={"version", "source_blob", "source_parts", "attempts", "claim"})
         )
 
 

@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from shared.media import MediaSource, Piece, iter_pieces
@@ -44,6 +44,7 @@ def in_decoder_thread(work: Callable[..., T], *args: object) -> asyncio.Future[T
     return asyncio.get_running_loop().run_in_executor(_decoders, work, *args)
 
 
+Source = Callable[[], MediaSource]  # opens the recording (a path, a file); called on the decoding thread
 OnPiece = Callable[[str, PieceResult], Awaitable[None]]
 OnDecoded = Callable[[float], None]
 
@@ -64,7 +65,7 @@ def piece_key(piece: Piece) -> str:
 
 
 async def transcribe_source(
-    source: Callable[[], MediaSource],
+    source: Source | Sequence[Source],
     transcriber: Transcriber,
     *,
     per_channel: bool,
@@ -73,7 +74,8 @@ async def transcribe_source(
     on_piece: OnPiece | None = None,
     on_decoded: OnDecoded | None = None,
 ) -> SpeechResult:
-    """Transcribes every piece of speech in `source` (opened on the decoding thread).
+    """Transcribes every piece of speech in `source` (opened on the decoding thread), or in the parts of
+    one recording, in order.
 
     Pieces whose key is in `finished` are not sent again. `on_piece` is awaited with each newly
     transcribed piece before it counts as done; `on_decoded` is called (on the decoding thread) with the
@@ -87,7 +89,7 @@ async def transcribe_source(
         on_piece=on_piece,
         on_decoded=on_decoded,
     )
-    return await run.execute(source)
+    return await run.execute([source] if callable(source) else source)
 
 
 class _Run:
@@ -117,9 +119,9 @@ class _Run:
         self._audio_seconds = 0.0
         self._languages: list[str] = []
 
-    async def execute(self, source: Callable[[], MediaSource]) -> SpeechResult:
+    async def execute(self, sources: Sequence[Source]) -> SpeechResult:
         loop = asyncio.get_running_loop()
-        producer = in_decoder_thread(self._produce, source, loop)
+        producer = in_decoder_thread(self._produce, sources, loop)
         workers = [asyncio.ensure_future(self._work()) for _ in range(self._limits.concurrency)]
         try:
             gathered = await asyncio.gather(*workers)
@@ -148,30 +150,45 @@ class _Run:
         if self._on_decoded is not None:
             self._on_decoded(seconds)
 
-    def _produce(self, source: Callable[[], MediaSource], loop: asyncio.AbstractEventLoop) -> None:
+    def _produce(self, sources: Sequence[Source], loop: asyncio.AbstractEventLoop) -> None:
         def put(item: Piece | None) -> None:
             asyncio.run_coroutine_threadsafe(self._queue.put(item), loop).result()
 
         try:
-            limits = self._limits
-            pieces = iter_pieces(
-                source(),
-                per_channel=self._per_channel,
-                max_piece_seconds=limits.max_piece_seconds,
-                max_piece_bytes=limits.max_piece_bytes,
-                target_piece_seconds=limits.max_piece_seconds * TARGET_SHARE_OF_MAX,
-                on_decoded=self._decoded,
-            )
-            for piece in pieces:
-                if self._stop.is_set():
-                    return
-                put(piece)
+            # Parts (the chunks ACS splits a long call recording into) follow each other in time: each
+            # one's pieces are shifted by the audio decoded from the parts before it.
+            offset = 0.0
+            for source in sources:
+                for piece in self._pieces(source, offset):
+                    if self._stop.is_set():
+                        return
+                    put(piece)
+                offset = self._duration
         finally:
             # One end mark per worker; after a stop the workers are cancelled and need none.
             for _ in range(self._limits.concurrency):
                 if self._stop.is_set():
                     break
                 put(None)
+
+    def _pieces(self, source: Source, offset: float) -> Iterator[Piece]:
+        limits = self._limits
+        pieces = iter_pieces(
+            source(),
+            per_channel=self._per_channel,
+            max_piece_seconds=limits.max_piece_seconds,
+            max_piece_bytes=limits.max_piece_bytes,
+            target_piece_seconds=limits.max_piece_seconds * TARGET_SHARE_OF_MAX,
+            on_decoded=lambda seconds: self._decoded(offset + seconds),
+        )
+        for piece in pieces:
+            yield (
+                piece
+                if not offset
+                else replace(
+                    piece, start_seconds=piece.start_seconds + offset, end_seconds=piece.end_seconds + offset
+                )
+            )
 
     async def _work(self) -> list[PieceResult]:
         results: list[PieceResult] = []

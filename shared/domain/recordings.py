@@ -107,6 +107,9 @@ class Recording(CamelModel):
 
     # The blob's name in the `recordings` container: `{meetingId}/{recordingId}/source.<ext>`.
     source_blob: str
+    # A call recording ACS delivered in several chunks: their blobs, in order (transcribed as one
+    # recording); empty when the source is the one blob above.
+    source_parts: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     # Increases with every write, as a meeting's does.

@@ -77,6 +77,17 @@ class TranscriptionJob(RecordingJob):
         self._transcriber = transcriber
         self._budget = time_budget_seconds
 
+    async def _open(self, name: str) -> Callable[[], IO[bytes]]:
+        """How the decoding thread opens a source blob: as a file over ranged reads."""
+        info = await self._blobs.info(RECORDINGS, name)
+        if info is None:
+            raise MediaError("empty", "the recording's upload is gone from storage")
+        if info.size == 0:
+            raise MediaError("empty", "the uploaded file is empty")
+        loop = asyncio.get_running_loop()
+        # A RawIOBase is a binary file to PyAV; typeshed's IO[bytes] is the nominal type media takes.
+        return lambda: cast(IO[bytes], BlobFile(self._blobs, RECORDINGS, name, info.size, loop))
+
     def _permanent(self, exc: Exception) -> tuple[str, str] | None:
         if isinstance(exc, MediaError):
             return f"media_{exc.kind}", exc.detail
@@ -86,20 +97,13 @@ class TranscriptionJob(RecordingJob):
 
     async def _work(self, job: Job, recording: Recording) -> Outcome:
         ref = job.ref
-        source = await self._blobs.info(RECORDINGS, recording.source_blob)
-        if source is None:
-            raise MediaError("empty", "the recording's upload is gone from storage")
-        if source.size == 0:
-            raise MediaError("empty", "the uploaded file is empty")
-        loop = asyncio.get_running_loop()
-
-        def open_source() -> IO[bytes]:
-            # A RawIOBase is a binary file to PyAV; typeshed's IO[bytes] is the nominal type media takes.
-            return cast(
-                IO[bytes], BlobFile(self._blobs, RECORDINGS, recording.source_blob, source.size, loop)
-            )
-
-        declared = (await in_decoder_thread(probe, open_source())).duration_seconds
+        parts = recording.source_parts or [recording.source_blob]
+        sources = [await self._open(name) for name in parts]
+        # What the containers declare (a part that does not say leaves it unknown): the progress yardstick.
+        declared: float | None = 0.0
+        for source in sources:
+            seconds = (await in_decoder_thread(probe, source())).duration_seconds
+            declared = None if seconds is None or declared is None else declared + seconds
         finished = await self._finished_pieces(ref)
         progress = _Progress(declared)
         deadline = time.monotonic() + self._budget
@@ -115,7 +119,7 @@ class TranscriptionJob(RecordingJob):
         try:
             async with self._keeping_claim(job, progress.fraction):
                 speech = await transcribe_source(
-                    open_source,
+                    sources,
                     self._transcriber,
                     per_channel=bool(recording.channels),
                     language=recording.language,

@@ -423,3 +423,21 @@ async def test_many_jobs_at_once_on_the_local_blob_store_all_finish(world: World
         asyncio.gather(*(world.job().run(job(ref, f"msg-{i}")) for i, ref in enumerate(refs))), timeout=60
     )
     assert outcomes == [Outcome.DONE] * 12
+
+
+async def test_a_recording_in_parts_is_transcribed_as_one_with_shifted_times(world: World) -> None:
+    # ACS splits long call recordings into chunks: the second part's speech comes after the first's audio.
+    first = audio.pcm([("tone", 2.0), ("silence", 3.0)])
+    second = audio.pcm([("silence", 1.0), ("noise", 2.0), ("silence", 1.0)])
+    ref = await world.recording(audio.wav([first]))
+    stored = await world.store.get_recording(ref.meeting_id, ref.recording_id)
+    assert stored is not None
+    parts = [f"{MEETING}/{ref.recording_id}/chunks/000.wav", f"{MEETING}/{ref.recording_id}/chunks/001.wav"]
+    await world.blobs.put(RECORDINGS, parts[0], audio.wav([first]))
+    await world.blobs.put(RECORDINGS, parts[1], audio.wav([second]))
+    await world.store.replace_recording(stored.value.model_copy(update={"source_parts": parts}), stored.etag)
+
+    assert await world.job().run(job(ref)) == Outcome.DONE
+    transcript = await world.transcript(ref)
+    assert [round(s.start, 1) for s in transcript.segments] == pytest.approx([0.0, 6.0], abs=0.1)
+    assert transcript.duration_seconds == pytest.approx(9.0, abs=0.05)
