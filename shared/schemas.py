@@ -283,6 +283,15 @@ class ChannelOut(ApiModel):
     user_id: str
 
 
+class CallRecordingOut(ApiModel):
+    call_kind: str
+    call_id: str
+    content: str
+    channels: str
+    format: str
+    state: str
+
+
 class UsageOut(ApiModel):
     stage: RecordingStage
     provider: str
@@ -308,13 +317,25 @@ class RecordingOut(ApiModel):
     duration_seconds: float | None
     artifacts: list[str] = Field(description="Outputs ready to read, e.g. `transcript.json`.")
     usage: list[UsageOut] = Field(description="What each provider was asked, per stage: the cost.")
+    call: CallRecordingOut | None = Field(
+        description="For a recording of the meeting's call: what ACS records."
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, recording: Recording) -> Self:
         return cls.model_validate(
-            recording.model_dump(exclude={"version", "source_blob", "source_parts", "attempts", "claim"})
+            recording.model_dump(
+                exclude={
+                    "version": True,
+                    "source_blob": True,
+                    "source_parts": True,
+                    "attempts": True,
+                    "claim": True,
+                    "call": {"acs_recording_id", "download_attempts"},
+                }
+            )
         )
 
 
@@ -336,3 +357,46 @@ class SummaryQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     format: Literal["json", "md"] = "json"
+
+
+# --- recording the meeting's call -----------------------------------------------------------------------
+
+
+class StartCallRecording(ApiModel):
+    """What to record. Without `serverCallId`, the meeting's own rooms call."""
+
+    server_call_id: str | None = Field(
+        default=None, min_length=1, max_length=1024, description="Record this call instead of the room's."
+    )
+    content: Literal["audio", "audio-video"] = "audio"
+    channels: Literal["mixed", "unmixed"] = Field(
+        default="mixed", description="`unmixed`: one channel per participant (audio only, as wav)."
+    )
+    format: Literal["mp3", "wav", "mp4"] | None = Field(
+        default=None, description="What ACS allows for the content and channels; default: the first of them."
+    )
+    language: Language | None = None
+
+    @model_validator(mode="after")
+    def _allowed_by_acs(self) -> Self:
+        from shared.ports import RECORDING_FORMATS  # noqa: PLC0415 - a table, no I/O
+
+        allowed = RECORDING_FORMATS.get((self.content, self.channels))
+        if allowed is None:
+            raise ValueError(f"ACS does not record {self.content} as {self.channels} channels")
+        if self.format is None:
+            self.format = allowed[0]  # type: ignore[assignment]
+        elif self.format not in allowed:
+            raise ValueError(
+                f"ACS records {self.content} with {self.channels} channels as {' or '.join(allowed)}, "
+                f"not {self.format}"
+            )
+        return self
+
+
+class CallRecordingQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    recording_id: str | None = Field(
+        default=None, description="Which recording, when the meeting has more than one call being recorded."
+    )

@@ -45,6 +45,7 @@ SUMMARY_FILES: dict[str, tuple[str, str]] = {
 }
 
 _SOURCE = re.compile(r"^(?P<meeting>[^/]+)/(?P<recording>[^/]+)/source\.(?P<ext>[a-z0-9]+)$")
+_CHUNK = re.compile(r"^[^/]+/[^/]+/chunks/\d{3}\.[a-z0-9]+$")
 
 
 def source_blob(meeting_id: str, recording_id: str, content_type: str) -> str:
@@ -67,6 +68,15 @@ def work_prefix(meeting_id: str, recording_id: str) -> str:
 class RecordingRef:
     meeting_id: str
     recording_id: str
+
+
+def chunk_blob(meeting_id: str, recording_id: str, index: int, extension: str) -> str:
+    """Where one of the chunks ACS delivers a long call recording in is kept (`source_parts`)."""
+    return f"{meeting_id}/{recording_id}/chunks/{index:03d}.{extension}"
+
+
+def is_chunk_blob(name: str) -> bool:
+    return bool(_CHUNK.fullmatch(name))
 
 
 def parse_source_blob(name: str) -> RecordingRef | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -17,6 +17,7 @@ from shared.domain.models import CamelModel
 class RecordingStatus(StrEnum):
     """DESIGN "Pipeline": created awaiting its upload, queued by the blob trigger, then the two jobs."""
 
+    RECORDING = "recording"  # ACS is recording the meeting's call; the file comes when it stops
     AWAITING_UPLOAD = "awaiting_upload"
     QUEUED = "queued"
     TRANSCRIBING = "transcribing"
@@ -75,6 +76,20 @@ class JobClaim(CamelModel):
     expires_at: datetime
 
 
+class CallRecording(CamelModel):
+    """A recording ACS makes of the meeting's call (Call Automation), rather than one a client uploads."""
+
+    call_kind: Literal["room", "server_call"]
+    call_id: str  # the room id, or the server call id
+    content: Literal["audio", "audio-video"]
+    channels: Literal["mixed", "unmixed"]
+    format: Literal["mp3", "wav", "mp4"]
+    acs_recording_id: str | None = None  # once ACS has started it
+    state: Literal["starting", "active", "paused", "stopped"] = "starting"
+    # Attempts to fetch the finished file from ACS, for giving up after a bounded number.
+    download_attempts: int = 0
+
+
 class Recording(CamelModel):
     id: str
     meeting_id: str
@@ -110,6 +125,7 @@ class Recording(CamelModel):
     # A call recording ACS delivered in several chunks: their blobs, in order (transcribed as one
     # recording); empty when the source is the one blob above.
     source_parts: list[str] = Field(default_factory=list)
+    call: CallRecording | None = None
     created_at: datetime
     updated_at: datetime
     # Increases with every write, as a meeting's does.

@@ -23,6 +23,7 @@ from shared.domain.recording_paths import (
     TRANSCRIPT_FILES,
     TRANSCRIPTION_JOBS,
     RecordingRef,
+    is_chunk_blob,
     job_message,
     parse_source_blob,
     recording_prefix,
@@ -205,15 +206,36 @@ class RecordingService:
         """
         ref = parse_source_blob(name)
         if ref is None:
-            log.warning("a blob landed at recordings/%s, which is no recording's source: left alone", name)
+            if is_chunk_blob(name):
+                log.info("recordings/%s is a chunk of a call recording, queued with its others", name)
+            else:
+                log.warning(
+                    "a blob landed at recordings/%s, which is no recording's source: left alone", name
+                )
             return False
+        return await self.queue_transcription(ref, landed=name)
+
+    async def queue_transcription(self, ref: RecordingRef, *, landed: str | None = None) -> bool:
+        """Marks the recording `queued` and sends its transcription job, if it waits for one.
+
+        `landed`: the blob that was written, which must be the recording's source. Returns whether a job
+        was queued.
+        """
         bind_meeting(ref.meeting_id)
         bind_recording(ref.recording_id)
+        foreign: list[str] = []
+
+        def queue(recording: Recording) -> Recording | None:
+            if landed is not None and recording.source_blob != landed:
+                foreign.append(recording.source_blob)
+                return None
+            return self._queue_if_waiting(recording)
+
         stored = await recording_state.update(
-            self._store, ref.meeting_id, ref.recording_id, self._queue_if_waiting, clock=self._clock
+            self._store, ref.meeting_id, ref.recording_id, queue, clock=self._clock
         )
-        if stored is None or stored.value.source_blob != name:
-            log.warning("a blob landed at recordings/%s, but no such recording exists: left alone", name)
+        if stored is None or foreign:
+            log.warning("recordings/%s is no recording's source: left alone", landed)
             return False
         if stored.value.status != RecordingStatus.QUEUED:
             log.info("recording is %s already: the upload event changes nothing", stored.value.status)

@@ -256,6 +256,8 @@ async def test_upload_events_are_idempotent_and_foreign_blobs_ignored(
     await _event("/blobServices/default/containers/recordings/blobs/not/a/recording.wav")
     await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{uuid.uuid4()}/source.wav")
     await _event("/blobServices/default/containers/other/blobs/x.wav")
+    # The recording's path with another extension is not its source (it was created as a wav).
+    await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{recording_id}/source.mp3")
     await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{recording_id}/source.wav",
                  event_type="Microsoft.Storage.BlobDeleted")  # fmt: skip
     assert (await _get(call, meeting_id, recording_id)).json()["status"] == "awaiting_upload"
