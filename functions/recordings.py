@@ -10,7 +10,7 @@ trigger fails the recording with the reason once the host gives up on a job.
 # by their annotated types, which must be real objects.
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import azure.functions as func
 
@@ -160,6 +160,71 @@ async def regenerate_summary(req: ApiRequest[None, None]) -> ApiResponse:
 async def delete_recording(req: ApiRequest[None, None]) -> ApiResponse:
     await req.services.recordings.delete(req.caller.user_id, req.route["meetingId"], req.route["recordingId"])
     return ApiResponse.empty()
+
+
+# --- recording the meeting's call ----------------------------------------------------------------------
+
+CALL_RECORDING = "meetings/{meetingId}/recording"
+
+
+@endpoint(
+    bp,
+    name="start_call_recording",
+    method="POST",
+    route=f"{CALL_RECORDING}/start",
+    summary="Start recording the meeting's call with ACS (organizer, presenters)",
+    tag="call recording",
+    body="StartCallRecording",
+    ok=(202, "RecordingOut", "The recording, status `recording`"),
+    errors=(403, 404, 409, 502, 503),
+)
+async def start_call_recording(req: ApiRequest[schemas.StartCallRecording, None]) -> ApiResponse:
+    recording = await req.services.call_recordings.start(req.caller.user_id, req.route["meetingId"], req.body)
+    return ApiResponse.json(schemas.RecordingOut.of(recording), 202)
+
+
+def _control(action: Literal["pause", "resume", "stop"], summary: str) -> None:
+    async def control(req: ApiRequest[None, schemas.CallRecordingQuery]) -> ApiResponse:
+        recording = await req.services.call_recordings.control(
+            req.caller.user_id, req.route["meetingId"], action, req.query.recording_id
+        )
+        return ApiResponse.json(schemas.RecordingOut.of(recording), 202)
+
+    endpoint(
+        bp,
+        name=f"{action}_call_recording",
+        method="POST",
+        route=f"{CALL_RECORDING}/{action}",
+        summary=summary,
+        tag="call recording",
+        query="CallRecordingQuery",
+        ok=(202, "RecordingOut", "The recording"),
+        errors=(403, 404, 409, 502, 503),
+    )(control)
+
+
+_control("pause", "Pause recording the meeting's call (organizer, presenters)")
+_control("resume", "Resume recording the meeting's call (organizer, presenters)")
+_control("stop", "Stop recording the meeting's call: ACS then delivers the file (organizer, presenters)")
+
+
+@bp.function_name("call_recording_ready")
+@bp.event_grid_trigger(arg_name="event")
+async def call_recording_ready(event: func.EventGridEvent, context: func.Context) -> None:
+    """ACS's RecordingFileStatusUpdated: fetch the file into the recording (Event Grid retries failures)."""
+    from shared.bootstrap import get_services  # noqa: PLC0415 - building services is lazy, by design
+    from shared.call_events import MalformedEvent, recording_file  # noqa: PLC0415
+
+    with log_context(invocation=context.invocation_id):
+        try:
+            delivered = recording_file(event.event_type, event.subject, event.get_json())
+        except MalformedEvent as exc:
+            log.error("event %s is a malformed %s: %s; dropped", event.id, event.event_type, exc)
+            return
+        if delivered is None:
+            log.info("event %s (%s) is not a recording file: ignored", event.id, event.event_type)
+            return
+        await (await get_services()).call_recordings.file_ready(delivered)
 
 
 # --- the pipeline's triggers -------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from shared.auth import Authenticator, build_authenticator
 from shared.config import Settings, get_settings
 from shared.logs import configure_logging
-from shared.ports import BlobStore, Communication, QueueStore, Store, Summarizer, Transcriber
+from shared.ports import BlobStore, CallRecorder, Communication, QueueStore, Store, Summarizer, Transcriber
 from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
+from shared.services.call_recordings import CallRecordingService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
@@ -43,11 +44,14 @@ class Services:
     recordings: RecordingService
     transcription: TranscriptionJob
     summary: SummaryJob
+    recorder: CallRecorder
+    call_recordings: CallRecordingService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
         await self.transcriber.aclose()
         await self.summarizer.aclose()
+        await self.recorder.aclose()
         await self.communication.aclose()
         await self.store.aclose()
         await self.blobs.aclose()
@@ -116,6 +120,7 @@ def build_services(
     secrets: SecretResolver | None = None,
     transcriber: Transcriber | None = None,
     summarizer: Summarizer | None = None,
+    recorder: CallRecorder | None = None,
 ) -> Services:
     """Builds every service; the adapters given replace those Settings would pick."""
     from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
@@ -144,6 +149,8 @@ def build_services(
     queues = build_queue_store(settings)
     transcriber = transcriber or build_transcriber(settings, secrets)
     summarizer = summarizer or build_summarizer(settings, secrets)
+    recorder = recorder or _build_recorder(settings)
+    recordings = RecordingService(store, blobs, queues, meetings)
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -156,9 +163,13 @@ def build_services(
         secrets=secrets,
         transcriber=transcriber,
         summarizer=summarizer,
-        recordings=RecordingService(store, blobs, queues, meetings),
+        recordings=recordings,
         transcription=TranscriptionJob(store, blobs, queues, transcriber),
         summary=SummaryJob(store, blobs, queues, summarizer),
+        recorder=recorder,
+        call_recordings=CallRecordingService(
+            store, blobs, recorder=recorder, meetings=meetings, recordings=recordings
+        ),
     )
 
 
@@ -182,6 +193,21 @@ def build_summarizer(settings: Settings, secrets: SecretResolver) -> Summarizer:
     from shared.adapters.openai_summarizer import build_openai_summarizer  # noqa: PLC0415
 
     return build_openai_summarizer(settings, secrets)
+
+
+def _build_recorder(settings: Settings) -> CallRecorder:
+    """ACS Call Automation with COMMUNICATION=acs (the same credentials as the rooms), else the stand-in."""
+    if settings.communication == "local":
+        from shared.adapters.local_call_recording import LocalCallRecorder  # noqa: PLC0415
+
+        return LocalCallRecorder(settings.data_dir)
+    from shared.adapters.acs_call_recording import AcsCallRecorder  # noqa: PLC0415
+
+    if settings.acs_connection_string is not None:
+        return AcsCallRecorder(connection_string=settings.acs_connection_string.get_secret_value())
+    from azure.identity.aio import DefaultAzureCredential  # noqa: PLC0415
+
+    return AcsCallRecorder(endpoint=settings.acs_endpoint, credential=DefaultAzureCredential())
 
 
 def signing_key_of(settings: Settings) -> bytes:

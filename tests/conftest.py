@@ -17,7 +17,7 @@ from devhost.emulators import Azurite, CosmosEmulator, OAuthAzurite, azurite, co
 from shared import bootstrap
 from shared.bootstrap import Services, build_services
 from shared.config import Settings
-from tests.fakes import FakeSummarizer, FakeTranscriber
+from tests.fakes import FakeCallRecorder, FakeSummarizer, FakeTranscriber
 
 
 @pytest.fixture
@@ -34,9 +34,15 @@ async def services(request: pytest.FixtureRequest, settings: Settings) -> AsyncI
 
         emulator: CosmosEmulator = request.getfixturevalue("cosmos_emulator")
         store = emulator_store(emulator, f"app-{uuid.uuid4().hex[:16]}")
-    # Speech to text and summaries are the backends faked here: function tests are about the app's rules;
-    # the real adapters have their own contract suites (and the e2e tests run the local ones).
-    built = build_services(settings, store=store, transcriber=FakeTranscriber(), summarizer=FakeSummarizer())
+    # Speech to text, summaries and call recording are the backends faked here: function tests are about
+    # the app's rules; the real adapters have their own contract suites (and e2e tests run the local ones).
+    built = build_services(
+        settings,
+        store=store,
+        transcriber=FakeTranscriber(),
+        summarizer=FakeSummarizer(),
+        recorder=FakeCallRecorder(),
+    )
     bootstrap.override(built)
     yield built
     bootstrap.override(None)

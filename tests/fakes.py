@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,11 +22,16 @@ from shared.domain.recordings import Recording
 from shared.ports import (
     AccessToken,
     AlreadyExists,
+    CallLocator,
+    CallRecordingConflict,
+    CallRecordingNotFound,
+    CallRecordingState,
     CommunicationError,
     CommunicationRejected,
     EtagMismatch,
     ModelUsage,
     Page,
+    RecordingRequest,
     RoomMember,
     RoomNotFound,
     Stored,
@@ -450,6 +455,72 @@ class FakeSummarizer:
             open_questions=[],
         )
         return Summarization(content, ModelUsage(requests=1, input_tokens=10 * len(texts), output_tokens=42))
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class FakeCallRecorder:
+    """ACS Call Automation's recording in memory: one active recording per call, files by location.
+
+    `files` maps a location to the bytes a download gives; `fail_downloads` queues exceptions for the
+    next downloads; `calls` records every call as ("method", argument).
+    """
+
+    def __init__(self) -> None:
+        self.recordings: dict[str, tuple[CallLocator, str]] = {}  # id -> (call, "active"|"paused"|"stopped")
+        self.files: dict[str, bytes] = {}
+        self.fail_downloads: list[BaseException] = []
+        self.fail_next: list[BaseException] = []
+        self.calls: list[tuple[str, str]] = []
+        self.closed = False
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+
+    async def start_recording(self, call: CallLocator, request: RecordingRequest) -> str:
+        self.calls.append(("start", call.id))
+        self._maybe_fail()
+        if any(c == call and state != "stopped" for c, state in self.recordings.values()):
+            raise CallRecordingConflict(f"call {call.id} is being recorded")
+        recording_id = f"acs-rec-{len(self.recordings) + 1}/+="
+        self.recordings[recording_id] = (call, "active")
+        return recording_id
+
+    def _set(self, recording_id: str, method: str, state: str) -> None:
+        self.calls.append((method, recording_id))
+        self._maybe_fail()
+        if recording_id not in self.recordings:
+            raise CallRecordingNotFound(recording_id)
+        self.recordings[recording_id] = (self.recordings[recording_id][0], state)
+
+    async def pause_recording(self, recording_id: str) -> None:
+        self._set(recording_id, "pause", "paused")
+
+    async def resume_recording(self, recording_id: str) -> None:
+        self._set(recording_id, "resume", "active")
+
+    async def stop_recording(self, recording_id: str) -> None:
+        self._set(recording_id, "stop", "stopped")
+
+    async def recording_state(self, recording_id: str) -> CallRecordingState:
+        if recording_id not in self.recordings:
+            raise CallRecordingNotFound(recording_id)
+        return "inactive" if self.recordings[recording_id][1] != "active" else "active"
+
+    def download(self, location: str, *, chunk_size: int = 4 * 1024 * 1024) -> AsyncIterator[bytes]:
+        return self._download(location, chunk_size)
+
+    async def _download(self, location: str, chunk_size: int) -> AsyncIterator[bytes]:
+        self.calls.append(("download", location))
+        if self.fail_downloads:
+            raise self.fail_downloads.pop(0)
+        if location not in self.files:
+            raise CallRecordingNotFound(location)
+        data = self.files[location]
+        for start in range(0, len(data), chunk_size):
+            yield data[start : start + chunk_size]
 
     async def aclose(self) -> None:
         self.closed = True

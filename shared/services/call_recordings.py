@@ -1,0 +1,394 @@
+"""Recording the meeting's call with ACS Call Automation, and fetching what it recorded.
+
+Start, pause, resume and stop are the organizer's and presenters'. A call recording is a recording like
+an uploaded one, in status `recording` while ACS records, then `awaiting_upload` until ACS delivers the
+file: its RecordingFileStatusUpdated event (at least once, in any order) is fetched into the recording's
+source blob, and from there the pipeline is the upload's. An event for a call we did not record is
+logged and dropped; a duplicate or late one changes nothing. A download that keeps failing is retried
+by Event Grid, then the recording fails with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.call_events import RecordingFile
+from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, UpstreamFailed
+from shared.domain.models import Meeting, MeetingStatus, Role
+from shared.domain.recording_paths import (
+    RECORDINGS,
+    RecordingRef,
+    chunk_blob,
+    recording_prefix,
+)
+from shared.domain.recordings import (
+    CallRecording,
+    Recording,
+    RecordingChannel,
+    RecordingError,
+    RecordingStatus,
+)
+from shared.logs import bind_meeting, bind_recording
+from shared.ports import (
+    BlobStore,
+    CallLocator,
+    CallRecorder,
+    CallRecordingConflict,
+    CallRecordingNotFound,
+    CommunicationError,
+    CommunicationRejected,
+    CommunicationUnavailable,
+    RecordingRequest,
+    Store,
+)
+from shared.schemas import StartCallRecording
+from shared.services import recording_state
+from shared.services.meetings import MeetingService
+from shared.services.recordings import RecordingService
+from shared.timefmt import now as utc_now
+
+log = logging.getLogger(__name__)
+
+Action = Literal["pause", "resume", "stop"]
+CallState = Literal["active", "paused", "stopped"]
+_STATE_AFTER: dict[Action, CallState] = {"pause": "paused", "resume": "active", "stop": "stopped"}
+# Event Grid retries a failed delivery for up to a day; past this many failed downloads the file is
+# taken as lost (ACS deletes recordings after 48 hours) and the recording fails with the reason.
+MAX_DOWNLOAD_ATTEMPTS = 5
+CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "mp4": "video/mp4"}
+
+
+class DownloadFailed(Exception):
+    pass
+
+
+class CallRecordingService:
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        *,
+        recorder: CallRecorder,
+        meetings: MeetingService,
+        recordings: RecordingService,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._recorder = recorder
+        self._meetings = meetings
+        self._recordings = recordings
+        self._clock = clock
+
+    # --- start, pause, resume, stop ------------------------------------------------------------------
+
+    async def start(self, caller: str, meeting_id: str, request: StartCallRecording) -> Recording:
+        meeting = await self._presenters_meeting(caller, meeting_id)
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise Conflict(f"meeting {meeting_id} is cancelled")
+        locator = self._locator(meeting, request.server_call_id)
+        if any(_records(r, locator) for r in await self._store.list_recordings(meeting_id)):
+            raise Conflict("this call is being recorded already: stop that recording first")
+        assert request.format is not None  # the schema fills it in
+        now = self._clock()
+        recording_id = str(uuid.uuid4())
+        bind_recording(recording_id)
+        recording = Recording(
+            id=recording_id,
+            meeting_id=meeting_id,
+            created_by=caller,
+            file_name=f"call-recording.{request.format}",
+            content_type=CONTENT_TYPES[request.format],
+            size_bytes=0,
+            language=request.language,
+            status=RecordingStatus.RECORDING,
+            source_blob=f"{recording_prefix(meeting_id, recording_id)}source.{request.format}",
+            call=CallRecording(
+                call_kind=locator.kind,
+                call_id=locator.id,
+                content=request.content,
+                channels=request.channels,
+                format=request.format,
+            ),
+            created_at=now,
+            updated_at=now,
+        )
+        # Ours first, ACS's after: a failure to start leaves a visible failed recording, never a recording
+        # running in ACS that nothing of ours knows about.
+        await self._store.create_recording(recording)
+        try:
+            acs_id = await self._recorder.start_recording(
+                locator, RecordingRequest(request.content, request.channels, request.format)
+            )
+        except CommunicationError as exc:
+            detail = str(exc)
+            await self._set(meeting_id, recording_id, lambda r: _fail(r, "recording_not_started", detail))
+            raise _domain_error(exc, "start recording the call") from exc
+        await self._store.put_call_recording_ref(acs_id, meeting_id, recording_id)
+        stored = await self._set(meeting_id, recording_id, lambda r: _started(r, acs_id))
+        log.info("recording the call (ACS recording %s)", acs_id)
+        return stored
+
+    async def control(
+        self, caller: str, meeting_id: str, action: Action, recording_id: str | None
+    ) -> Recording:
+        await self._presenters_meeting(caller, meeting_id)
+        recording = await self._active(meeting_id, recording_id)
+        assert recording.call is not None
+        acs_id = recording.call.acs_recording_id
+        if acs_id is None:
+            raise Conflict("the recording is still starting: try again in a moment")
+        state = _STATE_AFTER[action]
+        if (action, recording.call.state) in {("pause", "paused"), ("resume", "active")}:
+            return recording  # asked again (a client retrying): nothing to do
+        try:
+            if action == "pause":
+                await self._recorder.pause_recording(acs_id)
+            elif action == "resume":
+                await self._recorder.resume_recording(acs_id)
+            else:
+                await self._recorder.stop_recording(acs_id)
+        except CommunicationError as exc:
+            raise _domain_error(exc, f"{action} the recording") from exc
+        log.info("call recording %s: %s", acs_id, action)
+        return await self._set(meeting_id, recording.id, lambda r: _call_state(r, state))
+
+    # --- the file ACS delivers -----------------------------------------------------------------------
+
+    async def file_ready(self, delivered: RecordingFile) -> bool:
+        """Fetches a finished call recording into its source blob(s); whether anything was fetched.
+
+        Raises DownloadFailed for Event Grid to deliver the event again, until the attempts run out.
+        """
+        found = await self._store.get_call_recording_ref(delivered.acs_recording_id)
+        if found is None:
+            log.warning("ACS recording %s is none of ours: event dropped", delivered.acs_recording_id)
+            return False
+        ref = RecordingRef(*found)
+        bind_meeting(ref.meeting_id)
+        bind_recording(ref.recording_id)
+        stored = await self._store.get_recording(ref.meeting_id, ref.recording_id)
+        if stored is None or stored.value.status not in (
+            RecordingStatus.RECORDING,
+            RecordingStatus.AWAITING_UPLOAD,
+        ):
+            log.info("the recording's file was fetched already (or it is gone): event changes nothing")
+            return False
+        try:
+            await self._fetch(stored.value, delivered)
+        except (CommunicationError, DownloadFailed) as exc:
+            await self._download_failed(ref, exc)
+            return False
+        return True
+
+    async def _fetch(self, recording: Recording, delivered: RecordingFile) -> None:
+        ref = RecordingRef(recording.meeting_id, recording.id)
+        assert recording.call is not None
+        channels = await self._channels(recording, delivered)
+        chunked = len(delivered.chunks) > 1
+        names = (
+            [
+                chunk_blob(ref.meeting_id, ref.recording_id, c.index, recording.call.format)
+                for c in delivered.chunks
+            ]
+            if chunked
+            else [recording.source_blob]
+        )
+        size = 0
+        # The document first: the storage event of the source blob must find the channels in place.
+        await self._set(
+            ref.meeting_id, ref.recording_id, lambda r: _delivered(r, channels, names if chunked else [])
+        )
+        for chunk, name in zip(delivered.chunks, names, strict=True):
+            info = await self._blobs.upload(
+                RECORDINGS,
+                name,
+                self._recorder.download(chunk.content_location),
+                content_type=recording.content_type,
+            )
+            size += info.size
+        await self._set(ref.meeting_id, ref.recording_id, lambda r: _sized(r, size))
+        log.info("call recording fetched: %d bytes in %d chunk(s)", size, len(names))
+        if chunked:
+            # The chunks' own storage events are not the source's: queue the transcription here.
+            await self._recordings.queue_transcription(ref)
+
+    async def _channels(self, recording: Recording, delivered: RecordingFile) -> list[RecordingChannel]:
+        """Who speaks on which channel of an unmixed recording, from ACS's metadata: its participants' ACS
+        identities, mapped back to the meeting's users."""
+        assert recording.call is not None
+        location = delivered.chunks[0].metadata_location
+        if recording.call.channels != "unmixed" or location is None:
+            return []
+        raw = b"".join([part async for part in self._recorder.download(location)])
+        try:
+            metadata = json.loads(raw)
+        except ValueError as exc:
+            raise DownloadFailed(f"the recording's metadata is not JSON: {exc}") from None
+        users = await self._users_by_acs_id(recording.meeting_id)
+        channels: dict[int, str] = {}
+        for participant in _participants(metadata):
+            user = users.get(participant[0])
+            if user is None:
+                log.info("channel %d is someone not invited (ACS id unknown): no user for it", participant[1])
+                continue
+            channels.setdefault(participant[1], user)
+        return [RecordingChannel(channel=c, user_id=u) for c, u in sorted(channels.items())]
+
+    async def _users_by_acs_id(self, meeting_id: str) -> dict[str, str]:
+        meeting = await self._store.get_meeting(meeting_id)
+        if meeting is None:
+            return {}
+        users: dict[str, str] = {}
+        for participant in meeting.value.participants:
+            identity = await self._store.get_identity(participant.user_id)
+            if identity is not None:
+                users[identity.acs_user_id] = participant.user_id
+        return users
+
+    async def _download_failed(self, ref: RecordingRef, exc: Exception) -> None:
+        failures: list[int] = []
+
+        def count(recording: Recording) -> Recording:
+            assert recording.call is not None
+            recording.call.download_attempts += 1
+            failures.append(recording.call.download_attempts)
+            detail = f"the recording could not be fetched from ACS: {exc}"
+            if (
+                isinstance(exc, CallRecordingNotFound)
+                or recording.call.download_attempts >= MAX_DOWNLOAD_ATTEMPTS
+            ):
+                return _fail(recording, "recording_download_failed", detail)
+            recording.error = RecordingError(code="retrying", detail=detail)
+            return recording
+
+        stored = await recording_state.update(
+            self._store, ref.meeting_id, ref.recording_id, count, clock=self._clock
+        )
+        if stored is not None and stored.value.status == RecordingStatus.FAILED:
+            log.error("giving up on the call recording's file after %d attempts: %s", failures[-1], exc)
+            return
+        log.warning(
+            "fetching the call recording failed (attempt %d): %s", failures[-1] if failures else 0, exc
+        )
+        raise DownloadFailed(str(exc)) from exc
+
+    # --- helpers ---------------------------------------------------------------------------------------
+
+    async def _presenters_meeting(self, caller: str, meeting_id: str) -> Meeting:
+        bind_meeting(meeting_id)
+        meeting = (await self._meetings.get(caller, meeting_id)).value
+        if meeting.role_of(caller) != Role.PRESENTER:
+            raise Forbidden("only the organizer and presenters may record the call")
+        return meeting
+
+    @staticmethod
+    def _locator(meeting: Meeting, server_call_id: str | None) -> CallLocator:
+        if server_call_id is not None:
+            return CallLocator("server_call", server_call_id)
+        if meeting.room_id is None:
+            raise Conflict("the meeting has no ACS room yet: give the call's serverCallId")
+        return CallLocator("room", meeting.room_id)
+
+    async def _active(self, meeting_id: str, recording_id: str | None) -> Recording:
+        active = [
+            r
+            for r in await self._store.list_recordings(meeting_id)
+            if r.call is not None and r.status == RecordingStatus.RECORDING and r.call.state != "stopped"
+        ]
+        if recording_id is not None:
+            active = [r for r in active if r.id == recording_id]
+        if not active:
+            raise Conflict("no recording of this meeting's call is running")
+        if len(active) > 1:
+            raise InvalidInput(
+                "more than one call of this meeting is being recorded: name it with recordingId"
+            )
+        bind_recording(active[0].id)
+        return active[0]
+
+    async def _set(
+        self, meeting_id: str, recording_id: str, change: Callable[[Recording], Recording]
+    ) -> Recording:
+        stored = await recording_state.update(
+            self._store, meeting_id, recording_id, change, clock=self._clock
+        )
+        if stored is None:
+            raise NotFound(f"recording {recording_id} was not found")
+        return stored.value
+
+
+def _records(recording: Recording, locator: CallLocator) -> bool:
+    call = recording.call
+    return (
+        call is not None
+        and recording.status == RecordingStatus.RECORDING
+        and call.state != "stopped"
+        and (call.call_kind, call.call_id) == (locator.kind, locator.id)
+    )
+
+
+def _started(recording: Recording, acs_id: str) -> Recording:
+    assert recording.call is not None
+    recording.call.acs_recording_id = acs_id
+    recording.call.state = "active"
+    return recording
+
+
+def _call_state(recording: Recording, state: CallState) -> Recording:
+    assert recording.call is not None
+    recording.call.state = state
+    if state == "stopped" and recording.status == RecordingStatus.RECORDING:
+        recording.status = RecordingStatus.AWAITING_UPLOAD  # the file comes from ACS
+    return recording
+
+
+def _delivered(recording: Recording, channels: list[RecordingChannel], parts: list[str]) -> Recording:
+    assert recording.call is not None
+    recording.call.state = "stopped"
+    recording.status = RecordingStatus.AWAITING_UPLOAD
+    recording.channels = channels
+    recording.source_parts = parts
+    recording.error = None
+    return recording
+
+
+def _sized(recording: Recording, size: int) -> Recording:
+    recording.size_bytes = size
+    return recording
+
+
+def _fail(recording: Recording, code: str, detail: str) -> Recording:
+    recording.status = RecordingStatus.FAILED
+    recording.error = RecordingError(code=code, detail=detail)
+    return recording
+
+
+def _participants(metadata: Any) -> list[tuple[str, int]]:
+    raw = metadata.get("participants") if isinstance(metadata, Mapping) else None
+    found: list[tuple[str, int]] = []
+    for item in raw if isinstance(raw, list) else []:
+        if (
+            isinstance(item, Mapping)
+            and isinstance(item.get("participantId"), str)
+            and isinstance(item.get("channel"), int)
+        ):
+            found.append((item["participantId"], item["channel"]))
+    return found
+
+
+def _domain_error(exc: CommunicationError, doing: str) -> Exception:
+    if isinstance(exc, CallRecordingConflict):
+        return Conflict(f"ACS could not {doing}: {exc}")
+    if isinstance(exc, CallRecordingNotFound):
+        return Conflict(f"ACS could not {doing}: the call or the recording is not there ({exc})")
+    if isinstance(exc, CommunicationUnavailable):
+        return Unavailable(f"ACS is unavailable: could not {doing}", exc.retry_after)
+    if isinstance(exc, CommunicationRejected):
+        return UpstreamFailed(f"ACS refused to {doing}: {exc}")
+    return Unavailable(f"ACS failed: could not {doing}")
