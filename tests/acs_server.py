@@ -1,8 +1,9 @@
-"""A local stand-in for the Azure Communication Services Identity and Rooms REST APIs.
+"""A local stand-in for the Azure Communication Services Identity, Rooms and call recording REST APIs.
 
 It speaks the wire protocol that the Python SDKs send (azure-communication-identity 1.5.0 at api-version
-2023-10-01, azure-communication-rooms 1.2.0 at api-version 2025-03-13), so an adapter built on the SDKs'
-async clients can be contract-tested without Azure:
+2023-10-01, azure-communication-rooms 1.2.0 at api-version 2025-03-13, azure-communication-callautomation
+1.6.0's call recording at api-version 2026-03-12, and the recording storage's downloads), so an adapter
+built on the SDKs' async clients can be contract-tested without Azure:
 
     async with AcsServer(access_key=key) as acs:
         kwargs = acs.client_kwargs
@@ -24,6 +25,28 @@ What is modelled on the real service, and where from:
   lifetimes). Error codes the recordings do not show (unknown identity, unsupported api-version, throttling)
   follow the same shape with plausible codes.
 
+Call recording (`/calling/recordings`), as modelled here, from the SDK's generated operations (paths, status
+codes, bodies), the Event Grid and recording docs (event, metadata, storage URLs) and the Call Automation
+troubleshooting codes (subcodes; the docs do not show every answer, the rest is a plausible guess):
+- a start names the call by `callLocator` (`serverCallLocator`/`roomCallLocator`/`groupCallLocator`); any
+  call is taken to be live until `end_call` hangs it up (then 404, subcode 8522). Errors carry Call
+  Automation's numeric subcode as `error.code` (`{"error": {"code": "8522", ...}}`), as the live service
+  does. A second start on a call being recorded is 400 with 8559, the troubleshooting table's "duplicate
+  start recording request, recording already initiated or in progress"; a combination of content, channels
+  and format ACS does not record is 400 with 8557 ("Wrong Format Type"); a replayed
+  Repeatability-Request-ID answers the first start again.
+- pause and resume are 202, and a no-op when already so; once stopped, both are 409 (8571, "Recording
+  Operation Conflict"). Stop is 204; a second stop is 404 (the session is over) while the state still reads
+  `inactive` (paused recordings read `inactive` too: ACS has only `active` and `inactive`).
+- what a recording "captured" is a test's to say (`set_recording_file`); once it is stopped, its chunks are
+  served at `https://{storage_host}:{port}/v1/objects/{documentId}/content/{audio|video|acsmetadata}` (Range
+  supported) and `recording_event` builds the RecordingFileStatusUpdated event for them
+  (shared/adapters/acs_events.py). Downloads are signed with the resource's key over the resource's host,
+  named by `x-ms-host`, as the SDK signs them for ACS's storage hosts; `expire_recording_files` makes
+  them 404 as ACS does after 48 hours.
+- faults: `throttle` (429), `fail` (500 or another status), `lose_answers` (done, then answered 500) and
+  `cut_downloads` (the connection closed partway through a file).
+
 SDK behaviour a client of this server (and of Azure) has to cope with, pinned in
 tests/contract/test_acs_server.py:
 - `CommunicationIdentityClient(endpoint, key)` signs the endpoint's host verbatim, so an endpoint with a
@@ -38,26 +61,37 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import secrets
 import ssl
 import urllib.parse
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, Self
+from typing import Any, Literal, NamedTuple, Self, cast
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from shared.adapters.acs_events import (
+    RecordedCall,
+    RecordedChunk,
+    chunk_durations,
+    recording_file_event,
+    recording_metadata,
+    split_recording,
+)
+from shared.ports import RECORDING_FORMATS, RecordingRequest
 from tests.https_site import HttpsSite
 
 IDENTITY_API_VERSION = "2023-10-01"
 ROOMS_API_VERSION = "2025-03-13"
+CALL_AUTOMATION_API_VERSION = "2026-03-12"
 
 TOKEN_SCOPES = frozenset({"chat", "voip", "chat.join", "chat.join.limited", "voip.join"})
 ROLES = ("Presenter", "Attendee", "Consumer", "Collaborator")
@@ -74,6 +108,13 @@ JsonObject = dict[str, Any]
 _DENIED = "Denied by the resource provider."
 _MALFORMED = "The request could not be understood by the server due to malformed syntax."
 _NOT_FOUND = "The server cannot find the requested resource."
+# Call Automation's locator kinds and the body field naming each one's call.
+_LOCATOR_FIELDS = {
+    "serverCallLocator": "serverCallId",
+    "roomCallLocator": "roomId",
+    "groupCallLocator": "groupCallId",
+}
+_CONTENT_TO_PORT: dict[str, Any] = {"audio": "audio", "audioVideo": "audio-video"}
 
 
 class RecordedRequest(NamedTuple):
@@ -113,6 +154,44 @@ class Room:
 
 
 @dataclass
+class CallRecordingSession:
+    """One recording of a call: its request, its state and, once stopped, the files it produced."""
+
+    id: str
+    locator: tuple[str, str]  # (kind, id) as the start named the call
+    request: RecordingRequest
+    call_id: str
+    server_call_id: str
+    started_at: datetime
+    state: Literal["active", "paused", "stopped"] = "active"
+    stopped_at: datetime | None = None
+    pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    session_end_reason: str = "CallEnded"
+    # What a test says the recording captured (set_recording_file), and the chunks made of it on delivery.
+    data: bytes | None = None
+    participants: tuple[tuple[str, int], ...] = ()
+    chunk_bytes: int | None = None
+    chunks: list[RecordedChunk] = field(default_factory=list)
+    event: JsonObject | None = None
+
+    def duration_ms(self) -> int:
+        end = self.stopped_at or datetime.now(UTC)
+        paused = sum(((until or end) - since for since, until in self.pauses), timedelta())
+        return max(0, int((end - self.started_at - paused).total_seconds() * 1000))
+
+
+@dataclass
+class StoredDocument:
+    """One chunk file in the recording storage (`/v1/objects/{id}`): its content and its metadata."""
+
+    recording_id: str
+    content_kind: Literal["audio", "video"]
+    content: bytes
+    metadata: bytes
+    expired: bool = False
+
+
+@dataclass
 class AcsState:
     """Everything the server holds; tests read it to see what an adapter really did."""
 
@@ -124,6 +203,12 @@ class AcsState:
     deleted_rooms: set[str] = field(default_factory=set)
     # Repeatability-Request-ID -> room id, so a retried create returns the first room instead of a second.
     room_requests: dict[str, str] = field(default_factory=dict)
+    recordings: dict[str, CallRecordingSession] = field(default_factory=dict)
+    # Repeatability-Request-ID -> recording id: a retried start answers the first start again.
+    recording_requests: dict[str, str] = field(default_factory=dict)
+    recording_starts: int = 0
+    ended_calls: set[tuple[str, str]] = field(default_factory=set)
+    documents: dict[str, StoredDocument] = field(default_factory=dict)
 
     def identity(self, identity_id: str) -> Identity:
         return self.identities[identity_id]
@@ -136,6 +221,9 @@ class AcsState:
 
     def participants(self, room_id: str) -> dict[str, str]:
         return dict(self.rooms[room_id].participants)
+
+    def recording(self, recording_id: str) -> CallRecordingSession:
+        return self.recordings[recording_id]
 
 
 class _AcsError(Exception):
@@ -196,13 +284,15 @@ def _b64url(data: bytes) -> str:
 
 
 class AcsServer:
-    """ACS Identity + Rooms on 127.0.0.1, over HTTPS, with state and test hooks.
+    """ACS Identity + Rooms + call recording on 127.0.0.1, over HTTPS, with state and test hooks.
 
     - `access_key`: the base64 key requests must be signed with (a random one if omitted).
     - `accept_bearer`: also accept `Authorization: Bearer <anything>` (managed-identity mode); every bearer
       token seen is kept in `bearer_tokens`.
     - `page_size`: items per page of the list calls, small values exercise the SDKs' `nextLink` paging.
     - `max_clock_skew`: how far `x-ms-date` may be from the server's clock.
+    - `storage_host`: the host name recording files are served under (`localhost` models ACS's storage
+      hosts, which are not the resource's); by default the resource's own host, 127.0.0.1.
     """
 
     def __init__(
@@ -212,6 +302,7 @@ class AcsServer:
         accept_bearer: bool = False,
         page_size: int = 100,
         max_clock_skew: timedelta = timedelta(minutes=15),
+        storage_host: str = "127.0.0.1",
     ) -> None:
         self.access_key = access_key or base64.b64encode(secrets.token_bytes(64)).decode("ascii")
         self._secret = base64.b64decode(self.access_key, validate=True)
@@ -225,8 +316,14 @@ class AcsServer:
         self.bearer_tokens: list[str] = []
         # Why each rejected request was rejected; the 401 body only says "Denied", like the real service.
         self.auth_failures: list[str] = []
+        self.storage_host = storage_host
         self._throttled = 0
         self._retry_after = 0
+        self._failing = 0
+        self._failure_status = 500
+        self._cuts = 0
+        self._cut_after = 0
+        self._lost_answers = 0
         self._site = HttpsSite("acs-server")
         self._port = 0
         self.ca_file = Path()
@@ -249,6 +346,12 @@ class AcsServer:
                 web.delete("/rooms/{room_id}", self._delete_room),
                 web.get("/rooms/{room_id}/participants", self._list_participants),
                 web.patch("/rooms/{room_id}/participants", self._update_participants),
+                web.post("/calling/recordings", self._start_recording),
+                web.get("/calling/recordings/{recording_id}", self._get_recording),
+                web.delete("/calling/recordings/{recording_id}", self._stop_recording),
+                web.post("/calling/recordings/{recording_id}:pause", self._pause_recording),
+                web.post("/calling/recordings/{recording_id}:resume", self._resume_recording),
+                web.get("/v1/objects/{document_id}/content/{kind}", self._download),
             ]
         )
         await self._site.start(app)
@@ -296,9 +399,71 @@ class AcsServer:
         self._throttled = n
         self._retry_after = retry_after
 
+    def fail(self, n: int, status: int = 500) -> None:
+        """Answer the next `n` requests with `status` (a 5xx by default), as an unwell service would."""
+        self._failing = n
+        self._failure_status = status
+
+    def lose_answers(self, n: int) -> None:
+        """Do the next `n` requests, then answer 500 anyway: the client cannot know they went through."""
+        self._lost_answers = n
+
+    def cut_downloads(self, after_bytes: int, times: int = 1) -> None:
+        """The next `times` file downloads send `after_bytes` bytes of the body, then drop the connection."""
+        self._cuts = times
+        self._cut_after = after_bytes
+
     @property
     def identity_creations(self) -> int:
         return self.state.identity_creations
+
+    def end_call(self, kind: str, call_id: str) -> None:
+        """Hang the call up: its recording ends (as stopped), and starting one on it is 404."""
+        self.state.ended_calls.add((kind, call_id))
+        for session in self.state.recordings.values():
+            if session.locator == (kind, call_id) and session.state != "stopped":
+                self._end(session)
+
+    def set_recording_file(
+        self,
+        recording_id: str,
+        data: bytes,
+        *,
+        participants: Sequence[tuple[str, int]] = (),
+        chunk_bytes: int | None = None,
+    ) -> None:
+        """What the recording captured: served once it is stopped, cut into chunks of about `chunk_bytes`
+        (see acs_events.split_recording). `participants` are (ACS raw id, channel) for the metadata."""
+        session = self.state.recordings[recording_id]
+        if session.chunks:
+            raise AssertionError("the recording's files were delivered already")
+        session.data, session.participants, session.chunk_bytes = data, tuple(participants), chunk_bytes
+
+    def recording_event(self, recording_id: str) -> JsonObject:
+        """The RecordingFileStatusUpdated event for a stopped recording's files; the same event (same id)
+        on every call, as Event Grid redelivers it."""
+        session = self.state.recordings[recording_id]
+        if session.state != "stopped" or session.data is None:
+            raise AssertionError("a recording's event comes once it is stopped and its file is set")
+        if session.event is None:
+            session.chunks = self._store_chunks(session)
+            session.event = recording_file_event(
+                self._recorded_call(session),
+                session.chunks,
+                topic=(
+                    f"/subscriptions/{uuid.uuid4()}/resourceGroups/acs-server/providers"
+                    "/Microsoft.Communication/communicationServices/acs-server"
+                ),
+                session_end_reason=session.session_end_reason,
+            )
+        copy: JsonObject = json.loads(json.dumps(session.event))  # what a handler does to it stays there
+        return copy
+
+    def expire_recording_files(self, recording_id: str) -> None:
+        """ACS deletes recordings after 48 hours: from now on their downloads are 404."""
+        for document in self.state.documents.values():
+            if document.recording_id == recording_id:
+                document.expired = True
 
     # --- the pipeline every request goes through -------------------------------------------------------
 
@@ -317,9 +482,16 @@ class AcsServer:
                     "Rate limit exceeded. Try again later.",
                     headers={"Retry-After": str(self._retry_after)},
                 )
+            if self._failing > 0:
+                self._failing -= 1
+                status = self._failure_status
+                raise _AcsError(status, "9999", "Unknown internal server error.")
             self._authenticate(request, body, auth)
             self._check_api_version(request.path, api_version)
             response = await handler(request)
+            if self._lost_answers > 0 and not response.prepared:
+                self._lost_answers -= 1
+                raise _AcsError(500, "9999", "Unknown internal server error.")
         except _AcsError as error:
             response = error.response()
         except web.HTTPException as error:
@@ -378,6 +550,12 @@ class AcsServer:
         values: list[str] = []
         for name in signed_headers:
             value = request.headers.get(name)
+            if name == "host" and request.path.startswith("/v1/objects/"):
+                # The recording storage is another host; the request is signed for the resource's, which
+                # x-ms-host names (the SDK's download_recording does the same).
+                value = request.headers.get("x-ms-host")
+                if value != self.host:
+                    raise self._deny(f"x-ms-host {value!r} does not name this resource ({self.host})")
             if value is None:
                 raise self._deny(f"signed header {name} is missing from the request")
             values.append(value)
@@ -417,6 +595,8 @@ class AcsServer:
             expected = IDENTITY_API_VERSION
         elif path.startswith("/rooms"):
             expected = ROOMS_API_VERSION
+        elif path.startswith("/calling"):
+            expected = CALL_AUTOMATION_API_VERSION
         else:
             return
         if api_version != expected:
@@ -620,8 +800,243 @@ class AcsServer:
             page["nextLink"] = f"https://{self.host}{path}?{query}"
         return web.json_response(page)
 
+    # --- Call Automation: recording ----------------------------------------------------------------------
+
+    async def _start_recording(self, request: web.Request) -> web.StreamResponse:
+        repeat_id = request.headers.get("Repeatability-Request-ID")
+        if repeat_id and repeat_id in self.state.recording_requests:
+            return _recording_json(self.state.recordings[self.state.recording_requests[repeat_id]])
+        body = await _json_body(request, required=True, invalid=_invalid_argument)
+        locator = _call_locator(body.get("callLocator"))
+        if locator in self.state.ended_calls:
+            raise _AcsError(404, "8522", "Call not found.")
+        recording_request = _recording_request(body)
+        if any(r.locator == locator and r.state != "stopped" for r in self.state.recordings.values()):
+            raise _AcsError(
+                400,
+                "8559",
+                "Duplicate start recording request: a recording is already initiated or in progress "
+                "for this call.",
+            )
+        session = CallRecordingSession(
+            id=_b64url(
+                json.dumps({"PlatformEndpointId": str(uuid.uuid4()), "ResourceSpecificId": str(uuid.uuid4())})
+                .replace(" ", "")
+                .encode()
+            ),
+            locator=locator,
+            request=recording_request,
+            call_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"acs-server:{locator[0]}:{locator[1]}")),
+            server_call_id=locator[1]
+            if locator[0] == "serverCallLocator"
+            else _b64url(f"https://acs-server.invalid/conv/{locator[1]}".encode()),
+            started_at=datetime.now(UTC),
+        )
+        self.state.recordings[session.id] = session
+        self.state.recording_starts += 1
+        if repeat_id:
+            self.state.recording_requests[repeat_id] = session.id
+        return _recording_json(session)
+
+    async def _get_recording(self, request: web.Request) -> web.StreamResponse:
+        return _recording_json(self._recording(request))
+
+    async def _pause_recording(self, request: web.Request) -> web.StreamResponse:
+        session = self._running_recording(request, "pause")
+        if session.state == "active":
+            session.state = "paused"
+            session.pauses.append((datetime.now(UTC), None))
+        return web.Response(status=202)
+
+    async def _resume_recording(self, request: web.Request) -> web.StreamResponse:
+        session = self._running_recording(request, "resume")
+        if session.state == "paused":
+            session.state = "active"
+            session.pauses[-1] = (session.pauses[-1][0], datetime.now(UTC))
+        return web.Response(status=202)
+
+    async def _stop_recording(self, request: web.Request) -> web.StreamResponse:
+        session = self._recording(request)
+        if session.state == "stopped":
+            raise _AcsError(404, "8522", "Recording not found: the recording session has ended.")
+        self._end(session)
+        return web.Response(status=204)
+
+    def _recording(self, request: web.Request) -> CallRecordingSession:
+        session = self.state.recordings.get(request.match_info["recording_id"])
+        if session is None:
+            raise _AcsError(404, "8522", "Recording not found.")
+        return session
+
+    def _running_recording(self, request: web.Request, action: str) -> CallRecordingSession:
+        session = self._recording(request)
+        if session.state == "stopped":
+            raise _AcsError(
+                409, "8571", f"Recording operation conflict: cannot {action} a stopped recording."
+            )
+        return session
+
+    @staticmethod
+    def _end(session: CallRecordingSession) -> None:
+        now = datetime.now(UTC)
+        if session.state == "paused":
+            session.pauses[-1] = (session.pauses[-1][0], now)
+        session.state, session.stopped_at = "stopped", now
+
+    def _recorded_call(self, session: CallRecordingSession) -> RecordedCall:
+        end = session.stopped_at or datetime.now(UTC)
+        return RecordedCall(
+            resource_id=self.state.resource_id,
+            call_id=session.call_id,
+            server_call_id=session.server_call_id,
+            recording_id=session.id,
+            request=session.request,
+            started_at=session.started_at,
+            duration_ms=session.duration_ms(),
+            pauses=[
+                (since, int(((until or end) - since).total_seconds() * 1000))
+                for since, until in session.pauses
+            ],
+        )
+
+    def _store_chunks(self, session: CallRecordingSession) -> list[RecordedChunk]:
+        assert session.data is not None
+        data, file_format = session.data, session.request.format
+        parts = list(split_recording(io.BytesIO(data), file_format, session.chunk_bytes or len(data) or 1))
+        parts = parts or [b""]
+        kind: Literal["audio", "video"] = "video" if file_format == "mp4" else "audio"
+        durations = chunk_durations(session.duration_ms(), [len(part) for part in parts])
+        base = f"https://{self.storage_host}:{self._port}/v1/objects/"
+        call = self._recorded_call(session)
+        chunks: list[RecordedChunk] = []
+        started = session.started_at
+        for index, (part, duration) in enumerate(zip(parts, durations, strict=True)):
+            document_id = f"0-eus-d{index % 20 + 1}-{secrets.token_hex(16)}"
+            chunk = RecordedChunk(
+                document_id=document_id,
+                index=index,
+                content_location=f"{base}{document_id}/content/{kind}",
+                metadata_location=f"{base}{document_id}/content/acsmetadata",
+                delete_location=f"{base}{document_id}",
+                duration_ms=duration,
+                started_at=started,
+                end_reason="SessionEnded" if index == len(parts) - 1 else "ChunkMaximumSizeExceeded",
+            )
+            metadata = recording_metadata(call, chunk, session.participants)
+            self.state.documents[document_id] = StoredDocument(
+                session.id, kind, part, json.dumps(metadata).encode()
+            )
+            chunks.append(chunk)
+            started += timedelta(milliseconds=duration)
+        return chunks
+
+    # --- recording storage -------------------------------------------------------------------------------
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        document = self.state.documents.get(request.match_info["document_id"])
+        kind = request.match_info["kind"]
+        if document is None or document.expired or kind not in ("acsmetadata", document.content_kind):
+            raise _AcsError(404, "NotFound", "The requested object was not found.")
+        data = document.metadata if kind == "acsmetadata" else document.content
+        start = _range_start(request.headers.get("Range"), len(data))
+        body = data[start:]
+        headers = {
+            "Content-Type": "application/json" if kind == "acsmetadata" else "application/octet-stream"
+        }
+        status = 200
+        if start:
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+        if self._cuts > 0 and len(body) > self._cut_after:
+            self._cuts -= 1
+            return await _stream(request, body, status, headers, cut_after=self._cut_after)
+        return await _stream(request, body, status, headers)
+
 
 # --- request parsing and validation -------------------------------------------------------------------
+
+
+def _invalid_argument(message: str) -> _AcsError:
+    """Call Automation's 400 for a request it cannot take (subcode 8523, "Invalid Argument")."""
+    return _AcsError(400, "8523", message)
+
+
+def _call_locator(value: Any) -> tuple[str, str]:
+    if not isinstance(value, dict):
+        # A start by callConnectionId needs a call this server's app answered: none here.
+        raise _invalid_argument("A callLocator is required.")
+    kind = value.get("kind")
+    if kind not in _LOCATOR_FIELDS:
+        raise _invalid_argument(f"The callLocator kind {kind!r} is not supported.")
+    call_id = value.get(_LOCATOR_FIELDS[kind])
+    if not isinstance(call_id, str) or not call_id:
+        raise _invalid_argument(f"A {kind} needs its {_LOCATOR_FIELDS[kind]}.")
+    return kind, call_id
+
+
+def _recording_request(body: JsonObject) -> RecordingRequest:
+    # The service's defaults when a field is left out: mixed audio and video, in MP4.
+    content = body.get("recordingContentType") or "audioVideo"
+    channels = body.get("recordingChannelType") or "mixed"
+    file_format = body.get("recordingFormatType") or "mp4"
+    if content not in _CONTENT_TO_PORT or channels not in ("mixed", "unmixed"):
+        raise _invalid_argument(f"Unknown recording content or channel type: {content!r}, {channels!r}.")
+    if file_format not in RECORDING_FORMATS.get((_CONTENT_TO_PORT[content], channels), ()):
+        raise _AcsError(
+            400,
+            "8557",
+            f"Wrong format type: {file_format!r} is not recorded for {content} {channels} content.",
+        )
+    # Checked against RECORDING_FORMATS just above: the values are the port's literals.
+    return RecordingRequest(_CONTENT_TO_PORT[content], cast(Any, channels), cast(Any, file_format))
+
+
+def _recording_json(session: CallRecordingSession) -> web.Response:
+    return web.json_response(
+        {
+            "recordingId": session.id,
+            "recordingState": "active" if session.state == "active" else "inactive",
+            "recordingKind": "azureCommunicationServices",
+        }
+    )
+
+
+def _range_start(header: str | None, size: int) -> int:
+    """The start of a `bytes=N-` range (the only form the SDK and the adapter send); 0 without one."""
+    if header is None:
+        return 0
+    unit, _, spec = header.partition("=")
+    first, _, last = spec.partition("-")
+    if unit.strip() != "bytes" or not first.isdigit() or last:
+        raise _AcsError(400, "InvalidRange", f"Unsupported Range header {header!r}.")
+    if int(first) >= size:
+        raise _AcsError(
+            416, "InvalidRange", "The range is not satisfiable.", headers={"Content-Range": f"bytes */{size}"}
+        )
+    return int(first)
+
+
+async def _stream(
+    request: web.Request,
+    body: bytes,
+    status: int,
+    headers: dict[str, str],
+    *,
+    cut_after: int | None = None,
+    piece: int = 64 * 1024,
+) -> web.StreamResponse:
+    """Sends the body piece by piece, waiting for the client to take each (as a storage service streams a
+    large file); with `cut_after`, drops the connection after that many bytes of it."""
+    response = web.StreamResponse(status=status, headers={**headers, "Content-Length": str(len(body))})
+    await response.prepare(request)
+    view = memoryview(body)[: len(body) if cut_after is None else cut_after]
+    for start in range(0, len(view), piece):
+        await response.write(view[start : start + piece])
+    if cut_after is not None and request.transport is not None:
+        request.transport.close()
+        return response
+    await response.write_eof()
+    return response
 
 
 def _identity_bad_json(message: str) -> _AcsError:

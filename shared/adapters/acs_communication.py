@@ -2,27 +2,26 @@
 (azure-communication-rooms), through their async clients.
 
 Authenticated by a connection string (HMAC with the access key) or, in Azure, by `ACS_ENDPOINT` and a
-managed identity. Throttling (429 with Retry-After) and 5xx are retried here with bounded waits, so a
-Retry-After of an hour never parks a request; SDK exceptions never leave this module.
+managed identity. Throttling (429 with Retry-After) and 5xx are retried with bounded waits (acs_common), so
+a Retry-After of an hour never parks a request; SDK exceptions never leave this module.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from shared.adapters import acs_common
+from shared.adapters.acs_common import Refusal, call_acs, endpoint_of, rejected
 from shared.domain.models import Role
 from shared.domain.rules import MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME
 from shared.ports import (
     AccessToken,
     CommunicationError,
     CommunicationRejected,
-    CommunicationUnavailable,
     RoomMember,
     RoomNotFound,
 )
@@ -32,15 +31,13 @@ if TYPE_CHECKING:
     from azure.communication.rooms.aio import RoomsClient
     from azure.core.credentials_async import AsyncTokenCredential
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Pinned wire versions, as plain strings: rooms 1.2.0 puts its enum's name into next-page links when the
 # version is left to its default. The contract tests run a server that speaks exactly these.
 IDENTITY_API_VERSION = "2023-10-01"
 ROOMS_API_VERSION = "2025-03-13"
-ATTEMPTS = 4
-MAX_WAIT_SECONDS = 8.0  # a longer Retry-After is passed on to our caller instead of waited out
+MAX_WAIT_SECONDS = acs_common.MAX_WAIT_SECONDS  # kept here too: callers read this adapter's limits from it
 _ROLES = {Role.PRESENTER: "Presenter", Role.ATTENDEE: "Attendee", Role.CONSUMER: "Consumer"}
 
 
@@ -56,7 +53,7 @@ class AcsCommunication:
     ) -> None:
         """`client_options` go to both SDK clients (e.g. a transport); status retries are ours."""
         if connection_string:
-            self._endpoint = _endpoint_of(connection_string)
+            self._endpoint = endpoint_of(connection_string)
         elif endpoint and credential is not None:
             self._endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
         else:
@@ -190,67 +187,28 @@ class AcsCommunication:
     # --- errors and retries ------------------------------------------------------------------------
 
     async def _call(self, what: str, request: Callable[[], Awaitable[T]], room_id: str | None = None) -> T:
-        from azure.core.exceptions import (  # noqa: PLC0415
-            ClientAuthenticationError,
-            HttpResponseError,
-            ResourceNotFoundError,
-            ServiceRequestError,
-        )
+        return await call_acs(what, request, sleep=self._sleep, refusal=_refusal(what, room_id))
 
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return await request()
-            except ResourceNotFoundError as exc:
-                if room_id is not None:
-                    raise RoomNotFound(room_id) from exc
-                raise CommunicationRejected(f"ACS could not {what}: not found") from exc
-            except ClientAuthenticationError as exc:
-                log.error("ACS refused our credentials to %s (status %s)", what, exc.status_code)
-                raise CommunicationError(f"ACS refused our credentials to {what}") from exc
-            except HttpResponseError as exc:
-                status = exc.status_code or 0
-                if status != 429 and status < 500:
-                    log.error("ACS rejected %s: %s %s", what, status, _error_code(exc))
-                    raise CommunicationRejected(f"ACS rejected {what} ({status} {_error_code(exc)})") from exc
-                retry_after = _retry_after(exc)
-                wait = retry_after if retry_after is not None else min(MAX_WAIT_SECONDS, 0.5 * 2**attempt)
-                if attempt == ATTEMPTS or wait > MAX_WAIT_SECONDS:
-                    raise CommunicationUnavailable(
-                        f"ACS kept answering {status} to {what}", retry_after=retry_after
-                    ) from exc
-                log.warning("ACS answered %s to %s; retrying in %.1f s", status, what, wait)
-                await self._sleep(wait + random.uniform(0, 0.1))  # noqa: S311 - jitter, not crypto
-            except ServiceRequestError as exc:
-                raise CommunicationUnavailable(f"ACS could not be reached to {what}") from exc
-        raise AssertionError("unreachable")
+
+def _refusal(what: str, room_id: str | None) -> Refusal:
+    otherwise = rejected(what)
+
+    def refusal(status: int, code: str) -> CommunicationError:
+        if status == 404:
+            return (
+                RoomNotFound(room_id)
+                if room_id is not None
+                else CommunicationRejected(f"ACS could not {what}: not found")
+            )
+        return otherwise(status, code)
+
+    return refusal
 
 
 def _user(acs_user_id: str) -> Any:
     from azure.communication.identity import CommunicationUserIdentifier  # noqa: PLC0415
 
     return CommunicationUserIdentifier(acs_user_id, raw_id=acs_user_id)
-
-
-def _endpoint_of(connection_string: str) -> str:
-    for part in connection_string.split(";"):
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "endpoint" and value:
-            return value if value.endswith("/") else value + "/"
-    raise ValueError("the ACS connection string has no endpoint")
-
-
-def _retry_after(exc: Any) -> float | None:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: rare from ACS; fall back to our own backoff
-
-
-def _error_code(exc: Any) -> str:
-    error = getattr(exc, "error", None)
-    return str(getattr(error, "code", "") or "")
 
 
 def _as_datetime(value: Any) -> datetime:

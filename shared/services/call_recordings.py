@@ -259,8 +259,9 @@ class CallRecordingService:
             recording.call.download_attempts += 1
             failures.append(recording.call.download_attempts)
             detail = f"the recording could not be fetched from ACS: {exc}"
+            # Gone (ACS keeps files 48 hours) or not ACS's to fetch (a location we refuse): no retry helps.
             if (
-                isinstance(exc, CallRecordingNotFound)
+                isinstance(exc, CallRecordingNotFound | CommunicationRejected)
                 or recording.call.download_attempts >= MAX_DOWNLOAD_ATTEMPTS
             ):
                 return _fail(recording, "recording_download_failed", detail)
