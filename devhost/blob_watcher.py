@@ -1,7 +1,8 @@
-"""Notices blobs landing where devhost cannot see the upload: on Azurite (serve --emulators), a client PUTs
-straight to the SAS URL. Every `interval` the watcher lists each watched container through the BlobStore
-port and calls `on_landed` (BlobNotifier's `blob_landed`) for each blob that is new or changed (a new
-ETag) since the last listing: Event Grid's BlobCreated, a second or so late.
+"""Notices blobs landing where devhost cannot see the write: on Azurite (serve --emulators), a client PUTs
+straight to the SAS URL; on either store, the app writes blobs itself (a call recording fetched from ACS),
+and Storage announces those too. Every `interval` the watcher lists each watched container through the
+BlobStore port and calls `on_landed` (BlobNotifier's `blob_landed`) for each blob that is new or changed
+(a new ETag) since the last listing: Event Grid's BlobCreated, a second or so late.
 
 At start every blob already there counts as new: devhost cannot know which were announced before it
 stopped, and the app's handlers are idempotent (Event Grid delivers at least once anyway). Memory is
@@ -65,6 +66,11 @@ class BlobWatcher:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    def seen(self, container: str, info: BlobInfo) -> None:
+        """A blob announced by other means (devhost's upload route): not to be announced again."""
+        if container in self._etags:
+            self._etags[container][info.name] = info.etag
 
     async def _run(self) -> None:
         while True:

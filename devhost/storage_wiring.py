@@ -6,9 +6,10 @@ settings (so the same DATA_DIR, or the same Azurite account), then adds to `host
 
 - QueueTriggerRunner (host.json `extensions.queues`), BlobTriggerRunner and EventGridRunner;
 - the Event Grid webhook, `POST /runtime/webhooks/EventGrid?functionName=<name>`;
-- where blobs land: on the embedded store, the upload route (`PUT /_devhost/blobs/...`, the URLs the app's
-  upload_target hands out); on any other store (Azurite with --emulators), a watcher listing the
-  `recordings` container every second, since clients PUT straight to the store there.
+- where blobs land: a watcher listing the `recordings` container every second (Storage announces every
+  write: the clients' PUTs straight to Azurite, the app's own writes on either store), and on the embedded
+  store the upload route (`PUT /_devhost/blobs/...`, the URLs the app's upload_target hands out), which
+  announces its uploads at once.
 
 Either way a landed blob goes through BlobNotifier.blob_landed: the blob trigger runner's `notify` and a
 BlobCreated event published to every Event Grid function. The caller closes the stores (`aclose`) after
@@ -36,7 +37,7 @@ from shared.adapters.local_blobs import UPLOAD_ROUTE, UPLOAD_SIGNING_PURPOSE, Lo
 # The app's own key derivation: the upload URLs it signs must verify here.
 from shared.bootstrap import resolve_secrets, signing_key_of
 from shared.config import ConfigurationError, Settings
-from shared.ports import BlobStore, QueueStore
+from shared.ports import BlobInfo, BlobStore, QueueStore
 from shared.secrets import SecretResolver
 from shared.signing import Signer
 
@@ -122,12 +123,18 @@ async def wire_storage(
             blob_endpoint=(lambda: endpoint) if endpoint else (lambda: host.base_url + UPLOAD_ROUTE),
         )
         host.http.add_system_route(EventGridWebhook(event_grid).route())
+        # Storage announces every write, whoever makes it: the watcher stands in for that (the app's own
+        # writes, and on Azurite the clients' uploads), the upload route announces its uploads at once.
+        watcher = BlobWatcher(blobs, notifier.blob_landed, containers=watch, interval=watch_interval)
+        host.add_runner(watcher)
         if isinstance(blobs, LocalBlobStore):
-            host.http.add_system_route(BlobUploadRoute(blobs, notifier.blob_landed).route())
-        else:
-            host.add_runner(
-                BlobWatcher(blobs, notifier.blob_landed, containers=watch, interval=watch_interval)
-            )
+
+            async def uploaded(container: str, name: str, info: BlobInfo | None = None) -> None:
+                if info is not None:
+                    watcher.seen(container, info)
+                await notifier.blob_landed(container, name, info)
+
+            host.http.add_system_route(BlobUploadRoute(blobs, uploaded).route())
     except BaseException:
         await blobs.aclose()
         if queues is not None:

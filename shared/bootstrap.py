@@ -131,7 +131,7 @@ def build_services(
         if settings.applicationinsights_connection_string
         else None
     )
-    store = store or _build_store(settings)
+    store = store or build_store(settings)
     communication = communication or _build_communication(settings)
     key = signing_key_of(settings)
     signer = Signer(key, purpose="continuation")
@@ -217,7 +217,8 @@ def signing_key_of(settings: Settings) -> bytes:
     return local_key(settings.data_dir, "signing.key")
 
 
-def _build_store(settings: Settings) -> Store:
+def build_store(settings: Settings) -> Store:
+    """The store STORE names (tools outside the app use it too)."""
     if settings.store == "sqlite":
         from shared.adapters.sqlite_store import SqliteStore  # noqa: PLC0415
 

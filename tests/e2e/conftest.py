@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class Server:
     def __init__(self, data_dir: Path, **settings: str) -> None:
+        self.data_dir = str(data_dir)
         env = {
             **os.environ,
             "DATA_DIR": str(data_dir),

@@ -27,6 +27,7 @@ class Fired:
     event: asyncio.Future[func.EventGridEvent]
     blob: asyncio.Future[bytes]
     message: asyncio.Future[str]
+    subjects: list[str]
 
 
 def build_app(fired: Fired) -> func.FunctionApp:
@@ -34,6 +35,7 @@ def build_app(fired: Fired) -> func.FunctionApp:
 
     @app.event_grid_trigger(arg_name="event")
     async def recording_uploaded(event: func.EventGridEvent, context: func.Context) -> None:
+        fired.subjects.append(event.subject)
         if not fired.event.done():
             fired.event.set_result(event)
 
@@ -52,15 +54,21 @@ def build_app(fired: Fired) -> func.FunctionApp:
 @pytest.fixture
 async def fired() -> Fired:
     loop = asyncio.get_running_loop()
-    return Fired(loop.create_future(), loop.create_future(), loop.create_future())
+    return Fired(loop.create_future(), loop.create_future(), loop.create_future(), [])
 
 
 async def test_serve_wiring_on_the_embedded_store(tmp_path: Path, fired: Fired) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     host = DevHost(build_app(fired), port=0)
-    storage = await wire_storage(host, settings, HOST_JSON)
+    storage = await wire_storage(host, settings, HOST_JSON, watch_interval=0.05)
     kinds = [type(r).__name__ for r in host.runners]
-    assert kinds == ["QueueTriggerRunner", "BlobTriggerRunner", "EventGridRunner", "HttpRunner"]
+    assert kinds == [
+        "QueueTriggerRunner",
+        "BlobTriggerRunner",
+        "EventGridRunner",
+        "BlobWatcher",
+        "HttpRunner",
+    ]
     assert [r.name for r in host.http.system_routes] == ["eventgrid-webhook", "blob-upload"]
     assert host.served_count == 3
     assert host.unserved() == []
@@ -78,6 +86,15 @@ async def test_serve_wiring_on_the_embedded_store(tmp_path: Path, fired: Fired) 
             assert event.subject == "/blobServices/default/containers/recordings/blobs/m1/r1/source.webm"
             assert event.get_json()["url"] == f"{host.base_url}/_devhost/blobs/recordings/m1/r1/source.webm"
             assert await asyncio.wait_for(fired.blob, 5) == b"webm bytes"
+            # A blob the app writes itself is announced too, by the watcher, as Storage would; the upload
+            # above is not announced a second time.
+            await app_blobs.put("recordings", "m1/r2/source.wav", b"fetched from ACS")
+            for _ in range(100):
+                if len(fired.subjects) > 1:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)
+            assert [s.rsplit("/", 2)[-2] for s in fired.subjects] == ["r1", "r2"]
 
             app_queues = build_queue_store(settings)
             await app_queues.send("jobs", "transcribe m1/r1")
