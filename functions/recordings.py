@@ -1,25 +1,18 @@
-"""Recordings over HTTP, and the functions that turn an uploaded recording into a transcript.
+"""Recordings over HTTP: uploaded ones, and recordings of the meeting's call that ACS makes.
 
-Thin, like every function module: parse, call a service, map the result. The upload is noticed through
-Event Grid's `BlobCreated` event, not a blob trigger: a Python blob trigger hands the worker the blob's
-bytes, and recordings are up to 4 GiB (DESIGN rule 4). The jobs run on queue triggers; the poison queue's
-trigger fails the recording with the reason once the host gives up on a job.
+Thin, like every function module: parse, call a service, map the result. The functions that turn a
+recording into notes (events and queue jobs) are in functions/pipeline.py.
 """
 
-# No `from __future__ import annotations`: the Functions worker matches trigger parameters to bindings
-# by their annotated types, which must be real objects.
+from __future__ import annotations
+
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
-import azure.functions as func
-
 from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, schemas
-from shared.logs import log_context
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Services
-    from shared.services.jobs import Job
+    pass
 
 bp = blueprint()
 log = logging.getLogger(__name__)
@@ -206,89 +199,3 @@ def _control(action: Literal["pause", "resume", "stop"], summary: str) -> None:
 _control("pause", "Pause recording the meeting's call (organizer, presenters)")
 _control("resume", "Resume recording the meeting's call (organizer, presenters)")
 _control("stop", "Stop recording the meeting's call: ACS then delivers the file (organizer, presenters)")
-
-
-@bp.function_name("call_recording_ready")
-@bp.event_grid_trigger(arg_name="event")
-async def call_recording_ready(event: func.EventGridEvent, context: func.Context) -> None:
-    """ACS's RecordingFileStatusUpdated: fetch the file into the recording (Event Grid retries failures)."""
-    from shared.bootstrap import get_services  # noqa: PLC0415 - building services is lazy, by design
-    from shared.call_events import MalformedEvent, recording_file  # noqa: PLC0415
-
-    with log_context(invocation=context.invocation_id):
-        try:
-            delivered = recording_file(event.event_type, event.subject, event.get_json())
-        except MalformedEvent as exc:
-            log.error("event %s is a malformed %s: %s; dropped", event.id, event.event_type, exc)
-            return
-        if delivered is None:
-            log.info("event %s (%s) is not a recording file: ignored", event.id, event.event_type)
-            return
-        await (await get_services()).call_recordings.file_ready(delivered)
-
-
-# --- the pipeline's triggers -------------------------------------------------------------------------
-
-
-@bp.function_name("recording_uploaded")
-@bp.event_grid_trigger(arg_name="event")
-async def recording_uploaded(event: func.EventGridEvent, context: func.Context) -> None:
-    """A BlobCreated event for `recordings/...`: queue the transcription (Event Grid retries errors)."""
-    from shared.bootstrap import get_services  # noqa: PLC0415 - building services is lazy, by design
-    from shared.storage_events import blob_created  # noqa: PLC0415
-
-    with log_context(invocation=context.invocation_id):
-        blob = blob_created(event.event_type, event.subject)
-        if blob is None or blob.container != "recordings":
-            log.info(
-                "event %s (%s, %s) is not a recording upload: ignored",
-                event.id,
-                event.event_type,
-                event.subject,
-            )
-            return
-        await (await get_services()).recordings.source_landed(blob.name)
-
-
-@bp.function_name("transcription_job")
-@bp.queue_trigger(arg_name="msg", queue_name="transcription-jobs", connection=JOBS_CONNECTION)
-async def transcription_job(msg: func.QueueMessage, context: func.Context) -> None:
-    await _on_job(msg, context, "transcription-jobs", lambda s, job: s.transcription.run(job))
-
-
-@bp.function_name("transcription_job_poisoned")
-@bp.queue_trigger(arg_name="msg", queue_name="transcription-jobs-poison", connection=JOBS_CONNECTION)
-async def transcription_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
-    await _on_job(msg, context, "transcription-jobs-poison", lambda s, job: s.transcription.poisoned(job.ref))
-
-
-@bp.function_name("summary_job")
-@bp.queue_trigger(arg_name="msg", queue_name="summary-jobs", connection=JOBS_CONNECTION)
-async def summary_job(msg: func.QueueMessage, context: func.Context) -> None:
-    await _on_job(msg, context, "summary-jobs", lambda s, job: s.summary.run(job))
-
-
-@bp.function_name("summary_job_poisoned")
-@bp.queue_trigger(arg_name="msg", queue_name="summary-jobs-poison", connection=JOBS_CONNECTION)
-async def summary_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
-    await _on_job(msg, context, "summary-jobs-poison", lambda s, job: s.summary.poisoned(job.ref))
-
-
-async def _on_job(
-    msg: func.QueueMessage,
-    context: func.Context,
-    queue: str,
-    act: Callable[["Services", "Job"], Awaitable[object]],
-) -> None:
-    """Parses a job message and hands it to the services; a message that is no job is dropped, logged."""
-    from shared.bootstrap import get_services  # noqa: PLC0415 - building services is lazy, by design
-    from shared.domain.recording_paths import parse_job_message  # noqa: PLC0415
-    from shared.services.jobs import Job  # noqa: PLC0415
-
-    with log_context(invocation=context.invocation_id):
-        ref = parse_job_message(msg.get_body().decode("utf-8", "replace"))
-        if ref is None:
-            log.error("%s message %s is not a job: dropped", queue, msg.id)
-            return
-        job = Job(ref, message_id=msg.id or "", dequeue_count=msg.dequeue_count or 0)
-        await act(await get_services(), job)
