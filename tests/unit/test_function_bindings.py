@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.conftest import registered_functions
 
 
@@ -30,3 +33,14 @@ def test_the_upload_is_an_event_grid_trigger_not_a_blob_trigger() -> None:
     kinds = {f.get_trigger().get_binding_name() for f in registered_functions().values()}
     assert "blobTrigger" not in kinds  # a Python blob trigger would hand the worker the whole recording
     assert registered_functions()["recording_uploaded"].get_trigger().get_binding_name() == "eventGridTrigger"
+
+
+def test_importing_the_app_loads_nothing_heavy() -> None:
+    # Cold start: the worker imports function_app before anything runs. Models, media, providers and SDKs
+    # load with the first request that needs them (a trigger module without postponed annotations once
+    # pulled pydantic in through a handler's annotation).
+    heavy = ("pydantic", "av", "openai", "tiktoken", "pocketsphinx", "azure.storage", "azure.cosmos",
+             "azure.communication", "azure.identity", "aiohttp")  # fmt: skip
+    probe = f"import sys, function_app; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
