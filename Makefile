@@ -7,7 +7,7 @@ PORT ?= 7071
 DATA_DIR ?= .local
 export PORT DATA_DIR
 
-.PHONY: run run-emulators test lint typecheck unit bench emulators clean
+.PHONY: run run-emulators test lint typecheck unit bench emulators clean infra-scan
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,8 @@ emulators: node_modules/.installed
 
 ## Lint, type-check and run every test (the contract suites start and stop their own emulators).
 test: $(VENV)/.dev emulators lint typecheck unit
+# The Bicep in infra/: checkov (offline); the project's own infra checks are tests/infra, run by `unit`.
+test: infra-scan
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -52,6 +54,20 @@ typecheck: $(VENV)/.dev
 
 unit: $(VENV)/.dev emulators
 	$(BIN)/python -m pytest
+
+# checkov pins old versions of packages the app uses, so it gets a venv of its own, reinstalled only when
+# its pin changes (the stamp file, as for .venv). It lives inside .venv so that everything that already
+# leaves .venv out (git, ruff, .funcignore, so the deployment package) leaves it out too.
+CHECKOV_VENV := $(VENV)/checkov
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/requirements-checkov.txt
+	touch $@
+
+## Scan infra/ with checkov (Bicep, offline): no failed check, every skip justified and still needed.
+infra-scan: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/python tests/infra/checkov_gate.py $(CHECKOV_VENV)/bin/checkov infra
 
 ## Benchmarks: they print ratios measured side by side in one run.
 bench: $(VENV)/.dev emulators

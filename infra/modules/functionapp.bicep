@@ -1,0 +1,233 @@
+// The Function App on Flex Consumption (Linux, Python 3.11), running as the user-assigned identity,
+// and its app settings: one for one with shared/config.py (tests/infra/test_app_settings.py keeps them
+// in step), identity-based connections only.
+
+param planName string
+param appName string
+param location string
+param tags object
+@description('azd finds the app to deploy to by this tag value (the service name in azure.yaml).')
+param serviceName string
+param identityId string
+param identityClientId string
+param storageBlobEndpoint string
+param storageQueueEndpoint string
+param deploymentContainerUrl string
+param appInsightsConnectionString string
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int
+@description('Instances kept warm for the HTTP functions (0: scale to zero; each one is billed while idle).')
+@minValue(0)
+param alwaysReadyHttpInstances int
+@allowed([
+  'entra'
+  'easyauth'
+])
+param authMode string
+param authTenantId string
+param authAudience string
+param authAuthority string
+param cosmosEndpoint string
+param cosmosDatabase string
+param acsEndpoint string
+param openAiEndpoint string
+param openAiApiVersion string
+param transcribeDeployment string
+param transcribeModel string
+param transcribeConcurrency int
+param chatDeployment string
+param summaryModel string
+param summaryTokenBudget int
+param keyVaultUri string
+
+// Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
+// the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
+// FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE...) are left out: functionAppConfig carries the
+// runtime and the package location instead. tests/infra/test_app_settings.py reads this list.
+var appSettings = [
+  // The host's storage, identity-based; the app writes its jobs through the same settings.
+  { name: 'AzureWebJobsStorage__blobServiceUri', value: storageBlobEndpoint }
+  { name: 'AzureWebJobsStorage__queueServiceUri', value: storageQueueEndpoint }
+  { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+  { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+  // DefaultAzureCredential picks the user-assigned identity by this.
+  { name: 'AZURE_CLIENT_ID', value: identityClientId }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
+  // App Insights refuses keys: the host and the worker's exporter sign in as the identity.
+  { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
+  { name: 'AUTH_MODE', value: authMode }
+  { name: 'AUTH_TENANT_ID', value: authTenantId }
+  { name: 'AUTH_AUDIENCE', value: authAudience }
+  { name: 'AUTH_AUTHORITY', value: authAuthority }
+  { name: 'STORE', value: 'cosmos' }
+  { name: 'COSMOS_ENDPOINT', value: cosmosEndpoint }
+  { name: 'COSMOS_DATABASE', value: cosmosDatabase }
+  { name: 'STORAGE', value: 'azure' }
+  { name: 'COMMUNICATION', value: 'acs' }
+  { name: 'ACS_ENDPOINT', value: acsEndpoint }
+  { name: 'TRANSCRIBER', value: 'azure-openai' }
+  { name: 'SUMMARIZER', value: 'azure-openai' }
+  { name: 'AZURE_OPENAI_ENDPOINT', value: openAiEndpoint }
+  { name: 'AZURE_OPENAI_API_VERSION', value: openAiApiVersion }
+  { name: 'AZURE_OPENAI_TRANSCRIBE_DEPLOYMENT', value: transcribeDeployment }
+  { name: 'TRANSCRIBE_MODEL', value: transcribeModel }
+  { name: 'TRANSCRIBE_CONCURRENCY', value: string(transcribeConcurrency) }
+  { name: 'AZURE_OPENAI_CHAT_DEPLOYMENT', value: chatDeployment }
+  { name: 'SUMMARY_MODEL', value: summaryModel }
+  { name: 'SUMMARY_TOKEN_BUDGET', value: string(summaryTokenBudget) }
+  { name: 'KEY_VAULT_URL', value: keyVaultUri }
+  // Read from Key Vault at first use (shared/secrets.py), so that every instance signs alike.
+  { name: 'SIGNING_KEY', value: 'keyvault:signing-key' }
+]
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    // checkov:skip=CKV_AZURE_225: not zone redundant; it needs always-ready instances in every zone, a standing cost this scale-to-zero app avoids (the data services keep state)
+    // Linux: Flex Consumption has no Windows workers.
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  tags: union(tags, {
+    'azd-service-name': serviceName
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    // checkov:skip=CKV_AZURE_17: no client certificates; callers authenticate with Entra ID bearer tokens, and Flex Consumption has no platform certificate features
+    // checkov:skip=CKV_AZURE_222: public network access on purpose; the API is called from browsers and Event Grid, and Flex without a VNet has no private ingress
+    // checkov:skip=CKV_AZURE_212: Flex Consumption decides the instance count itself (numberOfWorkers does not apply); alwaysReadyHttpInstances keeps warm ones
+    // checkov:skip=CKV_AZURE_213: no platform health check; its pings would keep a scale-to-zero app awake, and GET /api/health is there for external probes
+    serverFarmId: plan.id
+    httpsOnly: true
+    publicNetworkAccess: 'Enabled'
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: appSettings
+    }
+    functionAppConfig: {
+      // Flex pulls the package azd uploads from this container, as the app's identity (no keys).
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+        alwaysReady: alwaysReadyHttpInstances > 0 ? [
+          {
+            name: 'http'
+            instanceCount: alwaysReadyHttpInstances
+          }
+        ] : []
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+  }
+}
+
+// FTP and Kudu basic-auth publishing off: azd deploys with Entra tokens, nobody needs a password.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+// App Service Authentication, on only with AUTH_MODE=easyauth: it validates Entra tokens before the app
+// sees a request and sets X-MS-CLIENT-PRINCIPAL, which the app then trusts (without it the header would
+// come from the caller). Always declared, enabled or not, so that switching modes switches it too.
+resource easyAuth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    // checkov:skip=CKV_AZURE_13: reads the legacy authsettings `enabled` flag; here platform.enabled is on with AUTH_MODE=easyauth, and off with entra because the app validates Entra ID tokens itself
+    // checkov:skip=CKV_AZURE_63: checkov reads this authsettingsV2 resource as the site's `web` config; HTTP logs are in Application Insights
+    // checkov:skip=CKV_AZURE_65: the same misreading; detailed errors are App Service file logs, which Flex Consumption does not keep
+    // checkov:skip=CKV_AZURE_66: the same misreading; failed request tracing is an App Service file log too
+    // checkov:skip=CKV_AZURE_80: the same misreading; .NET Framework does not apply to a Python app
+    // checkov:skip=CKV_AZURE_88: the same misreading; the app keeps nothing on a file share (Blob storage and Cosmos DB)
+    // checkov:skip=CKV_AZURE_222: the same misreading; public access is decided (and justified) on the site above
+    platform: {
+      enabled: authMode == 'easyauth'
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      // Anonymous by design (health, the OpenAPI document); Event Grid's delivery carries a system key.
+      excludedPaths: [
+        '/api/health'
+        '/api/openapi.json'
+        '/runtime/webhooks/EventGrid'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: authMode == 'easyauth'
+        registration: {
+          clientId: first(split(authAudience, ','))
+          openIdIssuer: '${authAuthority}${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: split(authAudience, ',')
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+  }
+}
+
+output id string = site.id
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName
