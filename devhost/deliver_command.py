@@ -17,22 +17,27 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from devhost.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_PROVIDER_REFUSED,
+    EXIT_PROVIDER_UNAVAILABLE,
+    sub_command,
+)
 from devhost.process_command import parse_channels
 
 if TYPE_CHECKING:
+    from devhost.commands import SubCommands
     from shared.config import Settings
 
 FUNCTION = "call_recording_ready"
-EXIT_BAD_INPUT = 2
-EXIT_NOT_DELIVERED = 3
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
+def add_parser(commands: SubCommands) -> None:
+    parser = sub_command(
+        commands,
         "deliver-recording",
-        help="deliver a file as the local ACS stand-in's recording of a call, with ACS's Event Grid event",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "deliver a file as the local ACS stand-in's recording of a call, with ACS's Event Grid event",
+        __doc__,
     )
     parser.add_argument("meeting", help="the meeting id")
     parser.add_argument("recording", help="the recording id the start answered")
@@ -145,10 +150,10 @@ async def _post(url: str, event: dict[str, Any], stream: TextIO) -> int:
             body = await reply.text()
     except aiohttp.ClientError as error:
         print(f"error: devhost is not answering at {url} ({error}): is `make run` running?", file=stream)
-        return EXIT_NOT_DELIVERED
+        return EXIT_PROVIDER_UNAVAILABLE
     if reply.status >= 300:
         print(f"error: the event was not taken ({reply.status}): {body}", file=stream)
-        return EXIT_NOT_DELIVERED
+        return EXIT_PROVIDER_REFUSED
     chunks = event["data"]["recordingStorageInfo"]["recordingChunks"]
     print(f"delivered ACS's recording event ({len(chunks)} chunk(s)) to {FUNCTION}", file=stream)
     return 0

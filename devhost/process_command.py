@@ -15,24 +15,29 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from devhost.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_PROVIDER_REFUSED,
+    EXIT_PROVIDER_UNAVAILABLE,
+    sub_command,
+)
 from devhost.summarize_command import summarize
 from shared.media import MediaError, probe
 from shared.ports import Summarizer, Transcriber, TranscriberError, TranscriberRejected
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
-EXIT_BAD_INPUT = 2
-EXIT_PROVIDER_REFUSED = 3
-EXIT_PROVIDER_UNAVAILABLE = 4
+if TYPE_CHECKING:
+    from devhost.commands import SubCommands
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
+def add_parser(commands: SubCommands) -> None:
+    parser = sub_command(
+        commands,
         "process",
-        help="transcribe a local recording with the app's pipeline (TRANSCRIBER picks the provider)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "transcribe a local recording with the app's pipeline (TRANSCRIBER picks the provider)",
+        __doc__,
     )
     parser.add_argument("file", type=Path, help="a recording: wav, mp3, mp4, m4a, webm, ogg, flac")
     parser.add_argument(

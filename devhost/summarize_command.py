@@ -10,22 +10,27 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from devhost.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_PROVIDER_REFUSED,
+    EXIT_PROVIDER_UNAVAILABLE,
+    sub_command,
+)
 from shared.ports import Summarizer, SummarizerError, SummarizerRejected
 from shared.transcripts import Transcript
 
-EXIT_BAD_INPUT = 2
-EXIT_PROVIDER_REFUSED = 3
-EXIT_PROVIDER_UNAVAILABLE = 4
+if TYPE_CHECKING:
+    from devhost.commands import SubCommands
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
+def add_parser(commands: SubCommands) -> None:
+    parser = sub_command(
+        commands,
         "summarize",
-        help="summarize a transcript.json with the app's summarizer (SUMMARIZER picks the provider)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "summarize a transcript.json with the app's summarizer (SUMMARIZER picks the provider)",
+        __doc__,
     )
     parser.add_argument("transcript", type=Path, help="a transcript.json written by the app or `process`")
     parser.add_argument("--title", default=None, help="the meeting's title, for the summary's heading")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devhost.process_command import EXIT_BAD_INPUT, EXIT_PROVIDER_UNAVAILABLE, parse_channels, process
+from devhost.commands import EXIT_BAD_INPUT, EXIT_PROVIDER_REFUSED, EXIT_PROVIDER_UNAVAILABLE
+from devhost.process_command import parse_channels, process
 from devhost.summarize_command import summarize
 from shared.ports import SummarizerRejected, TranscriberUnavailable
 from shared.transcripts import Segment, Transcript
@@ -136,6 +137,6 @@ async def test_summarize_writes_both_files_and_reports_failures(tmp_path: Path) 
     refusing.fail = [SummarizerRejected("invalid output twice")]
     stream = io.StringIO()
     status = await summarize(transcript, tmp_path / "x", title=None, stream=stream, summarizer=refusing)
-    assert status == 3
+    assert status == EXIT_PROVIDER_REFUSED
     assert "invalid output twice" in stream.getvalue()
     assert not (tmp_path / "x").exists()
