@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -190,13 +191,18 @@ class RecordingJob(ABC):
         lost: list[BaseException] = []
 
         async def heartbeat() -> None:
-            try:
-                while True:
-                    await asyncio.sleep(self._heartbeat)
+            while True:
+                await asyncio.sleep(self._heartbeat)
+                try:
                     await self._renew(job, progress())
-            except ClaimLost as exc:
-                lost.append(exc)
-                body.cancel()
+                except ClaimLost as exc:
+                    lost.append(exc)
+                    body.cancel()
+                    return
+                except Exception as exc:  # a store hiccup: the lease outlasts several beats, try again
+                    log.warning(
+                        "could not renew the claim (%s): trying again at the next beat", describe(exc)
+                    )
 
         keeper = asyncio.ensure_future(heartbeat())
         try:
@@ -271,10 +277,13 @@ class RecordingJob(ABC):
         bind_recording(ref.recording_id)
         now = self._clock()
 
+        held_until: list[datetime] = []
+
         def fail(recording: Recording) -> Recording | None:
             if recording.status not in self._stage.claimable_from:
                 return None
             if recording.claim is not None and recording.claim.expires_at > now:
+                held_until.append(recording.claim.expires_at)
                 return None
             last = recording.error.detail if recording.error is not None else "no error was recorded"
             recording.status = RecordingStatus.FAILED
@@ -293,10 +302,15 @@ class RecordingJob(ABC):
         failed = stored is not None and before is not None and stored.etag != before.etag
         if failed:
             log.error("%s job poisoned: the recording is marked failed", self._stage.stage)
+        elif held_until:
+            # A live claim: a job is running, or one died without letting go. Dropping this message could
+            # strand the recording, so the job is queued again for when the claim has run out: it then
+            # finishes the work, or finds it done.
+            delay = timedelta(seconds=math.ceil((held_until[-1] - now).total_seconds()) + 5)
+            await self._queues.send(self._stage.queue, job_message(ref), delay=delay)
+            log.warning("a poisoned %s job met a live claim: queued again in %s", self._stage.stage, delay)
         else:
-            log.warning(
-                "a poisoned %s job changed nothing (the recording moved on or is held)", self._stage.stage
-            )
+            log.warning("a poisoned %s job changed nothing (the recording moved on)", self._stage.stage)
         return failed
 
     async def _update(self, ref: RecordingRef, change: recording_state.Change) -> Stored[Recording] | None:

@@ -138,13 +138,17 @@ class RecordingService:
         if meeting.organizer_id != caller:
             raise Forbidden("only the organizer may regenerate a summary")
         stored = await self._recording(meeting_id, recording_id)
-        if TRANSCRIPT_FILES["json"][0] not in stored.value.artifacts:
+        transcript = TRANSCRIPT_FILES["json"][0]
+        if transcript not in stored.value.artifacts:
             raise Conflict(_not_ready(stored.value, "transcript to summarize"))
         now = self._clock()
         summary_names = {name for name, _ in SUMMARY_FILES.values()}
 
         def restart(recording: Recording) -> Recording | None:
-            if recording.status == RecordingStatus.SUMMARIZING:
+            # Checked again on every attempt: a lost race may have been to a new upload, with no transcript.
+            if recording.status == RecordingStatus.SUMMARIZING or transcript not in recording.artifacts:
+                return None
+            if recording.status not in (RecordingStatus.COMPLETED, RecordingStatus.FAILED):
                 return None
             recording.status = RecordingStatus.SUMMARIZING
             recording.stage = RecordingStage.SUMMARY
@@ -159,6 +163,8 @@ class RecordingService:
         )
         if updated is None:
             raise NotFound(f"recording {recording_id} was not found")
+        if updated.value.status != RecordingStatus.SUMMARIZING:
+            raise Conflict(_not_ready(updated.value, "transcript to summarize"))
         claim = updated.value.claim
         if claim is None or claim.expires_at <= now:
             await self._queues.send(SUMMARY_JOBS, job_message(RecordingRef(meeting_id, recording_id)))

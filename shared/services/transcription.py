@@ -109,12 +109,13 @@ class TranscriptionJob(RecordingJob):
         deadline = time.monotonic() + self._budget
 
         async def keep(key: str, result: PieceResult) -> None:
-            if time.monotonic() > deadline:
-                raise OutOfTime
             await self._blobs.put(
                 ARTIFACTS, f"{work_prefix(ref.meeting_id, ref.recording_id)}{key}.json",
                 result.model_dump_json(by_alias=True).encode(), content_type="application/json",
             )  # fmt: skip
+            # Checked once the piece is kept: what was paid for is never thrown away.
+            if time.monotonic() > deadline:
+                raise OutOfTime
 
         try:
             async with self._keeping_claim(job, progress.fraction):

@@ -190,8 +190,7 @@ async def test_a_duplicate_message_after_completion_changes_nothing(world: World
     await world.job().run(job(ref, "msg-1"))
     before = await world.get(ref)
     assert await world.job().run(job(ref, "msg-2")) == Outcome.SKIPPED
-    assert world.transcriber.calls == world.transcriber.calls[:3]  # nothing transcribed again
-    assert len(world.transcriber.calls) == 3
+    assert len(world.transcriber.calls) == 3  # nothing transcribed again
     assert (await world.get(ref)).version == before.version
 
 
@@ -340,12 +339,26 @@ async def test_a_poisoned_job_fails_the_recording_with_the_last_error(world: Wor
     assert "1 attempts" in recording.error.detail
 
 
-async def test_a_poisoned_duplicate_leaves_a_running_or_finished_job_alone(world: World) -> None:
+async def test_a_poisoned_duplicate_leaves_a_running_or_finished_job_alone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ref = await world.recording(mixed_wav())
     world.transcriber.gate = asyncio.Event()
     running = asyncio.ensure_future(world.job().run(job(ref, "msg-1")))
     await world.claimed(ref)
+    sent: list[tuple[str, str, timedelta | None]] = []
+
+    async def send(queue: str, text: str, *, delay: timedelta | None = None) -> None:
+        sent.append((queue, text, delay))
+
+    monkeypatch.setattr(world.queues, "send", send)
     assert await world.job().poisoned(ref) is False
+    # Not dropped either: the job comes back once the claim has run out (in case its holder is dead).
+    [(queue, text, delay)] = sent
+    assert (queue, parse_job_message(text)) == (TRANSCRIPTION_JOBS, ref)
+    assert delay is not None
+    assert timedelta(minutes=2) < delay <= timedelta(minutes=3, seconds=6)
+    monkeypatch.undo()
     world.transcriber.gate.set()
     await running
     assert await world.job().poisoned(ref) is False
@@ -441,3 +454,35 @@ async def test_a_recording_in_parts_is_transcribed_as_one_with_shifted_times(wor
     transcript = await world.transcript(ref)
     assert [round(s.start, 1) for s in transcript.segments] == pytest.approx([0.0, 6.0], abs=0.1)
     assert transcript.duration_seconds == pytest.approx(9.0, abs=0.05)
+
+
+class FlakyRenewals(InMemoryStore):
+    """A store whose writes fail while `down` is set, as during a short outage."""
+
+    down = False
+
+    async def replace_recording(self, recording: Recording, etag: str) -> str:
+        if self.down:
+            raise StoreUnavailable("the database is briefly down")
+        return await super().replace_recording(recording, etag)
+
+
+async def test_a_failed_renewal_is_tried_again_and_the_work_is_kept(world: World) -> None:
+    world.store = FlakyRenewals()
+    ref = await world.recording(mixed_wav())
+    world.transcriber.gate = asyncio.Event()
+    running = asyncio.ensure_future(world.job(heartbeat_seconds=0.02).run(job(ref)))
+    await world.claimed(ref)
+    world.store.down = True
+    await asyncio.sleep(0.1)  # a few beats fail
+    world.store.down = False
+    first = (await world.get(ref)).claim
+    for _ in range(100):  # and renewal resumes
+        await asyncio.sleep(0.02)
+        claim = (await world.get(ref)).claim
+        if claim is not None and first is not None and claim.expires_at > first.expires_at:
+            break
+    else:
+        pytest.fail("the claim was not renewed after the outage")
+    world.transcriber.gate.set()
+    assert await running == Outcome.DONE
