@@ -363,11 +363,12 @@ class SummaryQuery(ApiModel):
 
 
 class StartCallRecording(ApiModel):
-    """What to record. Without `serverCallId`, the meeting's own rooms call."""
+    """What to record of the meeting's own call (its ACS room's call).
 
-    server_call_id: str | None = Field(
-        default=None, min_length=1, max_length=1024, description="Record this call instead of the room's."
-    )
+    Any other call is refused on purpose: the app cannot tell who owns a call known only by its server
+    call id, so accepting one would let any organizer record any call on the ACS resource.
+    """
+
     content: Literal["audio", "audio-video"] = "audio"
     channels: Literal["mixed", "unmixed"] = Field(
         default="mixed", description="`unmixed`: one channel per participant (audio only, as wav)."

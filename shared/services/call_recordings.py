@@ -91,7 +91,7 @@ class CallRecordingService:
         meeting = await self._presenters_meeting(caller, meeting_id)
         if meeting.status == MeetingStatus.CANCELLED:
             raise Conflict(f"meeting {meeting_id} is cancelled")
-        locator = self._locator(meeting, request.server_call_id)
+        locator = self._locator(meeting)
         if any(_records(r, locator) for r in await self._store.list_recordings(meeting_id)):
             raise Conflict("this call is being recorded already: stop that recording first")
         assert request.format is not None  # the schema fills it in
@@ -289,11 +289,9 @@ class CallRecordingService:
         return meeting
 
     @staticmethod
-    def _locator(meeting: Meeting, server_call_id: str | None) -> CallLocator:
-        if server_call_id is not None:
-            return CallLocator("server_call", server_call_id)
+    def _locator(meeting: Meeting) -> CallLocator:
         if meeting.room_id is None:
-            raise Conflict("the meeting has no ACS room yet: give the call's serverCallId")
+            raise Conflict("the meeting has no ACS room, so no call to record")
         return CallLocator("room", meeting.room_id)
 
     async def _active(self, meeting_id: str, recording_id: str | None) -> Recording:

@@ -116,9 +116,13 @@ async def test_who_may_record_and_what_acs_records(call: FunctionCaller) -> None
         refused = await _act(call, meeting["id"], "start", **bad)
         assert refused.status == 400
         assert "ACS records" in refused.json()["detail"]
-    unmixed = await _act(call, meeting["id"], "start", channels="unmixed", serverCallId="server-call-7")
+    # Only the meeting's own call: who owns a call known by its server call id cannot be checked.
+    foreign = await _act(call, meeting["id"], "start", serverCallId="someone-elses-call")
+    assert foreign.status == 400
+    assert foreign.json()["errors"][0]["field"] == "serverCallId"
+    unmixed = await _act(call, meeting["id"], "start", channels="unmixed")
     assert unmixed.json()["call"]["format"] == "wav"
-    assert unmixed.json()["call"]["callKind"] == "server_call"
+    assert unmixed.json()["call"]["callKind"] == "room"
 
 
 async def test_acs_outage_on_start_leaves_a_failed_recording_and_a_503(
