@@ -10,11 +10,12 @@ by Event Grid, then the recording fails with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from shared.call_events import RecordingFile
@@ -60,6 +61,8 @@ _STATE_AFTER: dict[Action, CallState] = {"pause": "paused", "resume": "active", 
 # Event Grid retries a failed delivery for up to a day; past this many failed downloads the file is
 # taken as lost (ACS deletes recordings after 48 hours) and the recording fails with the reason.
 MAX_DOWNLOAD_ATTEMPTS = 5
+# A start takes a request to ACS and two writes; one still `starting` after this died half way.
+STARTING_FOR = timedelta(minutes=2)
 CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "mp4": "video/mp4"}
 
 
@@ -92,7 +95,7 @@ class CallRecordingService:
         if meeting.status == MeetingStatus.CANCELLED:
             raise Conflict(f"meeting {meeting_id} is cancelled")
         locator = self._locator(meeting)
-        if any(_records(r, locator) for r in await self._store.list_recordings(meeting_id)):
+        if any(_records(r, locator, self._clock()) for r in await self._store.list_recordings(meeting_id)):
             raise Conflict("this call is being recorded already: stop that recording first")
         assert request.format is not None  # the schema fills it in
         now = self._clock()
@@ -129,10 +132,23 @@ class CallRecordingService:
             detail = str(exc)
             await self._set(meeting_id, recording_id, lambda r: _fail(r, "recording_not_started", detail))
             raise _domain_error(exc, "start recording the call") from exc
-        await self._store.put_call_recording_ref(acs_id, meeting_id, recording_id)
-        stored = await self._set(meeting_id, recording_id, lambda r: _started(r, acs_id))
+        try:
+            await self._store.put_call_recording_ref(acs_id, meeting_id, recording_id)
+            stored = await self._set(meeting_id, recording_id, lambda r: _started(r, acs_id))
+        except Exception as exc:
+            # ACS records, but we could not note it: stop it rather than record a call nobody can stop.
+            await self._abandon(meeting_id, recording_id, acs_id, exc)
+            raise Unavailable("the recording could not be noted: it was stopped; start it again") from exc
         log.info("recording the call (ACS recording %s)", acs_id)
         return stored
+
+    async def _abandon(self, meeting_id: str, recording_id: str, acs_id: str, exc: Exception) -> None:
+        log.error("abandoning ACS recording %s, which could not be noted: %s", acs_id, exc)
+        with contextlib.suppress(Exception):
+            await self._recorder.stop_recording(acs_id)
+        with contextlib.suppress(Exception):
+            detail = f"the recording could not be noted, so it was stopped: {exc}"
+            await self._set(meeting_id, recording_id, lambda r: _fail(r, "recording_not_started", detail))
 
     async def control(
         self, caller: str, meeting_id: str, action: Action, recording_id: str | None
@@ -322,14 +338,14 @@ class CallRecordingService:
         return stored.value
 
 
-def _records(recording: Recording, locator: CallLocator) -> bool:
+def _records(recording: Recording, locator: CallLocator, now: datetime) -> bool:
+    """Whether the recording holds the call. One still `starting` after STARTING_FOR died mid-start."""
     call = recording.call
-    return (
-        call is not None
-        and recording.status == RecordingStatus.RECORDING
-        and call.state != "stopped"
-        and (call.call_kind, call.call_id) == (locator.kind, locator.id)
-    )
+    if call is None or recording.status != RecordingStatus.RECORDING or call.state == "stopped":
+        return False
+    if call.state == "starting" and now - recording.created_at > STARTING_FOR:
+        return False
+    return (call.call_kind, call.call_id) == (locator.kind, locator.id)
 
 
 def _started(recording: Recording, acs_id: str) -> Recording:

@@ -14,7 +14,7 @@ import pytest
 from shared.bootstrap import Services
 from shared.domain.models import AcsIdentity
 from shared.domain.recording_paths import RECORDINGS
-from shared.ports import CallRecordingNotFound, CommunicationUnavailable
+from shared.ports import CallRecordingNotFound, CommunicationUnavailable, StoreUnavailable
 from tests import audio
 from tests.conftest import FakeContext, FunctionCaller, registered_functions
 from tests.fakes import FakeCallRecorder
@@ -256,3 +256,24 @@ async def test_events_for_unknown_calls_and_other_types_are_dropped(call: Functi
         event_type="Microsoft.Communication.RecordingFileStatusUpdated", event_time=None, data_version="1.0",
     )  # fmt: skip
     await registered_functions()["call_recording_ready"].get_user_function()(event, FakeContext("acs"))
+
+
+async def test_a_start_that_cannot_be_noted_stops_the_acs_recording(
+    call: FunctionCaller, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meeting = await _meeting(call)
+
+    async def refuse(acs_recording_id: str, meeting_id: str, recording_id: str) -> None:
+        raise StoreUnavailable("the database went away")
+
+    monkeypatch.setattr(services.store, "put_call_recording_ref", refuse)
+    reply = await _act(call, meeting["id"], "start")
+    assert reply.status == 503
+    recorder = _recorder(services)
+    assert [method for method, _ in recorder.calls] == ["start", "stop"]  # not left recording unseen
+    [recording] = (await call("list_recordings", "GET", "l", route={"meetingId": meeting["id"]})).json()[
+        "items"
+    ]
+    assert recording["status"] == "failed"
+    monkeypatch.undo()
+    assert (await _act(call, meeting["id"], "start")).status == 202  # and it blocks nothing
