@@ -36,7 +36,7 @@ async def recording_uploaded(event: func.EventGridEvent, context: func.Context) 
     from shared.storage_events import blob_created  # noqa: PLC0415
 
     with log_context(invocation=context.invocation_id):
-        blob = blob_created(event.event_type, event.subject)
+        blob = blob_created(event.event_type, event.subject, event.get_json())
         if blob is None or blob.container != "recordings":
             log.info(
                 "event %s (%s, %s) is not a recording upload: ignored",
@@ -45,7 +45,7 @@ async def recording_uploaded(event: func.EventGridEvent, context: func.Context) 
                 event.subject,
             )
             return
-        await (await get_services()).recordings.source_landed(blob.name)
+        await (await get_services()).recordings.source_landed(blob.name, etag=blob.etag)
 
 
 @bp.function_name("call_recording_ready")

@@ -331,6 +331,7 @@ class RecordingOut(ApiModel):
                     "version": True,
                     "source_blob": True,
                     "source_parts": True,
+                    "source_etag": True,
                     "attempts": True,
                     "claim": True,
                     "call": {"acs_recording_id", "download_attempts"},

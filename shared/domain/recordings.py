@@ -125,6 +125,9 @@ class Recording(CamelModel):
     # A call recording ACS delivered in several chunks: their blobs, in order (transcribed as one
     # recording); empty when the source is the one blob above.
     source_parts: list[str] = Field(default_factory=list)
+    # The version of the source that was queued (its ETag, unquoted): a storage event for that same
+    # version again is a redelivery, not a new upload.
+    source_etag: str | None = None
     call: CallRecording | None = None
     created_at: datetime
     updated_at: datetime

@@ -28,6 +28,7 @@ from shared.domain.recording_paths import (
     parse_source_blob,
     recording_prefix,
     source_blob,
+    work_prefix,
 )
 from shared.domain.recordings import (
     Recording,
@@ -202,7 +203,7 @@ class RecordingService:
 
     # --- the upload landed -----------------------------------------------------------------------
 
-    async def source_landed(self, name: str) -> bool:
+    async def source_landed(self, name: str, *, etag: str | None = None) -> bool:
         """A blob was written to `recordings`: queue the transcription of its recording, if it has one.
 
         Idempotent under the at-least-once delivery of storage events: a recording already queued is
@@ -219,23 +220,37 @@ class RecordingService:
                     "a blob landed at recordings/%s, which is no recording's source: left alone", name
                 )
             return False
-        return await self.queue_transcription(ref, landed=name)
+        return await self.queue_transcription(ref, landed=name, etag=etag)
 
-    async def queue_transcription(self, ref: RecordingRef, *, landed: str | None = None) -> bool:
+    async def queue_transcription(
+        self, ref: RecordingRef, *, landed: str | None = None, etag: str | None = None
+    ) -> bool:
         """Marks the recording `queued` and sends its transcription job, if it waits for one.
 
-        `landed`: the blob that was written, which must be the recording's source. Returns whether a job
-        was queued.
+        `landed`: the blob that was written, which must be the recording's source; `etag` its version. A
+        failed recording starts over for a new version only: the same event again is a redelivery.
+        Returns whether a job was queued.
         """
         bind_meeting(ref.meeting_id)
         bind_recording(ref.recording_id)
         foreign: list[str] = []
+        restarted: list[bool] = []
 
         def queue(recording: Recording) -> Recording | None:
             if landed is not None and recording.source_blob != landed:
                 foreign.append(recording.source_blob)
                 return None
-            return self._queue_if_waiting(recording)
+            if (
+                recording.status == RecordingStatus.FAILED
+                and etag is not None
+                and etag == recording.source_etag
+            ):
+                return None  # the failed version, announced again
+            restarted.append(recording.status == RecordingStatus.FAILED)
+            queued = self._queue_if_waiting(recording)
+            if queued is not None:
+                queued.source_etag = etag
+            return queued
 
         stored = await recording_state.update(
             self._store, ref.meeting_id, ref.recording_id, queue, clock=self._clock
@@ -246,6 +261,9 @@ class RecordingService:
         if stored.value.status != RecordingStatus.QUEUED:
             log.info("recording is %s already: the upload event changes nothing", stored.value.status)
             return False
+        if restarted and restarted[-1]:
+            # A new file: the pieces kept from the old one must not be taken for its own.
+            await self._blobs.delete_prefix(ARTIFACTS, work_prefix(ref.meeting_id, ref.recording_id))
         await self._queues.send(TRANSCRIPTION_JOBS, job_message(ref))
         log.info("recording %s queued for transcription", ref.recording_id)
         return True

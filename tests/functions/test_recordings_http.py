@@ -60,10 +60,12 @@ async def _transcript(call: FunctionCaller, meeting_id: str, recording_id: str, 
     return await call("get_transcript", "GET", "t", route=route, params={"format": fmt})
 
 
-async def _event(subject: str, event_type: str = "Microsoft.Storage.BlobCreated") -> None:
+async def _event(
+    subject: str, event_type: str = "Microsoft.Storage.BlobCreated", etag: str | None = None
+) -> None:
     event = func.EventGridEvent(
         id=str(uuid.uuid4()),
-        data={"api": "PutBlob"},
+        data={"api": "PutBlob", "eTag": etag} if etag else {"api": "PutBlob"},
         topic="/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z",
         subject=subject,
         event_type=event_type,
@@ -347,3 +349,28 @@ async def test_the_summary_follows_the_transcript_and_can_be_regenerated(
     regenerated = (await _get(call, meeting_id, recording_id)).json()
     assert regenerated["status"] == "completed"
     assert [(u["stage"], u["requests"]) for u in regenerated["usage"]] == [("transcript", 2), ("summary", 2)]
+
+
+async def test_a_failed_version_announced_again_is_not_redone(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    name = f"{meeting_id}/{recording_id}/source.wav"
+    subject = f"/blobServices/default/containers/recordings/blobs/{name}"
+    await services.blobs.put(RECORDINGS, name, b"RIFF\x00\x00\x00\x00 not a wav", content_type="audio/wav")
+    await _event(subject, etag="0x8DD000000000001")
+    await _run_jobs(services)
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "failed"
+    # Event Grid delivers the same event again, hours later: the same file, failed for good.
+    await _event(subject, etag="0x8DD000000000001")
+    assert await _run_jobs(services) == 0
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "failed"
+    # A new upload (a new version) starts over, without pieces of the old file.
+    stale = f"{meeting_id}/{recording_id}/work/mix-0000000000.json"
+    await services.blobs.put(ARTIFACTS, stale, b"{}")
+    await services.blobs.put(RECORDINGS, name, audio.wav([audio.pcm(LAYOUT)]), content_type="audio/wav")
+    await _event(subject, etag="0x8DD000000000002")
+    assert await services.blobs.info(ARTIFACTS, stale) is None
+    await _run_pipeline(services)
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "completed"
