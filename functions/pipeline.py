@@ -51,7 +51,7 @@ async def recording_uploaded(event: func.EventGridEvent, context: func.Context) 
 @bp.function_name("call_recording_ready")
 @bp.event_grid_trigger(arg_name="event")
 async def call_recording_ready(event: func.EventGridEvent, context: func.Context) -> None:
-    """ACS's RecordingFileStatusUpdated: fetch the file into the recording (Event Grid retries failures)."""
+    """ACS's RecordingFileStatusUpdated: note the files and queue their fetch (Event Grid retries errors)."""
     from shared.bootstrap import get_services  # noqa: PLC0415 - building services is lazy, by design
     from shared.call_events import MalformedEvent, recording_file  # noqa: PLC0415
 
@@ -89,6 +89,20 @@ async def summary_job(msg: func.QueueMessage, context: func.Context) -> None:
 @bp.queue_trigger(arg_name="msg", queue_name="summary-jobs-poison", connection=JOBS_CONNECTION)
 async def summary_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
     await _on_job(msg, context, "summary-jobs-poison", lambda s, job: s.summary.poisoned(job.ref))
+
+
+@bp.function_name("recording_fetch_job")
+@bp.queue_trigger(arg_name="msg", queue_name="recording-fetch-jobs", connection=JOBS_CONNECTION)
+async def recording_fetch_job(msg: func.QueueMessage, context: func.Context) -> None:
+    await _on_job(msg, context, "recording-fetch-jobs", lambda s, job: s.call_recording_fetch.run(job))
+
+
+@bp.function_name("recording_fetch_job_poisoned")
+@bp.queue_trigger(arg_name="msg", queue_name="recording-fetch-jobs-poison", connection=JOBS_CONNECTION)
+async def recording_fetch_job_poisoned(msg: func.QueueMessage, context: func.Context) -> None:
+    await _on_job(
+        msg, context, "recording-fetch-jobs-poison", lambda s, job: s.call_recording_fetch.poisoned(job.ref)
+    )
 
 
 async def _on_job(

@@ -16,6 +16,7 @@ from shared.logs import configure_logging
 from shared.ports import BlobStore, CallRecorder, Communication, QueueStore, Store, Summarizer, Transcriber
 from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
+from shared.services.call_recording_fetch import CallRecordingFetch
 from shared.services.call_recordings import CallRecordingService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
@@ -46,6 +47,7 @@ class Services:
     summary: SummaryJob
     recorder: CallRecorder
     call_recordings: CallRecordingService
+    call_recording_fetch: CallRecordingFetch
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
@@ -168,7 +170,10 @@ def build_services(
         summary=SummaryJob(store, blobs, queues, summarizer),
         recorder=recorder,
         call_recordings=CallRecordingService(
-            store, blobs, recorder=recorder, meetings=meetings, recordings=recordings
+            store, blobs, recorder=recorder, meetings=meetings, queues=queues
+        ),
+        call_recording_fetch=CallRecordingFetch(
+            store, blobs, queues, recorder=recorder, recordings=recordings
         ),
     )
 

@@ -334,7 +334,7 @@ class RecordingOut(ApiModel):
                     "source_etag": True,
                     "attempts": True,
                     "claim": True,
-                    "call": {"acs_recording_id", "download_attempts"},
+                    "call": {"acs_recording_id", "chunks"},
                 }
             )
         )

@@ -31,6 +31,8 @@ var queues = [
   'transcription-jobs-poison'
   'summary-jobs'
   'summary-jobs-poison'
+  'recording-fetch-jobs'
+  'recording-fetch-jobs-poison'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -16,6 +16,7 @@ RECORDINGS = "recordings"
 ARTIFACTS = "artifacts"
 TRANSCRIPTION_JOBS = "transcription-jobs"
 SUMMARY_JOBS = "summary-jobs"
+FETCH_JOBS = "recording-fetch-jobs"  # call recordings to download from ACS
 POISON_SUFFIX = "-poison"
 
 # The accepted upload types (DESIGN "Recording create") and the extension of the stored source blob.

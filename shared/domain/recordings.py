@@ -76,6 +76,14 @@ class JobClaim(CamelModel):
     expires_at: datetime
 
 
+class CallRecordingChunk(CamelModel):
+    """One file ACS delivered for the recording: where to fetch it and its metadata."""
+
+    index: int
+    content: str
+    metadata: str | None = None
+
+
 class CallRecording(CamelModel):
     """A recording ACS makes of the meeting's call (Call Automation), rather than one a client uploads."""
 
@@ -85,9 +93,9 @@ class CallRecording(CamelModel):
     channels: Literal["mixed", "unmixed"]
     format: Literal["mp3", "wav", "mp4"]
     acs_recording_id: str | None = None  # once ACS has started it
-    state: Literal["starting", "active", "paused", "stopped"] = "starting"
-    # Attempts to fetch the finished file from ACS, for giving up after a bounded number.
-    download_attempts: int = 0
+    state: Literal["starting", "active", "paused", "stopped", "fetched"] = "starting"
+    # The files ACS announced when the recording ended, in order: what the fetch job downloads.
+    chunks: list[CallRecordingChunk] = Field(default_factory=list)
 
 
 class Recording(CamelModel):

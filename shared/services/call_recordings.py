@@ -11,26 +11,25 @@ by Event Grid, then the recording fails with the reason.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from shared.call_events import RecordingFile
 from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, UpstreamFailed
 from shared.domain.models import Meeting, MeetingStatus, Role
 from shared.domain.recording_paths import (
-    RECORDINGS,
+    FETCH_JOBS,
     RecordingRef,
-    chunk_blob,
+    job_message,
     recording_prefix,
 )
 from shared.domain.recordings import (
     CallRecording,
+    CallRecordingChunk,
     Recording,
-    RecordingChannel,
     RecordingError,
     RecordingStatus,
 )
@@ -44,13 +43,13 @@ from shared.ports import (
     CommunicationError,
     CommunicationRejected,
     CommunicationUnavailable,
+    QueueStore,
     RecordingRequest,
     Store,
 )
 from shared.schemas import StartCallRecording
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
-from shared.services.recordings import RecordingService
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -58,16 +57,9 @@ log = logging.getLogger(__name__)
 Action = Literal["pause", "resume", "stop"]
 CallState = Literal["active", "paused", "stopped"]
 _STATE_AFTER: dict[Action, CallState] = {"pause": "paused", "resume": "active", "stop": "stopped"}
-# Event Grid retries a failed delivery for up to a day; past this many failed downloads the file is
-# taken as lost (ACS deletes recordings after 48 hours) and the recording fails with the reason.
-MAX_DOWNLOAD_ATTEMPTS = 5
 # A start takes a request to ACS and two writes; one still `starting` after this died half way.
 STARTING_FOR = timedelta(minutes=2)
 CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "mp4": "video/mp4"}
-
-
-class DownloadFailed(Exception):
-    pass
 
 
 class CallRecordingService:
@@ -78,14 +70,14 @@ class CallRecordingService:
         *,
         recorder: CallRecorder,
         meetings: MeetingService,
-        recordings: RecordingService,
+        queues: QueueStore,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._recorder = recorder
         self._meetings = meetings
-        self._recordings = recordings
+        self._queues = queues
         self._clock = clock
 
     # --- start, pause, resume, stop ------------------------------------------------------------------
@@ -177,9 +169,11 @@ class CallRecordingService:
     # --- the file ACS delivers -----------------------------------------------------------------------
 
     async def file_ready(self, delivered: RecordingFile) -> bool:
-        """Fetches a finished call recording into its source blob(s); whether anything was fetched.
+        """Notes where ACS put a finished call recording and queues its fetch; whether it queued one.
 
-        Raises DownloadFailed for Event Grid to deliver the event again, until the attempts run out.
+        The download is a queued job, not this event's handler: Event Grid waits 30 s for an answer and
+        then delivers again, and a long recording takes longer than that to fetch. A duplicate event
+        queues the fetch again (the job ignores a duplicate); one for a fetched recording changes nothing.
         """
         found = await self._store.get_call_recording_ref(delivered.acs_recording_id)
         if found is None:
@@ -188,112 +182,41 @@ class CallRecordingService:
         ref = RecordingRef(*found)
         bind_meeting(ref.meeting_id)
         bind_recording(ref.recording_id)
-        stored = await self._store.get_recording(ref.meeting_id, ref.recording_id)
-        if stored is None or stored.value.status not in (
-            RecordingStatus.RECORDING,
-            RecordingStatus.AWAITING_UPLOAD,
-        ):
-            log.info("the recording's file was fetched already (or it is gone): event changes nothing")
-            return False
-        try:
-            await self._fetch(stored.value, delivered)
-        except (CommunicationError, DownloadFailed) as exc:
-            await self._download_failed(ref, exc)
-            return False
-        return True
+        chunks = [
+            CallRecordingChunk(index=c.index, content=c.content_location, metadata=c.metadata_location)
+            for c in delivered.chunks
+        ]
 
-    async def _fetch(self, recording: Recording, delivered: RecordingFile) -> None:
-        ref = RecordingRef(recording.meeting_id, recording.id)
-        assert recording.call is not None
-        channels = await self._channels(recording, delivered)
-        chunked = len(delivered.chunks) > 1
-        names = (
-            [
-                chunk_blob(ref.meeting_id, ref.recording_id, c.index, recording.call.format)
-                for c in delivered.chunks
-            ]
-            if chunked
-            else [recording.source_blob]
-        )
-        size = 0
-        # The document first: the storage event of the source blob must find the channels in place.
-        await self._set(
-            ref.meeting_id, ref.recording_id, lambda r: _delivered(r, channels, names if chunked else [])
-        )
-        for chunk, name in zip(delivered.chunks, names, strict=True):
-            info = await self._blobs.upload(
-                RECORDINGS,
-                name,
-                self._recorder.download(chunk.content_location),
-                content_type=recording.content_type,
-            )
-            size += info.size
-        await self._set(ref.meeting_id, ref.recording_id, lambda r: _sized(r, size))
-        log.info("call recording fetched: %d bytes in %d chunk(s)", size, len(names))
-        if chunked:
-            # The chunks' own storage events are not the source's: queue the transcription here.
-            await self._recordings.queue_transcription(ref)
-
-    async def _channels(self, recording: Recording, delivered: RecordingFile) -> list[RecordingChannel]:
-        """Who speaks on which channel of an unmixed recording, from ACS's metadata: its participants' ACS
-        identities, mapped back to the meeting's users."""
-        assert recording.call is not None
-        location = delivered.chunks[0].metadata_location
-        if recording.call.channels != "unmixed" or location is None:
-            return []
-        raw = b"".join([part async for part in self._recorder.download(location)])
-        try:
-            metadata = json.loads(raw)
-        except ValueError as exc:
-            raise DownloadFailed(f"the recording's metadata is not JSON: {exc}") from None
-        users = await self._users_by_acs_id(recording.meeting_id)
-        channels: dict[int, str] = {}
-        for participant in _participants(metadata):
-            user = users.get(participant[0])
-            if user is None:
-                log.info("channel %d is someone not invited (ACS id unknown): no user for it", participant[1])
-                continue
-            channels.setdefault(participant[1], user)
-        return [RecordingChannel(channel=c, user_id=u) for c, u in sorted(channels.items())]
-
-    async def _users_by_acs_id(self, meeting_id: str) -> dict[str, str]:
-        meeting = await self._store.get_meeting(meeting_id)
-        if meeting is None:
-            return {}
-        users: dict[str, str] = {}
-        for participant in meeting.value.participants:
-            identity = await self._store.get_identity(participant.user_id)
-            if identity is not None:
-                users[identity.acs_user_id] = participant.user_id
-        return users
-
-    async def _download_failed(self, ref: RecordingRef, exc: Exception) -> None:
-        failures: list[int] = []
-
-        def count(recording: Recording) -> Recording:
-            assert recording.call is not None
-            recording.call.download_attempts += 1
-            failures.append(recording.call.download_attempts)
-            detail = f"the recording could not be fetched from ACS: {exc}"
-            # Gone (ACS keeps files 48 hours) or not ACS's to fetch (a location we refuse): no retry helps.
+        def note(recording: Recording) -> Recording | None:
             if (
-                isinstance(exc, CallRecordingNotFound | CommunicationRejected)
-                or recording.call.download_attempts >= MAX_DOWNLOAD_ATTEMPTS
+                recording.call is None
+                or recording.call.state == "fetched"
+                or recording.status
+                not in (
+                    RecordingStatus.RECORDING,
+                    RecordingStatus.AWAITING_UPLOAD,
+                )
             ):
-                return _fail(recording, "recording_download_failed", detail)
-            recording.error = RecordingError(code="retrying", detail=detail)
+                return None
+            recording.status = RecordingStatus.AWAITING_UPLOAD
+            recording.call.state = "stopped"
+            recording.call.chunks = recording.call.chunks or chunks
             return recording
 
         stored = await recording_state.update(
-            self._store, ref.meeting_id, ref.recording_id, count, clock=self._clock
+            self._store, ref.meeting_id, ref.recording_id, note, clock=self._clock
         )
-        if stored is not None and stored.value.status == RecordingStatus.FAILED:
-            log.error("giving up on the call recording's file after %d attempts: %s", failures[-1], exc)
-            return
-        log.warning(
-            "fetching the call recording failed (attempt %d): %s", failures[-1] if failures else 0, exc
-        )
-        raise DownloadFailed(str(exc)) from exc
+        if (
+            stored is None
+            or stored.value.call is None
+            or stored.value.call.state == "fetched"
+            or (stored.value.status != RecordingStatus.AWAITING_UPLOAD)
+        ):
+            log.info("the recording's file was fetched already (or it is gone): event changes nothing")
+            return False
+        await self._queues.send(FETCH_JOBS, job_message(ref))
+        log.info("the call recording's file is ready at ACS: fetch queued (%d chunk(s))", len(chunks))
+        return True
 
     # --- helpers ---------------------------------------------------------------------------------------
 
@@ -363,38 +286,10 @@ def _call_state(recording: Recording, state: CallState) -> Recording:
     return recording
 
 
-def _delivered(recording: Recording, channels: list[RecordingChannel], parts: list[str]) -> Recording:
-    assert recording.call is not None
-    recording.call.state = "stopped"
-    recording.status = RecordingStatus.AWAITING_UPLOAD
-    recording.channels = channels
-    recording.source_parts = parts
-    recording.error = None
-    return recording
-
-
-def _sized(recording: Recording, size: int) -> Recording:
-    recording.size_bytes = size
-    return recording
-
-
 def _fail(recording: Recording, code: str, detail: str) -> Recording:
     recording.status = RecordingStatus.FAILED
     recording.error = RecordingError(code=code, detail=detail)
     return recording
-
-
-def _participants(metadata: Any) -> list[tuple[str, int]]:
-    raw = metadata.get("participants") if isinstance(metadata, Mapping) else None
-    found: list[tuple[str, int]] = []
-    for item in raw if isinstance(raw, list) else []:
-        if (
-            isinstance(item, Mapping)
-            and isinstance(item.get("participantId"), str)
-            and isinstance(item.get("channel"), int)
-        ):
-            found.append((item["participantId"], item["channel"]))
-    return found
 
 
 def _domain_error(exc: CommunicationError, doing: str) -> Exception:

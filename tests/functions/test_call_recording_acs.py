@@ -19,12 +19,14 @@ from shared.adapters.acs_common import ATTEMPTS
 from shared.adapters.acs_communication import AcsCommunication
 from shared.bootstrap import Services, build_services
 from shared.config import Settings
-from shared.services.call_recordings import DownloadFailed
+from shared.domain.recording_paths import RecordingRef
+from shared.ports import CommunicationUnavailable
+from shared.services.jobs import Job
 from tests import audio
 from tests.acs_server import AcsServer
 from tests.conftest import FakeContext, FunctionCaller, registered_functions
 from tests.fakes import FakeSummarizer, FakeTranscriber
-from tests.functions.test_recordings_http import _event, _run_pipeline
+from tests.functions.test_recordings_http import _event, _run_jobs, _run_pipeline
 
 LAYOUT: list[tuple[audio.Kind, float]] = [("tone", 1.0), ("silence", 2.5), ("noise", 1.0), ("silence", 0.5)]
 
@@ -98,6 +100,7 @@ async def test_from_start_to_transcript_with_duplicate_events(
     event = server.recording_event(acs_id)
     await _deliver(event)
     await _deliver(event)  # Event Grid delivers at least once: the same event again
+    assert await _run_jobs(services, "recording_fetch_job") == 2  # the second finds the file fetched
     source = f"{meeting_id}/{recording_id}/source.wav"
     await _event(f"/blobServices/default/containers/recordings/blobs/{source}")
     await _run_pipeline(services)
@@ -117,6 +120,7 @@ async def test_a_chunked_recording_from_acs(call: FunctionCaller, acs: tuple[Acs
     event = server.recording_event(acs_id)
     assert len(event["data"]["recordingStorageInfo"]["recordingChunks"]) == 2
     await _deliver(event)
+    await _run_jobs(services, "recording_fetch_job")
     await _run_pipeline(services)
     route = {"meetingId": meeting_id, "recordingId": recording_id}
     assert (await call("get_recording", "GET", "g", route=route)).json()["status"] == "completed"
@@ -127,21 +131,22 @@ async def test_a_chunked_recording_from_acs(call: FunctionCaller, acs: tuple[Acs
 async def test_expired_files_fail_the_recording_and_outages_are_retried(
     call: FunctionCaller, acs: tuple[AcsServer, Services]
 ) -> None:
-    server, _ = acs
+    server, services = acs
     meeting_id, recording_id, acs_id = await _started(call, server)
     await call("stop_call_recording", "POST", "s", route={"meetingId": meeting_id})
     server.set_recording_file(acs_id, audio.encode(audio.pcm(LAYOUT), "mp3"))
-    event = server.recording_event(acs_id)
+    await _deliver(server.recording_event(acs_id))
     server.fail(ATTEMPTS, status=503)  # every one of the adapter's own attempts
-    with pytest.raises(DownloadFailed):
-        await _deliver(event)  # Event Grid will deliver it again
+    job = Job(RecordingRef(meeting_id, recording_id), message_id="m-1", dequeue_count=1)
+    with pytest.raises(CommunicationUnavailable):  # the queue will deliver the job again
+        await services.call_recording_fetch.run(job)
     route = {"meetingId": meeting_id, "recordingId": recording_id}
     waiting = (await call("get_recording", "GET", "g", route=route)).json()
     assert waiting["status"] == "awaiting_upload"
     assert waiting["error"]["code"] == "retrying"
 
     server.expire_recording_files(acs_id)
-    await _deliver(event)  # the file is gone: no use retrying
+    await services.call_recording_fetch.run(job)  # the file is gone: failed at once, no more retries
     failed = (await call("get_recording", "GET", "g", route=route)).json()
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "recording_download_failed"

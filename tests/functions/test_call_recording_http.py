@@ -13,12 +13,13 @@ import pytest
 
 from shared.bootstrap import Services
 from shared.domain.models import AcsIdentity
-from shared.domain.recording_paths import RECORDINGS
+from shared.domain.recording_paths import RECORDINGS, RecordingRef
 from shared.ports import CallRecordingNotFound, CommunicationUnavailable, StoreUnavailable
+from shared.services.jobs import Job, Outcome
 from tests import audio
 from tests.conftest import FakeContext, FunctionCaller, registered_functions
 from tests.fakes import FakeCallRecorder
-from tests.functions.test_recordings_http import _event, _run_pipeline
+from tests.functions.test_recordings_http import _event, _run_jobs, _run_pipeline
 
 LAYOUT: audio.Layout = [("tone", 1.0), ("silence", 2.5), ("noise", 1.0), ("silence", 0.5)]
 STORAGE = "https://eu-storage.asm.skype.com/v1/objects"
@@ -160,6 +161,8 @@ async def test_the_delivered_file_goes_through_the_pipeline(call: FunctionCaller
     meeting_id, recording_id, acs_id = await _recorded(call, services, format="wav")
     _recorder(services).files[f"{STORAGE}/doc-0/content"] = audio.wav([audio.pcm(LAYOUT)])
     await _deliver(acs_id, [f"{STORAGE}/doc-0/content"])
+    assert _recorder(services).calls[-1][0] == "stop"  # the event only queues the fetch: nothing downloaded
+    assert await _run_jobs(services, "recording_fetch_job") == 1
     source = f"{meeting_id}/{recording_id}/source.wav"
     info = await services.blobs.info(RECORDINGS, source)
     assert info is not None
@@ -173,6 +176,7 @@ async def test_the_delivered_file_goes_through_the_pipeline(call: FunctionCaller
     # The same event again, late: nothing is fetched twice.
     downloads = len(_recorder(services).calls)
     await _deliver(acs_id, [f"{STORAGE}/doc-0/content"])
+    assert await _run_jobs(services, "recording_fetch_job") == 0
     assert len(_recorder(services).calls) == downloads
 
 
@@ -196,6 +200,9 @@ async def test_unmixed_channels_are_mapped_back_to_the_meetings_users(
     recorder.files[f"{STORAGE}/doc-0/content"] = audio.wav([audio.pcm(LAYOUT)] * 3)
     recorder.files[f"{STORAGE}/doc-0/metadata"] = json.dumps(metadata).encode()
     await _deliver(acs_id, [f"{STORAGE}/doc-0/content"], metadata=f"{STORAGE}/doc-0/metadata")
+    await _deliver(acs_id, [f"{STORAGE}/doc-0/content"], metadata=f"{STORAGE}/doc-0/metadata")  # again
+    assert await _run_jobs(services, "recording_fetch_job") == 2  # the duplicate finds the work done
+    assert [m for m, _ in _recorder(services).calls].count("download") == 2  # metadata and content, once
     recording = await _get(call, meeting_id, recording_id)
     assert recording["channels"] == [{"channel": 0, "userId": "alice"}, {"channel": 1, "userId": "bob"}]
 
@@ -207,6 +214,7 @@ async def test_a_chunked_recording_is_queued_as_one(call: FunctionCaller, servic
     locations = [f"{STORAGE}/doc-{i}/content" for i in range(2)]
     recorder.files[locations[0]], recorder.files[locations[1]] = mp3, mp3
     await _deliver(acs_id, locations)
+    await _run_jobs(services, "recording_fetch_job")
     queued = await _get(call, meeting_id, recording_id)
     assert queued["status"] == "queued"  # without waiting for a storage event of a source blob
     names = [
@@ -232,20 +240,33 @@ async def test_failed_downloads_are_retried_then_fail_the_recording(
     recorder = _recorder(services)
     recorder.files[f"{STORAGE}/doc-0/content"] = audio.encode(audio.pcm(LAYOUT), "mp3")
     recorder.fail_downloads = [CommunicationUnavailable("ACS storage answered 503")]
-    with pytest.raises(Exception, match="503"):  # Event Grid delivers it again
-        await _deliver(acs_id, [f"{STORAGE}/doc-0/content"])
+    await _deliver(acs_id, [f"{STORAGE}/doc-0/content"])
+    ref = RecordingRef(meeting_id, recording_id)
+    fetch = services.call_recording_fetch
+    with pytest.raises(CommunicationUnavailable):  # the queue delivers the job again
+        await fetch.run(Job(ref, message_id="m-1", dequeue_count=1))
     waiting = await _get(call, meeting_id, recording_id)
     assert waiting["status"] == "awaiting_upload"
     assert "503" in waiting["error"]["detail"]
-    await _deliver(acs_id, [f"{STORAGE}/doc-0/content"])  # the retry
+    assert await fetch.run(Job(ref, message_id="m-1", dequeue_count=2)) == Outcome.DONE
     assert await services.blobs.info(RECORDINGS, f"{meeting_id}/{recording_id}/source.mp3") is not None
 
     meeting_id, recording_id, acs_id = await _recorded(call, services)
     recorder.fail_downloads = [CallRecordingNotFound("expired after 48 hours")]
-    await _deliver(acs_id, [f"{STORAGE}/doc-0/gone"])  # gone for good: no retry asked for
+    await _deliver(acs_id, [f"{STORAGE}/doc-0/gone"])
+    await _run_jobs(services, "recording_fetch_job")  # gone for good: no retry asked for
     failed = await _get(call, meeting_id, recording_id)
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "recording_download_failed"
+    assert "no longer has" in failed["error"]["detail"]
+
+    meeting_id, recording_id, acs_id = await _recorded(call, services)
+    await _deliver(acs_id, [f"{STORAGE}/doc-0/content"])
+    await services.queues.send(
+        "recording-fetch-jobs-poison", json.dumps({"meetingId": meeting_id, "recordingId": recording_id})
+    )
+    assert await _run_jobs(services, "recording_fetch_job_poisoned") == 1  # the retries ran out
+    assert (await _get(call, meeting_id, recording_id))["error"]["code"] == "recording_download_failed"
 
 
 @pytest.mark.usefixtures("services")

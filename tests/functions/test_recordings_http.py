@@ -15,7 +15,7 @@ import webvtt
 from azure.functions.queue import QueueMessage as WorkerQueueMessage
 
 from shared.bootstrap import Services
-from shared.domain.recording_paths import ARTIFACTS, RECORDINGS, SUMMARY_JOBS, TRANSCRIPTION_JOBS
+from shared.domain.recording_paths import ARTIFACTS, FETCH_JOBS, RECORDINGS, SUMMARY_JOBS, TRANSCRIPTION_JOBS
 from tests import audio
 from tests.conftest import FakeContext, FunctionCaller, registered_functions
 
@@ -88,6 +88,8 @@ QUEUE_OF = {
     "transcription_job_poisoned": TRANSCRIPTION_JOBS + "-poison",
     "summary_job": SUMMARY_JOBS,
     "summary_job_poisoned": SUMMARY_JOBS + "-poison",
+    "recording_fetch_job": FETCH_JOBS,
+    "recording_fetch_job_poisoned": FETCH_JOBS + "-poison",
 }
 
 
