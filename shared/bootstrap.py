@@ -152,7 +152,7 @@ def build_services(
     transcriber = transcriber or build_transcriber(settings, secrets)
     summarizer = summarizer or build_summarizer(settings, secrets)
     recorder = recorder or _build_recorder(settings)
-    recordings = RecordingService(store, blobs, queues, meetings)
+    recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder)
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),

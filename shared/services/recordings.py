@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.domain.errors import Conflict, Forbidden, NotFound
+from shared.domain.errors import Conflict, Forbidden, NotFound, Unavailable
 from shared.domain.models import Meeting, MeetingStatus, Role
 from shared.domain.recording_paths import (
     ARTIFACTS,
@@ -37,7 +37,17 @@ from shared.domain.recordings import (
     RecordingStatus,
 )
 from shared.logs import bind_meeting, bind_recording
-from shared.ports import BlobNotFound, BlobStore, QueueStore, Store, Stored, UploadTarget
+from shared.ports import (
+    BlobNotFound,
+    BlobStore,
+    CallRecorder,
+    CallRecordingNotFound,
+    CommunicationError,
+    QueueStore,
+    Store,
+    Stored,
+    UploadTarget,
+)
 from shared.schemas import CreateRecording
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
@@ -69,12 +79,15 @@ class RecordingService:
         queues: QueueStore,
         meetings: MeetingService,
         clock: Callable[[], datetime] = utc_now,
+        *,
+        recorder: CallRecorder | None = None,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._queues = queues
         self._meetings = meetings
         self._clock = clock
+        self._recorder = recorder  # to stop a call recording that is deleted while ACS records
 
     # --- HTTP use cases --------------------------------------------------------------------------
 
@@ -192,6 +205,7 @@ class RecordingService:
         stored = await self._store.get_recording(meeting_id, recording_id)
         if stored is None:
             raise NotFound(f"recording {recording_id} was not found")
+        await self._stop_recording_call(stored.value)
         # Blobs first, the document last: a failure part way leaves the recording visible, and deleting
         # it again finishes the job. A transcription job still running notices the document is gone
         # and removes what it writes after this (see TranscriptionJob).
@@ -200,6 +214,20 @@ class RecordingService:
         removed += await self._blobs.delete_prefix(ARTIFACTS, prefix)
         await self._store.delete_recording(meeting_id, recording_id)
         log.info("recording %s deleted with %d blobs", recording_id, removed)
+
+    async def _stop_recording_call(self, recording: Recording) -> None:
+        """A call recording deleted while ACS records it: ACS stops first, or it would go on recording."""
+        call = recording.call
+        if self._recorder is None or call is None or call.acs_recording_id is None:
+            return
+        if call.state not in ("active", "paused"):
+            return
+        try:
+            await self._recorder.stop_recording(call.acs_recording_id)
+        except CallRecordingNotFound:
+            pass  # ACS has forgotten it: nothing records
+        except CommunicationError as exc:
+            raise Unavailable(f"ACS could not stop the call's recording, so it is kept: {exc}") from exc
 
     # --- the upload landed -----------------------------------------------------------------------
 

@@ -298,3 +298,20 @@ async def test_a_start_that_cannot_be_noted_stops_the_acs_recording(
     assert recording["status"] == "failed"
     monkeypatch.undo()
     assert (await _act(call, meeting["id"], "start")).status == 202  # and it blocks nothing
+
+
+async def test_deleting_a_recording_being_recorded_stops_acs_first(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting = await _meeting(call)
+    recording = (await _act(call, meeting["id"], "start")).json()
+    route = {"meetingId": meeting["id"], "recordingId": recording["id"]}
+    recorder = _recorder(services)
+    recorder.fail_next = [CommunicationUnavailable("ACS is down")]
+    assert (
+        await call("delete_recording", "DELETE", "d", route=route)
+    ).status == 503  # kept: ACS still records
+    assert (await _get(call, meeting["id"], recording["id"]))["status"] == "recording"
+    assert (await call("delete_recording", "DELETE", "d", route=route)).status == 204
+    [(_, state)] = recorder.recordings.values()
+    assert state == "stopped"
