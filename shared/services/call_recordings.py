@@ -150,7 +150,12 @@ class CallRecordingService:
         assert recording.call is not None
         acs_id = recording.call.acs_recording_id
         if acs_id is None:
-            raise Conflict("the recording is still starting: try again in a moment")
+            if self._clock() - recording.created_at <= STARTING_FOR:
+                raise Conflict("the recording is still starting: try again in a moment")
+            # Its start died half way: nothing ACS knows of records under it.
+            detail = "the recording's start never completed"
+            await self._set(meeting_id, recording.id, lambda r: _fail(r, "recording_not_started", detail))
+            raise Conflict(f"{detail}: start a new one")
         state = _STATE_AFTER[action]
         if (action, recording.call.state) in {("pause", "paused"), ("resume", "active")}:
             return recording  # asked again (a client retrying): nothing to do

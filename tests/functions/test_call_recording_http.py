@@ -315,3 +315,23 @@ async def test_deleting_a_recording_being_recorded_stops_acs_first(
     assert (await call("delete_recording", "DELETE", "d", route=route)).status == 204
     [(_, state)] = recorder.recordings.values()
     assert state == "stopped"
+
+
+async def test_a_start_that_died_half_way_blocks_nothing(call: FunctionCaller, services: Services) -> None:
+    meeting = await _meeting(call)
+    stuck = (await _act(call, meeting["id"], "start")).json()
+    stored = await services.store.get_recording(meeting["id"], stuck["id"])
+    assert stored is not None
+    assert stored.value.call is not None
+    # As if the worker died between ACS's answer and our write of it, three minutes ago.
+    call_state = stored.value.call.model_copy(update={"state": "starting", "acs_recording_id": None})
+    old = stored.value.model_copy(
+        update={"call": call_state, "created_at": stored.value.created_at - timedelta(minutes=3)}
+    )
+    await services.store.replace_recording(old, stored.etag)
+    _recorder(services).recordings.clear()  # and ACS never started it
+    stopped = await _act(call, meeting["id"], "stop")
+    assert stopped.status == 409
+    assert "never completed" in stopped.json()["detail"]
+    assert (await _get(call, meeting["id"], stuck["id"]))["status"] == "failed"
+    assert (await _act(call, meeting["id"], "start")).status == 202
