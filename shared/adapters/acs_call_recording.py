@@ -31,7 +31,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from shared.adapters.acs_common import Refusal, Sleep, call_acs, endpoint_of, rejected
+from shared.adapters.acs_common import Refusal, Sleep, acs_client, call_acs, endpoint_of, rejected
 from shared.adapters.acs_events import WIRE_CONTENT
 from shared.ports import (
     CallLocator,
@@ -99,15 +99,14 @@ class AcsCallRecorder:
         if self._client is None:
             from azure.communication.callautomation.aio import CallAutomationClient  # noqa: PLC0415
 
-            if self._connection_string:
-                self._client = CallAutomationClient.from_connection_string(
-                    self._connection_string, api_version=CALL_AUTOMATION_API_VERSION, **self._options
-                )
-            else:
-                assert self._credential is not None
-                self._client = CallAutomationClient(
-                    self._endpoint, self._credential, api_version=CALL_AUTOMATION_API_VERSION, **self._options
-                )
+            self._client = acs_client(
+                CallAutomationClient,
+                endpoint=self._endpoint,
+                connection_string=self._connection_string,
+                credential=self._credential,
+                api_version=CALL_AUTOMATION_API_VERSION,
+                **self._options,
+            )
         return self._client
 
     async def aclose(self) -> None:

@@ -12,9 +12,12 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.ports import CommunicationError, CommunicationRejected, CommunicationUnavailable
+
+if TYPE_CHECKING:
+    from azure.core.credentials_async import AsyncTokenCredential
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,3 +106,23 @@ def error_code(exc: Any) -> str:
     """ACS's error code (`{"error": {"code": ...}}`): Call Automation puts its numeric subcode there."""
     error = getattr(exc, "error", None)
     return str(getattr(error, "code", "") or "")
+
+
+ClientT = TypeVar("ClientT")
+
+
+def acs_client(
+    client_type: type[ClientT],
+    *,
+    endpoint: str,
+    connection_string: str | None,
+    credential: AsyncTokenCredential | None,
+    **options: Any,
+) -> ClientT:
+    """One of the ACS SDK's async clients, from the connection string (HMAC) or the endpoint and an
+    Entra ID credential, whichever the adapter was given."""
+    if connection_string:
+        made: ClientT = client_type.from_connection_string(connection_string, **options)  # type: ignore[attr-defined]
+        return made
+    assert credential is not None
+    return client_type(endpoint, credential, **options)  # type: ignore[call-arg]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.adapters import acs_common
-from shared.adapters.acs_common import Refusal, call_acs, endpoint_of, rejected
+from shared.adapters.acs_common import Refusal, acs_client, call_acs, endpoint_of, rejected
 from shared.domain.models import Role
 from shared.domain.rules import MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME
 from shared.ports import (
@@ -76,33 +76,27 @@ class AcsCommunication:
         if self._identity is None:
             from azure.communication.identity.aio import CommunicationIdentityClient  # noqa: PLC0415
 
-            if self._connection_string:
-                self._identity = CommunicationIdentityClient.from_connection_string(
-                    self._connection_string, **self._options
-                )
-            else:
-                assert self._credential is not None
-                self._identity = CommunicationIdentityClient(
-                    self._endpoint, self._credential, **self._options
-                )
+            self._identity = acs_client(
+                CommunicationIdentityClient,
+                endpoint=self._endpoint,
+                connection_string=self._connection_string,
+                credential=self._credential,
+                **self._options,
+            )
         return self._identity
 
     def _rooms_client(self) -> RoomsClient:
         if self._rooms is None:
             from azure.communication.rooms.aio import RoomsClient  # noqa: PLC0415
 
-            if self._connection_string:
-                self._rooms = RoomsClient.from_connection_string(
-                    self._connection_string, api_version=ROOMS_API_VERSION, **self._options
-                )
-            else:
-                assert self._credential is not None
-                self._rooms = RoomsClient(
-                    self._endpoint.rstrip("/"),
-                    self._credential,
-                    api_version=ROOMS_API_VERSION,
-                    **self._options,
-                )
+            self._rooms = acs_client(
+                RoomsClient,
+                endpoint=self._endpoint.rstrip("/"),
+                connection_string=self._connection_string,
+                credential=self._credential,
+                api_version=ROOMS_API_VERSION,
+                **self._options,
+            )
         return self._rooms
 
     async def aclose(self) -> None:
