@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.domain.recording_paths import FETCH_JOBS, RECORDINGS, chunk_blob
+from shared.domain.recording_paths import FETCH_JOBS, RECORDINGS, RecordingRef, chunk_blob, recording_prefix
 from shared.domain.recordings import (
     CallRecording,
     Recording,
@@ -114,6 +114,10 @@ class CallRecordingFetch(RecordingJob):
             # The chunks' own storage events are not a source's: queue the transcription here.
             await self._recordings.queue_transcription(ref)
         return Outcome.DONE
+
+    async def _deleted_meanwhile(self, ref: RecordingRef) -> None:
+        # What was downloaded after the delete must not outlive the recording.
+        await self._blobs.delete_prefix(RECORDINGS, recording_prefix(ref.meeting_id, ref.recording_id))
 
     async def _update_held(self, job: Job, change: Callable[[Recording], Recording]) -> None:
         def held(recording: Recording) -> Recording:

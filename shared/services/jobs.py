@@ -98,6 +98,8 @@ class RecordingJob(ABC):
             return await self._work(job, claimed.value)
         except ClaimLost:
             log.info("another job took the recording over, or it was deleted: this one stops")
+            if await self._store.get_recording(job.ref.meeting_id, job.ref.recording_id) is None:
+                await self._deleted_meanwhile(job.ref)
             return Outcome.SKIPPED
         except Exception as exc:
             permanent = self._permanent(exc)
@@ -114,6 +116,9 @@ class RecordingJob(ABC):
     def _permanent(self, exc: Exception) -> tuple[str, str] | None:
         """(error code, detail) when `exc` means retrying cannot help; None to let the queue retry."""
         return None
+
+    async def _deleted_meanwhile(self, ref: RecordingRef) -> None:  # noqa: B027 - a hook, empty by default
+        """The recording was deleted while the job ran: what the job wrote since must go too."""
 
     async def _not_claimed(self, ref: RecordingRef) -> None:  # noqa: B027 - a hook, empty by default
         """Called when the job had nothing to do (done already, held by another, not yet at this stage)."""

@@ -18,6 +18,7 @@ from shared.domain.recording_paths import (
     SUMMARY_FILES,
     SUMMARY_JOBS,
     TRANSCRIPT_FILES,
+    RecordingRef,
     artifact_blob,
     recording_prefix,
 )
@@ -100,8 +101,8 @@ class SummaryJob(RecordingJob):
             stored.add_usage(usage)
 
         if await self._announce(job, announce) is None:
-            await self._blobs.delete_prefix(ARTIFACTS, recording_prefix(ref.meeting_id, ref.recording_id))
-            raise ClaimLost
+            raise ClaimLost  # deleted while we worked: run() removes what we wrote
+
         log.info(
             "summary written: %d decisions, %d action items, %d chapters (%d requests, %d+%d tokens)",
             len(summary.decisions),
@@ -112,6 +113,9 @@ class SummaryJob(RecordingJob):
             usage.output_tokens,
         )
         return Outcome.DONE
+
+    async def _deleted_meanwhile(self, ref: RecordingRef) -> None:
+        await self._blobs.delete_prefix(ARTIFACTS, recording_prefix(ref.meeting_id, ref.recording_id))
 
     async def _transcript(self, recording: Recording) -> Transcript:
         name, _ = TRANSCRIPT_FILES["json"]

@@ -134,6 +134,15 @@ class TranscriptionJob(RecordingJob):
         await self._write_transcript(job, recording, speech)
         return Outcome.DONE
 
+    async def _deleted_meanwhile(self, ref: RecordingRef) -> None:
+        # Pieces kept since the delete hold the deleted recording's words: they go with it.
+        removed = await self._blobs.delete_prefix(
+            ARTIFACTS, recording_prefix(ref.meeting_id, ref.recording_id)
+        )
+        log.info(
+            "the recording was deleted while it was transcribed: %d blobs written since removed", removed
+        )
+
     async def _not_claimed(self, ref: RecordingRef) -> None:
         """A transcription message for a recording already transcribed: perhaps the job that announced it
         died before it could queue the summary (its message is this one, delivered again). Queue it again:
@@ -189,9 +198,7 @@ class TranscriptionJob(RecordingJob):
             stored.add_usage(usage)
 
         if await self._announce(job, announce) is None:
-            # Deleted while we worked: what we wrote after the delete must not outlive it.
-            await self._blobs.delete_prefix(ARTIFACTS, recording_prefix(ref.meeting_id, ref.recording_id))
-            raise ClaimLost
+            raise ClaimLost  # deleted while we worked: run() removes what we wrote
         await self._queues.send(SUMMARY_JOBS, job_message(ref))
         removed = await self._blobs.delete_prefix(ARTIFACTS, work_prefix(ref.meeting_id, ref.recording_id))
         log.info(
