@@ -31,7 +31,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from shared.adapters.acs_common import Refusal, Sleep, acs_client, call_acs, endpoint_of, rejected
+from shared.adapters.acs_common import Refusal, Sleep, acs_client, acs_endpoint, call_acs, rejected
 from shared.adapters.acs_events import WIRE_CONTENT
 from shared.ports import (
     CallLocator,
@@ -77,12 +77,7 @@ class AcsCallRecorder:
     ) -> None:
         """`recording_hosts`: hosts downloads may go to besides the resource's (".suffix" or an exact
         host name), always over HTTPS. `client_options` go to the SDK client (e.g. `connection_verify`)."""
-        if connection_string:
-            self._endpoint = endpoint_of(connection_string)
-        elif endpoint and credential is not None:
-            self._endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
-        else:
-            raise ValueError("ACS needs a connection string, or an endpoint and a credential")
+        self._endpoint = acs_endpoint(endpoint, connection_string, credential)
         self._connection_string = connection_string
         self._credential = credential
         self._recording_hosts = tuple(host.lower() for host in recording_hosts)

@@ -108,6 +108,18 @@ def error_code(exc: Any) -> str:
     return str(getattr(error, "code", "") or "")
 
 
+def acs_endpoint(
+    endpoint: str | None, connection_string: str | None, credential: AsyncTokenCredential | None
+) -> str:
+    """The resource's endpoint (with its trailing slash) from what an adapter was given; ValueError when
+    that is neither a connection string nor an endpoint with a credential."""
+    if connection_string:
+        return endpoint_of(connection_string)
+    if endpoint and credential is not None:
+        return endpoint if endpoint.endswith("/") else endpoint + "/"
+    raise ValueError("ACS needs a connection string, or an endpoint and a credential")
+
+
 ClientT = TypeVar("ClientT")
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.adapters import acs_common
-from shared.adapters.acs_common import Refusal, acs_client, call_acs, endpoint_of, rejected
+from shared.adapters.acs_common import Refusal, acs_client, acs_endpoint, call_acs, rejected
 from shared.domain.models import Role
 from shared.domain.rules import MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME
 from shared.ports import (
@@ -52,12 +52,7 @@ class AcsCommunication:
         **client_options: Any,
     ) -> None:
         """`client_options` go to both SDK clients (e.g. a transport); status retries are ours."""
-        if connection_string:
-            self._endpoint = endpoint_of(connection_string)
-        elif endpoint and credential is not None:
-            self._endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
-        else:
-            raise ValueError("ACS needs a connection string, or an endpoint and a credential")
+        self._endpoint = acs_endpoint(endpoint, connection_string, credential)
         self._connection_string = connection_string
         self._credential = credential
         self._sleep = sleep
