@@ -7,7 +7,7 @@ PORT ?= 7071
 DATA_DIR ?= .local
 export PORT DATA_DIR
 
-.PHONY: run run-emulators test lint typecheck unit bench emulators clean infra-scan
+.PHONY: run run-emulators test lint typecheck unit bench emulators clean infra-scan web web-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## Serve the app on http://127.0.0.1:$(PORT)/api with embedded backends (SQLite under $(DATA_DIR)).
-run: $(VENV)/.runtime
-	@echo "video-signaling on http://127.0.0.1:$(PORT)/api  (data in $(DATA_DIR); Ctrl-C stops)"
+## Serve the web client on http://127.0.0.1:$(PORT)/ and the app under /api, with embedded backends.
+run: $(VENV)/.runtime web
+	@echo "video-signaling on http://127.0.0.1:$(PORT)/ (API under /api; data in $(DATA_DIR); Ctrl-C stops)"
 	@echo "try: curl -s -H 'Authorization: Bearer dev:alice' http://127.0.0.1:$(PORT)/api/meetings"
 	@$(BIN)/python -m devhost serve --port $(PORT)
 
 ## The same app on Azurite and the Cosmos DB emulator (the Azure adapters), started and stopped with it.
-run-emulators: $(VENV)/.runtime node_modules/.installed
+run-emulators: $(VENV)/.runtime node_modules/.installed web
 	@echo "video-signaling on http://127.0.0.1:$(PORT)/api, on Azurite and the Cosmos DB emulator (Ctrl-C stops)"
 	@$(BIN)/python -m devhost serve --port $(PORT) --emulators
 
@@ -40,8 +40,28 @@ node_modules/.installed: package.json package-lock.json
 
 emulators: node_modules/.installed
 
+# The web client (web/): Node 20.19 or newer builds it; `make run` serves web/dist.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+web/node_modules/.installed: web/package.json web/package-lock.json
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null || { echo "make: the web client needs Node.js 20.19 or newer with npm (found: $$(node --version 2>/dev/null || echo none)); install it, e.g. apt-get install nodejs npm or from nodejs.org"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+web: web/dist/index.html
+
+# The committed API client must be the one the app's OpenAPI document generates, then the client's own
+# checks: types, lint, format, unit and component tests.
+web-check: $(VENV)/.dev web/node_modules/.installed
+	$(BIN)/python -m devhost openapi --out web/openapi.json
+	cd web && npm run --silent api:generate >/dev/null
+	@git diff --exit-code --stat -- web/openapi.json web/src/api/schema.d.ts || { echo "make: web/openapi.json or web/src/api/schema.d.ts was out of date with the API: regenerated, commit them"; exit 1; }
+	cd web && npm run --silent typecheck && npm run --silent lint && npm run --silent format:check && npm run --silent test
+
 ## Lint, type-check and run every test (the contract suites start and stop their own emulators).
-test: $(VENV)/.dev emulators lint typecheck unit
+test: $(VENV)/.dev emulators lint typecheck unit web-check
 # The Bicep in infra/: checkov (offline); the project's own infra checks are tests/infra, run by `unit`.
 test: infra-scan
 
@@ -78,4 +98,4 @@ bench: $(VENV)/.dev emulators
 	$(BIN)/python -m bench.pipeline
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from devhost import deliver_command, process_command, summarize_command
+from devhost import deliver_command, openapi_command, process_command, summarize_command
 from devhost.app_loader import DEFAULT_APP, AppLoadError, load_app
 from devhost.host import DevHost
 from devhost.host_json import read_host_json, route_prefix
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     process_command.add_parser(commands)
     summarize_command.add_parser(commands)
     deliver_command.add_parser(commands)
+    openapi_command.add_parser(commands)
     return parser
 
 

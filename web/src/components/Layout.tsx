@@ -1,0 +1,51 @@
+import { Button, Text, makeStyles, tokens } from "@fluentui/react-components";
+import type { ReactNode } from "react";
+import { Link } from "react-router-dom";
+
+import { useAuth } from "../auth/AuthContext";
+import { SignIn } from "../auth/SignIn";
+
+const useStyles = makeStyles({
+  header: {
+    display: "flex",
+    alignItems: "center",
+    gap: tokens.spacingHorizontalL,
+    padding: `${tokens.spacingVerticalM} ${tokens.spacingHorizontalXL}`,
+    backgroundColor: tokens.colorBrandBackground,
+    color: tokens.colorNeutralForegroundOnBrand,
+  },
+  brand: {
+    color: tokens.colorNeutralForegroundOnBrand,
+    fontWeight: tokens.fontWeightSemibold,
+    fontSize: tokens.fontSizeBase500,
+    textDecoration: "none",
+  },
+  spacer: { flexGrow: 1 },
+  main: { maxWidth: "1200px", margin: "0 auto", padding: tokens.spacingHorizontalXL },
+});
+
+export function Layout({ children }: { children: ReactNode }) {
+  const styles = useStyles();
+  const { user, signOut } = useAuth();
+  return (
+    <>
+      <header className={styles.header}>
+        <Link to="/" className={styles.brand}>
+          video-signaling
+        </Link>
+        <div className={styles.spacer} />
+        {user !== null && (
+          <>
+            <Text>
+              Signed in as <strong>{user.name}</strong>
+            </Text>
+            <Button appearance="secondary" onClick={() => void signOut()}>
+              Sign out
+            </Button>
+          </>
+        )}
+      </header>
+      <main className={styles.main}>{user === null ? <SignIn /> : children}</main>
+    </>
+  );
+}

@@ -1,0 +1,28 @@
+/// <reference types="vitest/config" />
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// `npm run dev` serves the client with hot reload on :5173 and proxies the API (and devhost's upload and
+// media routes) to `make run` on :7071, so the browser sees one origin as in production behind devhost.
+const devhost = process.env.DEVHOST_URL ?? "http://127.0.0.1:7071";
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    proxy: {
+      "/api": devhost,
+      "/_devhost": devhost,
+    },
+  },
+  build: {
+    // The first page must stay small: the call (ACS UI library) and MSAL load only when needed.
+    chunkSizeWarningLimit: 4096,
+    sourcemap: false,
+  },
+  test: {
+    environment: "jsdom",
+    setupFiles: ["./src/test/setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+    css: false,
+  },
+});
