@@ -19,6 +19,7 @@ from shared.domain.ids import USER_ID_PATTERN
 from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
+from shared.ports import UploadTarget
 from shared.timefmt import iso, utc_seconds
 
 
@@ -342,6 +343,20 @@ class RecordingOut(ApiModel):
 
 class CreatedRecording(RecordingOut):
     upload: UploadOut
+
+    @classmethod
+    def with_upload(cls, recording: Recording, upload: UploadTarget) -> Self:
+        out = UploadOut(
+            url=upload.url, method=upload.method, headers=upload.headers, expires_on=upload.expires_on
+        )
+        return cls.model_validate({**RecordingOut.of(recording).model_dump(), "upload": out})
+
+
+class MediaOut(ApiModel):
+    url: str = Field(
+        description="GET the recording's file here (Range requests work) until `expiresOn`; read-only."
+    )
+    expires_on: datetime
 
 
 class RecordingList(ApiModel):
