@@ -129,7 +129,7 @@ async def get_recording(req: ApiRequest[None, None]) -> ApiResponse:
     summary="The recording's transcript as JSON, WebVTT, SRT or plain text",
     tag="recordings",
     query="TranscriptQuery",
-    ok=(200, None, "The transcript in the asked format"),
+    ok=(200, "TranscriptOut", "The transcript in the asked format (the schema is the JSON one's)"),
     errors=(404, 409),
     ok_media_types=TRANSCRIPT_MEDIA_TYPES,
 )
@@ -148,7 +148,7 @@ async def get_transcript(req: ApiRequest[None, schemas.TranscriptQuery]) -> ApiR
     summary="The recording's summary: overview, key points, decisions, action items, chapters",
     tag="recordings",
     query="SummaryQuery",
-    ok=(200, None, "The summary as JSON or Markdown"),
+    ok=(200, "SummaryOut", "The summary as JSON or Markdown (the schema is the JSON one's)"),
     errors=(404, 409),
     ok_media_types=SUMMARY_MEDIA_TYPES,
 )

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import azure.functions as func
+import jsonschema  # type: ignore[import-untyped]
 import pysrt  # type: ignore[import-untyped]
 import pytest
 import webvtt
@@ -567,3 +568,95 @@ def test_the_read_url_lives_as_long_as_playing_needs() -> None:
     assert media_lifetime(60) == timedelta(hours=1)
     assert media_lifetime(2 * 3600) == timedelta(hours=2, minutes=30)
     assert media_lifetime(10 * 3600) == timedelta(hours=6)
+
+
+# --- what the transcript and summary serve: named speakers, and the OpenAPI schemas ------------------------
+
+
+def _validator(document: dict[str, Any], media: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator of the body the document promises, its `$ref`s resolved within the document."""
+    schema = {**media["schema"], "components": document["components"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+async def test_transcript_and_summary_name_speakers_and_match_the_openapi_schemas(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    route = {"meetingId": meeting_id}
+    renamed = await call(
+        "rename_participant", "PATCH", "p", user="bob", route={**route, "userId": "bob"},
+        json_body={"displayName": "Bob <Builder>"},
+    )  # fmt: skip
+    assert renamed.status == 200
+    await call(
+        "rename_participant",
+        "PATCH",
+        "p",
+        route={**route, "userId": "alice"},
+        json_body={"displayName": "Alice"},
+    )
+    # Two channels: bob speaks on 0 (named), pat on 1 (no name: the user id stands in).
+    channels = [{"channel": 0, "userId": "bob"}, {"channel": 1, "userId": "pat"}]
+    recording_id = (await _create(call, meeting_id, channels=channels)).json()["id"]
+    left = audio.pcm([("tone", 1.0), ("silence", 3.0)])
+    right = audio.pcm([("silence", 2.0), ("noise", 1.0), ("silence", 1.0)])
+    await _upload(services, meeting_id, recording_id, audio.wav([left, right]))
+    await _run_jobs(services, "transcription_job")
+    # A rename after the transcript was written does not re-render it.
+    await call(
+        "rename_participant",
+        "PATCH",
+        "p",
+        user="bob",
+        route={**route, "userId": "bob"},
+        json_body={"displayName": "Robert"},
+    )
+    await _run_jobs(services, "summary_job")
+
+    transcript = (await _transcript(call, meeting_id, recording_id, "json")).json()
+    assert transcript["speakers"] == [
+        {"id": "ch0", "userId": "bob", "displayName": "Bob <Builder>"},
+        {"id": "ch1", "userId": "pat", "displayName": None},
+    ]
+    assert [s["speaker"] for s in transcript["segments"]] == ["ch0", "ch1"]
+    vtt = (await _transcript(call, meeting_id, recording_id, "vtt")).body.decode()
+    assert "<v Bob &lt;Builder&gt;>piece" in vtt
+    assert "<v pat>piece" in vtt
+    assert [c.voice for c in webvtt.from_string(vtt).captions] == ["Bob &lt;Builder&gt;", "pat"]
+    srt = pysrt.from_string((await _transcript(call, meeting_id, recording_id, "srt")).body.decode())
+    assert [i.text.split(":")[0] for i in srt] == ["Bob <Builder>", "pat"]
+    txt = (await _transcript(call, meeting_id, recording_id, "txt")).body.decode().splitlines()
+    assert [line.split("] ")[1].split(":")[0] for line in txt] == ["Bob <Builder>", "pat"]
+
+    summary_route = {"meetingId": meeting_id, "recordingId": recording_id}
+    summary = (await call("get_summary", "GET", "s", route=summary_route, params={"format": "json"})).json()
+    # The fake summarizer gives the first speaker's name as the transcript has it.
+    assert summary["actionItems"] == [{"owner": "Bob <Builder>", "task": "Follow up", "due": None}]
+
+    document = (await call("openapi", "GET", "openapi.json", user=None)).json()
+    paths = document["paths"]["/meetings/{meetingId}/recordings/{recordingId}/transcript"]["get"]
+    content = paths["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/vtt", "application/x-subrip", "text/plain"}
+    assert all(
+        content[m]["schema"] == {"type": "string"} for m in ("text/vtt", "application/x-subrip", "text/plain")
+    )
+    _validator(document, content["application/json"]).validate(transcript)
+    with pytest.raises(jsonschema.ValidationError):  # the schema is strict: it would notice a drift
+        _validator(document, content["application/json"]).validate({**transcript, "extra": 1})
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(document, content["application/json"]).validate({**transcript, "speakers": [{"id": "x"}]})
+    paths = document["paths"]["/meetings/{meetingId}/recordings/{recordingId}/summary"]["get"]
+    content = paths["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/markdown"}
+    assert content["text/markdown"]["schema"] == {"type": "string"}
+    _validator(document, content["application/json"]).validate(summary)
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(document, content["application/json"]).validate(
+            {**summary, "actionItems": [{"task": "x"}]}
+        )
+    media = document["paths"]["/meetings/{meetingId}/recordings/{recordingId}/media"]["get"]
+    media_schema = media["responses"]["200"]["content"]["application/json"]["schema"]
+    _validator(document, {"schema": media_schema}).validate(
+        (await _media(call, meeting_id, recording_id)).json()
+    )
