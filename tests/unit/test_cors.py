@@ -67,9 +67,9 @@ def test_a_list_is_comma_separated_without_repeats_or_blanks() -> None:
 
 
 def test_settings_refuse_a_bad_origin_at_start(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="ALLOWED_ORIGINS.*wildcard"):
+    with pytest.raises(ConfigurationError, match=r"ALLOWED_ORIGINS.*wildcard"):
         Settings(data_dir=tmp_path, allowed_origins="*")
-    with pytest.raises(ConfigurationError, match="ALLOWED_ORIGINS.*bare origin"):
+    with pytest.raises(ConfigurationError, match=r"ALLOWED_ORIGINS.*bare origin"):
         Settings(data_dir=tmp_path, allowed_origins=f"{DEV},{WEB}/")
     settings = Settings(data_dir=tmp_path, allowed_origins=f"{WEB},{DEV}")
     assert settings.cors_origins == (WEB, DEV)
@@ -91,7 +91,9 @@ def test_preflight_of_an_allowed_origin_grants_what_the_web_client_sends() -> No
     assert len(ALLOWED_HEADERS) == len(headers)
 
 
-@pytest.mark.parametrize("origin", [DEV, None, "null", "https://x.azurestaticapps.net.evil.example", WEB + "/"])
+@pytest.mark.parametrize(
+    "origin", [DEV, None, "null", "https://x.azurestaticapps.net.evil.example", WEB + "/"]
+)
 def test_any_other_origin_gets_nothing(origin: str | None) -> None:
     policy = CorsPolicy.of([WEB])
     assert policy.preflight_headers(origin) is None
