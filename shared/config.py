@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.cors import InvalidOrigin, parse_origins
 from shared.secrets import SecretError, check_references
 from shared.startup import unsafe_configuration
 
@@ -29,6 +30,15 @@ class Settings(BaseSettings):
     # Comma-separated: an API usually accepts both its client id and its `api://` application id URI.
     auth_audience: str | None = None
     auth_authority: str = "https://login.microsoftonline.com"
+    # What the web client signs in with (GET /api/client-config hands them out): its own Entra app
+    # registration (a SPA) and the API scope it asks a token for, e.g. `api://<api app id>/user_impersonation`
+    # (several: comma-separated). Neither is a secret.
+    auth_client_id: str | None = None
+    auth_api_scope: str | None = None
+    # Browser origins allowed to call the API from another origin (CORS), comma-separated and exact, e.g.
+    # `https://x.azurestaticapps.net,http://localhost:5173`. devhost enforces it; in Azure the Function App's
+    # CORS setting, which infra/ sets from the same list.
+    allowed_origins: str | None = None
 
     store: Literal["sqlite", "cosmos"] = "sqlite"
     cosmos_endpoint: str | None = None
@@ -89,6 +99,14 @@ class Settings(BaseSettings):
         return bool(self.website_instance_id)
 
     @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return parse_origins(self.allowed_origins)
+
+    @property
+    def api_scopes(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.auth_api_scope or "").replace(",", " ").split() if s)
+
+    @property
     def audiences(self) -> tuple[str, ...]:
         if not self.auth_audience:
             return ()
@@ -103,6 +121,10 @@ class Settings(BaseSettings):
             raise ConfigurationError(reason)
         if self.auth_mode == "entra" and not (self.auth_tenant_id and self.audiences):
             raise ConfigurationError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
+        try:
+            parse_origins(self.allowed_origins)
+        except InvalidOrigin as exc:
+            raise ConfigurationError(f"ALLOWED_ORIGINS: {exc}") from None
         if self.transcriber == "openai" and not self.openai_api_key:
             raise ConfigurationError(
                 "TRANSCRIBER=openai needs OPENAI_API_KEY (a `keyvault:` reference in Azure)"

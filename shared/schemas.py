@@ -268,6 +268,32 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?
 FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
+# --- the web client's configuration (GET /client-config) -------------------------------------------
+
+
+class EntraClientConfig(ApiModel):
+    client_id: str = Field(description="The web client's own Entra app registration (a SPA).")
+    authority: str = Field(description="`{AUTH_AUTHORITY}/{AUTH_TENANT_ID}`, for MSAL.")
+    scopes: list[str] = Field(description="What the web client asks a token for: the API's scope(s).")
+
+
+class ClientConfig(ApiModel):
+    """What a browser client needs to know before it signs in: no secret, the same for every caller."""
+
+    auth_mode: Literal["dev", "entra", "easyauth"]
+    entra: EntraClientConfig | None = Field(
+        description="How to sign in with Entra ID; null in dev mode, or when AUTH_CLIENT_ID and "
+        "AUTH_API_SCOPE are not both set."
+    )
+    calling: Literal["acs", "local"] = Field(description="Real ACS calls, or the local stand-in.")
+    acs_endpoint: str | None = Field(description="The ACS resource's origin (no key); null when local.")
+    max_upload_bytes: int
+    upload_content_types: list[RecordingContentType] = Field(
+        description="The content types a recording may be."
+    )
+    version: str
+
+
 class ChannelIn(ApiModel):
     channel: int = Field(ge=0, lt=MAX_CHANNELS, description="0-based channel of the unmixed recording.")
     user_id: UserId
