@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/client-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a browser client needs before it signs in: auth mode, Entra sign-in, calling, uploads */
+        get: operations["client_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -352,6 +369,39 @@ export interface components {
             /** Title */
             title: string;
         };
+        /**
+         * ClientConfig
+         * @description What a browser client needs to know before it signs in: no secret, the same for every caller.
+         */
+        ClientConfig: {
+            /**
+             * Acsendpoint
+             * @description The ACS resource's origin (no key); null when local.
+             */
+            acsEndpoint: string | null;
+            /**
+             * Authmode
+             * @enum {string}
+             */
+            authMode: "dev" | "entra" | "easyauth";
+            /**
+             * Calling
+             * @description Real ACS calls, or the local stand-in.
+             * @enum {string}
+             */
+            calling: "acs" | "local";
+            /** @description How to sign in with Entra ID; null in dev mode, or when AUTH_CLIENT_ID and AUTH_API_SCOPE are not both set. */
+            entra: components["schemas"]["EntraClientConfig"] | null;
+            /** Maxuploadbytes */
+            maxUploadBytes: number;
+            /**
+             * Uploadcontenttypes
+             * @description The content types a recording may be.
+             */
+            uploadContentTypes: ("audio/wav" | "audio/x-wav" | "audio/mpeg" | "audio/mp4" | "video/mp4" | "audio/webm" | "video/webm" | "audio/ogg" | "audio/flac")[];
+            /** Version */
+            version: string;
+        };
         /** CreateMeeting */
         CreateMeeting: {
             /**
@@ -457,6 +507,24 @@ export interface components {
              * @description What was decided, as one sentence.
              */
             text: string;
+        };
+        /** EntraClientConfig */
+        EntraClientConfig: {
+            /**
+             * Authority
+             * @description `{AUTH_AUTHORITY}/{AUTH_TENANT_ID}`, for MSAL.
+             */
+            authority: string;
+            /**
+             * Clientid
+             * @description The web client's own Entra app registration (a SPA).
+             */
+            clientId: string;
+            /**
+             * Scopes
+             * @description What the web client asks a token for: the API's scope(s).
+             */
+            scopes: string[];
         };
         /** Health */
         Health: {
@@ -952,6 +1020,36 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    client_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client configuration (no secret; the same for every caller) */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientConfig"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     health: {
         parameters: {
             query?: never;
