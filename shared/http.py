@@ -295,9 +295,13 @@ def _parse_body(model: type[BaseModel], raw: bytes, content_type: str | None) ->
         raise HttpError(415, f"the body must be {JSON}, not {content_type or 'unspecified'}")
     try:
         data = json.loads(raw, parse_constant=_refuse_constant)
+        return _validate(model, data, "body")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the body is not valid JSON: {_json_error(exc)}") from exc
-    return _validate(model, data, "body")
+    except RecursionError:
+        # A few kilobytes of `[[[[…` exhaust the parser's (or the validator's) stack: no API body nests
+        # that deep, so it is bad input, not a server error.
+        raise InvalidInput("the body nests too deeply") from None
 
 
 def _refuse_constant(name: str) -> Any:

@@ -19,7 +19,7 @@ from shared.domain.ids import USER_ID_PATTERN
 from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
-from shared.timefmt import iso, utc_seconds
+from shared.timefmt import iso, utc_instant
 
 
 class ApiModel(BaseModel):
@@ -31,7 +31,7 @@ class ApiModel(BaseModel):
 
 
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
-Instant = Annotated[AwareDatetime, AfterValidator(utc_seconds)]
+Instant = Annotated[AwareDatetime, AfterValidator(utc_instant)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 
