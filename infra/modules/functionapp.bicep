@@ -33,6 +33,8 @@ param alwaysReadyHttpInstances int
 param authMode string
 param authTenantId string
 param authAudience string
+param authScopes string
+param authRoles string
 param authAuthority string
 param cosmosEndpoint string
 param cosmosDatabase string
@@ -65,6 +67,8 @@ var appSettings = [
   { name: 'AUTH_MODE', value: authMode }
   { name: 'AUTH_TENANT_ID', value: authTenantId }
   { name: 'AUTH_AUDIENCE', value: authAudience }
+  { name: 'AUTH_SCOPES', value: authScopes }
+  { name: 'AUTH_ROLES', value: authRoles }
   { name: 'AUTH_AUTHORITY', value: authAuthority }
   { name: 'STORE', value: 'cosmos' }
   { name: 'COSMOS_ENDPOINT', value: cosmosEndpoint }
