@@ -261,7 +261,16 @@ async def dispatch(
             response = await handler(await _parse(operation, req))
         except Exception as exc:
             response = problem_for(exc, req, invocation_id)
+        _harden(response, operation)
         return response.to_http()
+
+
+def _harden(response: ApiResponse, operation: Operation) -> None:
+    # A browser must never guess a type (a transcript served as text/plain is not HTML), and no cache,
+    # shared or private, may keep what was answered to one caller: their meetings, tokens, upload URLs.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if operation.authenticated:
+        response.headers["Cache-Control"] = "no-store"
 
 
 async def _parse(operation: Operation, req: func.HttpRequest) -> ApiRequest[Any, Any]:
@@ -392,7 +401,9 @@ def problem(
     if invocation_id is not None:
         body["invocationId"] = invocation_id
     body.update(extra)
-    return ApiResponse(status, json.dumps(body).encode(), PROBLEM_JSON, dict(headers or {}))
+    # An error is about one request: never cached, never sniffed (the fallback's 404/405 come here too).
+    hardened = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", **(headers or {})}
+    return ApiResponse(status, json.dumps(body).encode(), PROBLEM_JSON, hardened)
 
 
 def _path(url: str) -> str:

@@ -376,3 +376,23 @@ async def test_the_list_shows_changes_at_once(call: FunctionCaller) -> None:
     assert reply.status == 200
     bobs = (await call("list_meetings", "GET", "meetings", user="bob")).json()["items"]
     assert [(m["title"], m["role"]) for m in bobs] == [("Renamed", "consumer")]
+
+
+async def test_authenticated_answers_are_never_cached_or_sniffed(call: FunctionCaller) -> None:
+    meeting = await _create(call)
+    answers = [
+        await call("get_meeting", "GET", f"meetings/{meeting['id']}", route={"meetingId": meeting["id"]}),
+        await call("list_meetings", "GET", "meetings"),
+        await call("get_meeting", "GET", "meetings/nope", route={"meetingId": "nope"}),
+        await call("list_meetings", "GET", "meetings", user=None),
+        await call("fallback", "GET", "nothing/here", route={"path": "nothing/here"}),
+    ]
+    for reply in answers:
+        assert reply.headers["cache-control"] == "no-store", reply.status
+        assert reply.headers["x-content-type-options"] == "nosniff", reply.status
+
+
+async def test_anonymous_answers_are_not_sniffed_but_may_be_cached(call: FunctionCaller) -> None:
+    reply = await call("health", "GET", "health", user=None)
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert "cache-control" not in reply.headers
