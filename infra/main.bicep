@@ -35,6 +35,12 @@ param authTenantId string = ''
 @description('Accepted token audiences, comma-separated: the API app registration\'s client id and/or its api:// URI. For easyauth the first one must be the client id.')
 param authAudience string = ''
 
+@description('Delegated scopes (scp) a user\'s token must grant, one of, comma-separated: the scope the API app registration exposes.')
+param authScopes string = 'user_impersonation'
+
+@description('App roles (roles) assigned to users that are accepted instead of a scope, comma-separated; empty: none.')
+param authRoles string = ''
+
 @description('Optional object id of a developer (or group) given the same data roles as the app, to run it locally against these resources.')
 param developerPrincipalId string = ''
 
@@ -306,6 +312,8 @@ module functionApp 'modules/functionapp.bicep' = {
     authMode: authMode
     authTenantId: effectiveTenantId
     authAudience: authAudience
+    authScopes: authScopes
+    authRoles: authRoles
     authAuthority: environment().authentication.loginEndpoint
     authClientId: authClientId
     authApiScope: authApiScope

@@ -21,7 +21,7 @@ from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
 from shared.ports import UploadTarget
 from shared.summaries import Summary
-from shared.timefmt import iso, utc_seconds
+from shared.timefmt import iso, utc_instant
 from shared.transcripts import Transcript
 
 
@@ -34,7 +34,7 @@ class ApiModel(BaseModel):
 
 
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
-Instant = Annotated[AwareDatetime, AfterValidator(utc_seconds)]
+Instant = Annotated[AwareDatetime, AfterValidator(utc_instant)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -33,6 +33,8 @@ param alwaysReadyHttpInstances int
 param authMode string
 param authTenantId string
 param authAudience string
+param authScopes string
+param authRoles string
 param authAuthority string
 @description('The web client\'s Entra app registration (AUTH_CLIENT_ID); empty: none.')
 param authClientId string
@@ -71,6 +73,8 @@ var appSettings = [
   { name: 'AUTH_MODE', value: authMode }
   { name: 'AUTH_TENANT_ID', value: authTenantId }
   { name: 'AUTH_AUDIENCE', value: authAudience }
+  { name: 'AUTH_SCOPES', value: authScopes }
+  { name: 'AUTH_ROLES', value: authRoles }
   { name: 'AUTH_AUTHORITY', value: authAuthority }
   { name: 'AUTH_CLIENT_ID', value: authClientId }
   { name: 'AUTH_API_SCOPE', value: authApiScope }

@@ -104,6 +104,36 @@ async def test_malformed_json_is_400(call: FunctionCaller) -> None:
     assert "not valid JSON" in reply.json()["detail"]
 
 
+@pytest.mark.parametrize("depth", [200, 5_000, 30_000])
+async def test_deeply_nested_json_is_400(call: FunctionCaller, depth: int) -> None:
+    # Under the 64 KiB body limit, yet deeper than the parser's or the validator's stack.
+    body = b'{"title": "x", "participants": ' + b"[" * depth + b"]" * depth + b"}"
+    reply = await call(
+        "create_meeting", "POST", "meetings", body=body, headers={"Content-Type": "application/json"}
+    )
+    assert reply.status == 400, reply.body
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-00:01"],
+)
+async def test_instants_past_the_representable_range_are_400_on_their_field(
+    call: FunctionCaller, instant: str
+) -> None:
+    created = await call("create_meeting", "POST", "meetings", json_body=_meeting(startsAt=instant))
+    assert created.status == 400, created.body
+    assert created.json()["errors"][0]["field"] == "startsAt"
+    meeting = await _create(call)
+    patched = await call(
+        "update_meeting", "PATCH", f"meetings/{meeting['id']}", json_body={"endsAt": instant}
+    )
+    assert patched.status == 400, patched.body
+    listed = await call("list_meetings", "GET", "meetings", params={"from": instant})
+    assert listed.status == 400, listed.body
+
+
 async def test_a_non_json_content_type_is_415(call: FunctionCaller) -> None:
     reply = await call(
         "create_meeting", "POST", "meetings", body=b"title=x", headers={"Content-Type": "text/plain"}
@@ -488,3 +518,23 @@ async def test_a_rename_changes_the_meetings_etag_and_honours_if_match(call: Fun
     # The same name again changes nothing, not even the ETag.
     again = await _rename(call, meeting["id"], "bob", "Bob", user="bob")
     assert again.headers["etag"] == renamed.headers["etag"]
+
+
+async def test_authenticated_answers_are_never_cached_or_sniffed(call: FunctionCaller) -> None:
+    meeting = await _create(call)
+    answers = [
+        await call("get_meeting", "GET", f"meetings/{meeting['id']}", route={"meetingId": meeting["id"]}),
+        await call("list_meetings", "GET", "meetings"),
+        await call("get_meeting", "GET", "meetings/nope", route={"meetingId": "nope"}),
+        await call("list_meetings", "GET", "meetings", user=None),
+        await call("fallback", "GET", "nothing/here", route={"path": "nothing/here"}),
+    ]
+    for reply in answers:
+        assert reply.headers["cache-control"] == "no-store", reply.status
+        assert reply.headers["x-content-type-options"] == "nosniff", reply.status
+
+
+async def test_anonymous_answers_are_not_sniffed_but_may_be_cached(call: FunctionCaller) -> None:
+    reply = await call("health", "GET", "health", user=None)
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert "cache-control" not in reply.headers
