@@ -314,6 +314,12 @@ class RecordingService:
     async def source_landed(self, name: str, *, etag: str | None = None) -> bool:
         """A blob was written to `recordings`: queue the transcription of its recording, if it has one.
 
+        The event is only a hint: anyone who can reach the endpoint may forge one, and Event Grid
+        redelivers old ones. What counts is what storage holds now, read here: a blob that does not
+        exist, or an event for a version that is no longer the blob's (`etag`, a replay or a stale
+        event: the current version's own event follows), changes nothing. The version recorded is the
+        one read from storage, never the event's.
+
         Idempotent under the at-least-once delivery of storage events: a recording already queued is
         queued again (the event may be a retry after the message could not be sent; the job tolerates
         duplicates), one further along is left alone. A re-upload after a failure starts over.
@@ -328,7 +334,23 @@ class RecordingService:
                     "a blob landed at recordings/%s, which is no recording's source: left alone", name
                 )
             return False
-        return await self.queue_transcription(ref, landed=name, etag=etag)
+        bind_meeting(ref.meeting_id)
+        bind_recording(ref.recording_id)
+        info = await self._blobs.info(RECORDINGS, name)
+        if info is None:
+            log.warning("an event announced recordings/%s, which storage does not hold: ignored", name)
+            return False
+        current = info.etag.strip('"')
+        if etag is not None and etag.strip('"') != current:
+            log.warning(
+                "an event announced version %s of recordings/%s, but storage holds %s: ignored "
+                "(a replayed or stale event; the current version's own event counts)",
+                etag,
+                name,
+                current,
+            )
+            return False
+        return await self.queue_transcription(ref, landed=name, etag=current)
 
     async def queue_transcription(
         self, ref: RecordingRef, *, landed: str | None = None, etag: str | None = None

@@ -368,19 +368,20 @@ async def test_a_failed_version_announced_again_is_not_redone(
     recording_id = (await _create(call, meeting_id)).json()["id"]
     name = f"{meeting_id}/{recording_id}/source.wav"
     subject = f"/blobServices/default/containers/recordings/blobs/{name}"
-    await services.blobs.put(RECORDINGS, name, b"RIFF\x00\x00\x00\x00 not a wav", content_type="audio/wav")
-    await _event(subject, etag="0x8DD000000000001")
+    broken = b"RIFF\x00\x00\x00\x00 not a wav".ljust(len(WAV), b" ")
+    first = (await services.blobs.put(RECORDINGS, name, broken, content_type="audio/wav")).etag.strip('"')
+    await _event(subject, etag=first)
     await _run_jobs(services)
     assert (await _get(call, meeting_id, recording_id)).json()["status"] == "failed"
     # Event Grid delivers the same event again, hours later: the same file, failed for good.
-    await _event(subject, etag="0x8DD000000000001")
+    await _event(subject, etag=first)
     assert await _run_jobs(services) == 0
     assert (await _get(call, meeting_id, recording_id)).json()["status"] == "failed"
     # A new upload (a new version) starts over, without pieces of the old file.
     stale = f"{meeting_id}/{recording_id}/work/mix-0000000000.json"
     await services.blobs.put(ARTIFACTS, stale, b"{}")
-    await services.blobs.put(RECORDINGS, name, audio.wav([audio.pcm(LAYOUT)]), content_type="audio/wav")
-    await _event(subject, etag="0x8DD000000000002")
+    second = (await services.blobs.put(RECORDINGS, name, WAV, content_type="audio/wav")).etag.strip('"')
+    await _event(subject, etag=second)
     assert await services.blobs.info(ARTIFACTS, stale) is None
     await _run_pipeline(services)
     assert (await _get(call, meeting_id, recording_id)).json()["status"] == "completed"
@@ -437,8 +438,9 @@ async def test_a_failed_recording_takes_a_new_file_through_a_fresh_url(
     recording_id = (await _create(call, meeting_id)).json()["id"]
     name = f"{meeting_id}/{recording_id}/source.wav"
     subject = f"/blobServices/default/containers/recordings/blobs/{name}"
-    await services.blobs.put(RECORDINGS, name, b"RIFF\x00\x00\x00\x00 not a wav", content_type="audio/wav")
-    await _event(subject, etag="0x8DD000000000001")
+    broken = b"RIFF\x00\x00\x00\x00 not a wav".ljust(len(WAV), b" ")
+    first = await services.blobs.put(RECORDINGS, name, broken, content_type="audio/wav")
+    await _event(subject, etag=first.etag.strip('"'))
     await _run_jobs(services)
     assert (await _get(call, meeting_id, recording_id)).json()["status"] == "failed"
 
