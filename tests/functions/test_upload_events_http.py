@@ -86,3 +86,58 @@ async def test_a_replayed_event_of_an_old_version_changes_nothing(
     stored = await services.store.get_recording(meeting_id, recording_id)
     assert stored is not None
     assert (stored.value.status.value, stored.value.source_etag) == ("queued", new)
+
+
+# --- uploads after deletion (item 6) ----------------------------------------------------------------------
+
+
+async def test_an_upload_for_a_deleted_recording_is_deleted(call: FunctionCaller, services: Services) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    route = {"meetingId": meeting_id, "recordingId": recording_id}
+    assert (await call("delete_recording", "DELETE", "r", route=route)).status == 204
+    # The upload URL still works for a while: the client's PUT lands after the delete.
+    name = f"{meeting_id}/{recording_id}/source.wav"
+    info = await services.blobs.put(RECORDINGS, name, WAV, content_type="audio/wav")
+    await _event(_subject(name), etag=info.etag.strip('"'))
+    assert await services.blobs.info(RECORDINGS, name) is None
+    assert await _queued_jobs(services) == 0
+
+
+@pytest.mark.parametrize("change", ["removed", "demoted", "cancelled"])
+async def test_an_upload_by_someone_no_longer_presenter_is_deleted_and_not_started(
+    call: FunctionCaller, services: Services, change: str
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id, user="pat")).json()["id"]  # pat presents
+    route = {"meetingId": meeting_id, "userId": "pat"}
+    if change == "removed":
+        assert (await call("remove_participant", "DELETE", "p", route=route)).status == 204
+    elif change == "demoted":
+        reply = await call("put_participant", "PUT", "p", route=route, json_body={"role": "attendee"})
+        assert reply.status == 200
+    else:
+        reply = await call("cancel_meeting", "DELETE", "m", route={"meetingId": meeting_id})
+        assert reply.status == 204
+    name = f"{meeting_id}/{recording_id}/source.wav"
+    info = await services.blobs.put(RECORDINGS, name, WAV, content_type="audio/wav")
+    await _event(_subject(name), etag=info.etag.strip('"'))
+    assert await services.blobs.info(RECORDINGS, name) is None
+    assert await _queued_jobs(services) == 0
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "awaiting_upload"
+
+
+async def test_a_taken_upload_is_kept_when_its_uploader_later_leaves(
+    call: FunctionCaller, services: Services
+) -> None:
+    # Removing the presenter afterwards does not make a redelivered event delete the file in use.
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id, user="pat")).json()["id"]
+    name = f"{meeting_id}/{recording_id}/source.wav"
+    info = await services.blobs.put(RECORDINGS, name, WAV, content_type="audio/wav")
+    await _event(_subject(name), etag=info.etag.strip('"'))
+    route = {"meetingId": meeting_id, "userId": "pat"}
+    assert (await call("remove_participant", "DELETE", "p", route=route)).status == 204
+    await _event(_subject(name), etag=info.etag.strip('"'))
+    assert await services.blobs.info(RECORDINGS, name) is not None
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "queued"
