@@ -392,16 +392,19 @@ async def test_the_claim_is_renewed_with_progress_while_the_job_runs(world: Worl
     world.transcriber.gate = asyncio.Event()
     running = asyncio.ensure_future(world.job(heartbeat_seconds=0.02).run(job(ref)))
     first = None
-    for _ in range(200):
+    # A deadline, not a count of polls: on a loaded machine (the whole suite on two cores) 200 polls of
+    # 10 ms could pass before the job's first beats, and the test failed without anything being wrong.
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
         recording = await world.get(ref)
         if recording.claim is not None:
             if first is None:
                 first = recording.claim.expires_at
             elif recording.claim.expires_at > first:
                 break
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("the claim was never renewed")
         await asyncio.sleep(0.01)
-    else:
-        pytest.fail("the claim was never renewed")
     assert 0 < recording.progress < 1
     world.transcriber.gate.set()
     assert await running == Outcome.DONE
