@@ -1,15 +1,26 @@
-import { Button, Field, Input, Title2 } from "@fluentui/react-components";
+import { Button, Field, Input, Link, Title2 } from "@fluentui/react-components";
 import { useState, type FormEvent } from "react";
 
 import { useAuth } from "./AuthContext";
 import { DEV_USER_ID } from "./devAuth";
+import { signInUrl } from "./easyAuth";
 
 export function SignIn() {
   const { config, signIn } = useAuth();
   const [userId, setUserId] = useState("");
   const [touched, setTouched] = useState(false);
 
-  if (config.authMode !== "dev") {
+  if (config.authMode === "easyauth") {
+    // App Service signs the user in on its own pages and comes back here.
+    return (
+      <section>
+        <Title2 as="h1">Sign in</Title2>
+        <p>Sign in with your work or school account to see your meetings.</p>
+        <Link href={signInUrl(window.location.pathname + window.location.search)}>Sign in</Link>
+      </section>
+    );
+  }
+  if (config.authMode === "entra") {
     return (
       <section>
         <Title2 as="h1">Sign in</Title2>

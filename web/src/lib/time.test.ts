@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import {
-  localInputToRfc3339,
-  offsetMinutes,
-  rfc3339ToLocalInput,
-  sameInstant,
-  wallToInstant,
-} from "./time";
+import { localInputToRfc3339, offsetMinutes, rfc3339ToLocalInput, sameInstant, wallToInstant } from "./time";
 
 const BERLIN = "Europe/Berlin";
 const NEW_YORK = "America/New_York";

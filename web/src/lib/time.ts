@@ -70,7 +70,15 @@ function formatOffset(minutes: number): string {
 function parseWall(value: string): number | null {
   const match = WALL.exec(value.trim());
   if (match === null) return null;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const ms = Date.UTC(y, mo - 1, d, h, mi, Number.isNaN(s) ? 0 : s);
   const date = new Date(ms);
   // Date.UTC rolls 2025-02-30 over into March: refuse what is not a real calendar time.
