@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState, type ReactNode } from "react";
 
 import { setTokenSource } from "../api/client";
 import type { ClientConfig } from "../api/config";
@@ -32,7 +32,8 @@ function DevAuth({ config, children }: { config: ClientConfig; children: ReactNo
     return id === null ? null : { id, name: id };
   });
 
-  useEffect(() => {
+  // A layout effect: it runs before the pages' effects, so their first requests already carry the token.
+  useLayoutEffect(() => {
     setTokenSource(() => Promise.resolve(user === null ? null : `dev:${user.id}`));
   }, [user]);
 

@@ -14,7 +14,9 @@ export function SignIn() {
     // App Service signs the user in on its own pages and comes back here.
     return (
       <section>
-        <Title2 as="h1">Sign in</Title2>
+        <Title2 as="h1" block>
+          Sign in
+        </Title2>
         <p>Sign in with your work or school account to see your meetings.</p>
         <Link href={signInUrl(window.location.pathname + window.location.search)}>Sign in</Link>
       </section>
@@ -23,7 +25,9 @@ export function SignIn() {
   if (config.authMode === "entra") {
     return (
       <section>
-        <Title2 as="h1">Sign in</Title2>
+        <Title2 as="h1" block>
+          Sign in
+        </Title2>
         <p>Sign in with your work or school account to see your meetings.</p>
         <Button appearance="primary" onClick={() => void signIn()}>
           Sign in
@@ -40,7 +44,9 @@ export function SignIn() {
   };
   return (
     <section>
-      <Title2 as="h1">Sign in</Title2>
+      <Title2 as="h1" block>
+        Sign in
+      </Title2>
       <p>Local mode: type any user id (for example alice or bob). Requests carry it as the caller.</p>
       <form onSubmit={submit} style={{ display: "flex", gap: "0.5rem", alignItems: "end" }}>
         <Field

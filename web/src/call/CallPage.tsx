@@ -26,7 +26,7 @@ const useStyles = makeStyles({
   term: { fontWeight: tokens.fontWeightSemibold },
   value: { margin: 0, fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
   explain: { display: "grid", gap: tokens.spacingVerticalS },
-  back: { display: "inline-block", marginBottom: tokens.spacingVerticalM },
+  back: { display: "inline-block", marginTop: tokens.spacingVerticalM },
 });
 
 // Default export: the route loads this page lazily.
@@ -44,7 +44,9 @@ export default function CallPage() {
       <Link to={`/meetings/${meetingId}`} className={styles.back}>
         Back to the meeting
       </Link>
-      <Title2 as="h1">{title === undefined ? "Call" : `Call: ${title}`}</Title2>
+      <Title2 as="h1" block>
+        {title === undefined ? "Call" : `Call: ${title}`}
+      </Title2>
       {meeting.error !== null && <ErrorMessage error={meeting.error} onRetry={meeting.reload} />}
       {joined.error !== null ? (
         <ErrorMessage error={joined.error} onRetry={retryable(joined.error) ? joined.reload : undefined} />
@@ -126,7 +128,13 @@ function LocalCall({ joined }: { joined: JoinInfo }) {
   const styles = useStyles();
   return (
     <Card className={styles.card}>
-      <CardHeader header={<Title3 as="h2">Joined the meeting&apos;s room</Title3>} />
+      <CardHeader
+        header={
+          <Title3 as="h2" block style={{ margin: 0 }}>
+            Joined the meeting&apos;s room
+          </Title3>
+        }
+      />
       <dl className={styles.facts}>
         <dt className={styles.term}>Room</dt>
         <dd className={styles.value}>{joined.roomId}</dd>

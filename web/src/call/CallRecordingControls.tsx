@@ -19,6 +19,7 @@ const useStyles = makeStyles({
     display: "grid",
     gap: tokens.spacingVerticalM,
     maxWidth: "760px",
+    "& h2": { margin: 0 },
   },
   row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalM, alignItems: "center" },
 });
@@ -74,7 +75,7 @@ export function CallRecordingControls({ meetingId }: { meetingId: string }) {
 
   return (
     <section className={styles.section} aria-labelledby="call-recording-heading">
-      <Title3 as="h2" id="call-recording-heading">
+      <Title3 as="h2" block id="call-recording-heading">
         Call recording
       </Title3>
       <div className={styles.row}>

@@ -47,6 +47,7 @@ const useStyles = makeStyles({
   zone: { color: tokens.colorNeutralForeground2 },
   participants: {
     display: "grid",
+    "& h2": { margin: 0 },
     gap: tokens.spacingVerticalM,
     padding: tokens.spacingHorizontalL,
     borderRadius: tokens.borderRadiusMedium,
@@ -78,7 +79,9 @@ function EditMeeting({ meetingId }: { meetingId: string }) {
   if (error !== null) {
     return (
       <>
-        <Title2 as="h1">Edit meeting</Title2>
+        <Title2 as="h1" block>
+          Edit meeting
+        </Title2>
         <ErrorMessage error={error} onRetry={reload} />
       </>
     );
@@ -208,7 +211,9 @@ function MeetingForm({ initial }: { initial: Versioned | null }) {
   const heading = editing ? "Edit meeting" : "New meeting";
   return (
     <>
-      <Title2 as="h1">{heading}</Title2>
+      <Title2 as="h1" block>
+        {heading}
+      </Title2>
       <form className={styles.form} onSubmit={submit} noValidate aria-label={heading}>
         <Field label="Title" required {...field("title")}>
           <Input
@@ -251,7 +256,7 @@ function MeetingForm({ initial }: { initial: Versioned | null }) {
         <Text className={styles.zone}>Times are in {timeZone}</Text>
 
         <section className={styles.participants} aria-labelledby="form-participants">
-          <Title3 as="h2" id="form-participants">
+          <Title3 as="h2" block id="form-participants">
             Participants
           </Title3>
           <Text>

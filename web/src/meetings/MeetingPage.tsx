@@ -40,7 +40,13 @@ import {
 import { participantProblem } from "./meetingForm";
 
 const useStyles = makeStyles({
-  head: { display: "flex", flexWrap: "wrap", alignItems: "center", gap: tokens.spacingHorizontalM },
+  head: {
+    display: "flex",
+    flexWrap: "wrap",
+    alignItems: "center",
+    gap: tokens.spacingHorizontalM,
+    "& h1": { margin: `${tokens.spacingVerticalL} 0 ${tokens.spacingVerticalS}` },
+  },
   when: { color: tokens.colorNeutralForeground2, display: "block", marginBottom: tokens.spacingVerticalM },
   actions: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalM, alignItems: "center" },
   editLink: {
@@ -52,8 +58,13 @@ const useStyles = makeStyles({
     fontWeight: tokens.fontWeightSemibold,
     ":hover": { backgroundColor: tokens.colorNeutralBackground1Hover },
   },
-  description: { whiteSpace: "pre-wrap", margin: `${tokens.spacingVerticalL} 0` },
-  section: { marginTop: tokens.spacingVerticalXXL, display: "grid", gap: tokens.spacingVerticalM },
+  description: { whiteSpace: "pre-wrap", margin: `${tokens.spacingVerticalL} 0`, maxWidth: "760px" },
+  section: {
+    marginTop: tokens.spacingVerticalXXL,
+    display: "grid",
+    gap: tokens.spacingVerticalM,
+    "& h2": { margin: 0 },
+  },
   list: { listStyleType: "none", margin: 0, padding: 0, display: "grid", gap: "4px", maxWidth: "760px" },
   participant: {
     display: "flex",
@@ -73,6 +84,7 @@ const useStyles = makeStyles({
     maxWidth: "760px",
   },
   inviteButton: { marginTop: "26px" },
+  recordings: { marginTop: tokens.spacingVerticalXXL },
 });
 
 export function MeetingPage() {
@@ -85,7 +97,9 @@ export function MeetingPage() {
       const gone = error instanceof ApiError && error.status === 404;
       return (
         <>
-          <Title2 as="h1">{gone ? "Meeting not found" : "Meeting"}</Title2>
+          <Title2 as="h1" block>
+            {gone ? "Meeting not found" : "Meeting"}
+          </Title2>
           <ErrorMessage error={error} onRetry={gone ? undefined : reload} />
           {gone && <Link to="/">Back to your meetings</Link>}
         </>
@@ -129,7 +143,9 @@ function MeetingView({ meeting, reload, error }: { meeting: Meeting; reload: () 
   return (
     <>
       <div className={styles.head}>
-        <Title2 as="h1">{meeting.title}</Title2>
+        <Title2 as="h1" block>
+          {meeting.title}
+        </Title2>
         {cancelled && (
           <Badge appearance="filled" color="danger" size="large">
             Cancelled
@@ -187,14 +203,16 @@ function MeetingView({ meeting, reload, error }: { meeting: Meeting; reload: () 
       </div>
       {cancelError !== null && <ErrorMessage error={cancelError} />}
       {meeting.description && (
-        <Text as="p" className={styles.description}>
+        <Text as="p" block className={styles.description}>
           {meeting.description}
         </Text>
       )}
 
       <Participants meeting={meeting} organizer={organizer && !cancelled} reload={reload} />
 
-      <RecordingsPanel meetingId={meeting.id} canUpload={presenter} canManage={organizer} />
+      <div className={styles.recordings}>
+        <RecordingsPanel meetingId={meeting.id} canUpload={presenter} canManage={organizer} />
+      </div>
     </>
   );
 }
@@ -237,7 +255,7 @@ function Participants({
 
   return (
     <section className={styles.section} aria-labelledby="participants-heading">
-      <Title3 as="h2" id="participants-heading">
+      <Title3 as="h2" block id="participants-heading">
         Participants
       </Title3>
       <ul className={styles.list} aria-labelledby="participants-heading">
@@ -337,7 +355,7 @@ function InviteForm({ meeting, onInvited }: { meeting: Meeting; onInvited: () =>
 
   return (
     <form onSubmit={submit} aria-label="Invite" noValidate>
-      <Title3 as="h3" style={{ fontSize: tokens.fontSizeBase400 }}>
+      <Title3 as="h3" block style={{ fontSize: tokens.fontSizeBase400 }}>
         Invite
       </Title3>
       <div className={styles.invite}>

@@ -35,7 +35,7 @@ const useStyles = makeStyles({
     fontWeight: tokens.fontWeightSemibold,
     ":hover": { backgroundColor: tokens.colorBrandBackgroundHover },
   },
-  section: { marginTop: tokens.spacingVerticalXXL },
+  section: { marginTop: tokens.spacingVerticalXXL, "& h2": { margin: `0 0 ${tokens.spacingVerticalS}` } },
   list: {
     listStyleType: "none",
     padding: 0,
@@ -113,7 +113,7 @@ function MeetingSection({
 
   return (
     <section className={styles.section} aria-labelledby={id}>
-      <Title3 as="h2" id={id}>
+      <Title3 as="h2" block id={id}>
         {heading}
       </Title3>
       {error !== null ? (
@@ -123,7 +123,7 @@ function MeetingSection({
       ) : (
         <>
           {items.length === 0 && token === null ? (
-            <Text as="p" className={styles.empty}>
+            <Text as="p" block className={styles.empty}>
               {emptyText}
             </Text>
           ) : (
@@ -181,7 +181,9 @@ export function MeetingsPage() {
   return (
     <>
       <div className={styles.top}>
-        <Title2 as="h1">Meetings</Title2>
+        <Title2 as="h1" block>
+          Meetings
+        </Title2>
         <Link to="/meetings/new" className={styles.newLink}>
           New meeting
         </Link>
