@@ -6,6 +6,8 @@ import { CallComposite, useAzureCommunicationCallAdapter } from "@azure/communic
 import { Spinner } from "@fluentui/react-components";
 import { useEffect, useMemo, useState } from "react";
 
+import { ErrorMessage } from "../components/ErrorMessage";
+
 import type { JoinInfo } from "../meetings/api";
 
 export interface AcsCallProps {
@@ -50,10 +52,54 @@ export default function AcsCall({ joined, displayName, refresher }: AcsCallProps
   );
   const adapter = useAzureCommunicationCallAdapter(args);
 
+  // The hook creates the adapter in a promise of its own and does not report its failure (a token ACS
+  // refuses, a network that blocks ACS): while connecting, an unhandled rejection is that failure.
+  const [failure, setFailure] = useState<unknown>(null);
+  useEffect(() => {
+    if (adapter !== undefined) return;
+    const onRejection = (event: PromiseRejectionEvent) => {
+      setFailure(event.reason);
+    };
+    window.addEventListener("unhandledrejection", onRejection);
+    return () => {
+      window.removeEventListener("unhandledrejection", onRejection);
+    };
+  }, [adapter]);
+
+  if (!callableOrigin(window.location)) {
+    return (
+      <ErrorMessage
+        error={
+          new Error(
+            "The ACS calling library works only on https (or http://localhost): open this page at an https address.",
+          )
+        }
+      />
+    );
+  }
+  if (failure !== null && adapter === undefined) {
+    return (
+      <ErrorMessage
+        error={
+          new Error(
+            `The call could not start: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`,
+          )
+        }
+        onRetry={() => {
+          window.location.reload();
+        }}
+      />
+    );
+  }
   if (adapter === undefined) return <Spinner label="Connecting to the call" />;
   return (
     <div style={{ height: "70vh", minHeight: "480px", position: "relative" }}>
       <CallComposite adapter={adapter} />
     </div>
   );
+}
+
+/** Where ACS's calling SDK agrees to run: https, file:, or localhost (its own check, not isSecureContext). */
+function callableOrigin(location: Location): boolean {
+  return location.protocol === "https:" || location.protocol === "file:" || location.hostname === "localhost";
 }
