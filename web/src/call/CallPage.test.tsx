@@ -20,8 +20,8 @@ const MEETING: Meeting = {
   endsAt: "2030-07-01T08:00:00Z",
   status: "scheduled",
   participants: [
-    { userId: "alice", role: "presenter" },
-    { userId: "bob", role: "attendee" },
+    { userId: "alice", role: "presenter", displayName: null },
+    { userId: "bob", role: "attendee", displayName: null },
   ],
   roomId: "room-1",
   createdAt: "2030-06-01T07:00:00Z",

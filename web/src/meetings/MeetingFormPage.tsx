@@ -286,7 +286,7 @@ function MeetingForm({ initial }: { initial: Versioned | null }) {
             <Field label="Participant display name">
               <Input
                 value={newName}
-                maxLength={200}
+                maxLength={100}
                 onChange={(_, data) => {
                   setNewName(data.value);
                 }}

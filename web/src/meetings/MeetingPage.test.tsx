@@ -18,8 +18,8 @@ const MEETING: Meeting = {
   endsAt: "2030-07-01T08:00:00Z",
   status: "scheduled",
   participants: [
-    { userId: "alice", role: "presenter" },
-    { userId: "bob", role: "attendee" },
+    { userId: "alice", role: "presenter", displayName: null },
+    { userId: "bob", role: "attendee", displayName: null },
     { userId: "carol", role: "presenter", displayName: "Carol C" },
   ],
   roomId: "room-1",

@@ -370,7 +370,7 @@ function InviteForm({ meeting, onInvited }: { meeting: Meeting; onInvited: () =>
         <Field label="Display name" {...state(errors.displayName)}>
           <Input
             value={displayName}
-            maxLength={200}
+            maxLength={100}
             onChange={(_, data) => {
               setDisplayName(data.value);
             }}

@@ -9,12 +9,12 @@ export type MeetingSummary = Schemas["MeetingSummaryOut"];
 export type MeetingList = Schemas["MeetingList"];
 export type JoinInfo = Schemas["JoinOut"];
 
-// TODO(web1): drop the `displayName` additions once the participants' displayName (branch api2) is in
-// the generated schema; until then the API answers without it and refuses it on input.
-export type Participant = Schemas["ParticipantOut"] & { displayName?: string | null };
-export type ParticipantIn = Schemas["ParticipantIn"] & { displayName?: string | null };
-export type Meeting = Omit<Schemas["MeetingOut"], "participants"> & { participants: Participant[] };
+export type Participant = Schemas["ParticipantOut"];
+export type Meeting = Schemas["MeetingOut"];
 // The generated input types mark fields with a default as required; the API does not need them.
+export type ParticipantIn = Pick<Schemas["ParticipantIn"], "userId" | "role"> & {
+  displayName?: string | null;
+};
 export type CreateMeeting = Pick<Schemas["CreateMeeting"], "title" | "startsAt" | "endsAt"> & {
   description?: string | null;
   participants?: ParticipantIn[];
@@ -84,7 +84,8 @@ export async function putParticipant(
   const { data } = await call(
     api.PUT("/meetings/{meetingId}/participants/{userId}", {
       params: { path: { meetingId, userId } },
-      body: body,
+      // Without displayName the API keeps the one the participant has (the type wants it given).
+      body: body as Schemas["PutParticipant"],
     }),
   );
   return data;

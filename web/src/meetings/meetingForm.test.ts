@@ -30,7 +30,7 @@ describe("the user's edits", () => {
       startsAt: "2030-12-01T09:00:00+01:00",
       endsAt: "2030-12-01T10:00:00+01:00",
       participants: [
-        { userId: "bob", role: "attendee" },
+        { userId: "bob", role: "attendee", displayName: null },
         { userId: "carol", role: "presenter", displayName: "Carol" },
       ],
     });

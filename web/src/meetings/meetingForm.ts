@@ -101,12 +101,12 @@ export function validate(values: FormValues, timeZone: string): FieldErrors {
 }
 
 function participantsIn(participants: ParticipantDraft[]): ParticipantIn[] {
-  return participants.map((p) => {
-    const entry: ParticipantIn = { userId: p.userId, role: p.role };
-    const name = p.displayName.trim();
-    if (name !== "") entry.displayName = name;
-    return entry;
-  });
+  // An empty name is sent as null: the form showed the participant's name, so empty means none (cleared).
+  return participants.map((p) => ({
+    userId: p.userId,
+    role: p.role,
+    displayName: p.displayName.trim() || null,
+  }));
 }
 
 function instant(value: string, timeZone: string): string {
