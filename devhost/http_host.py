@@ -77,6 +77,15 @@ class HttpEndpoint:
         return f"  {self.entry.name}: [{methods}] {base_url}/{self.template.text}"
 
 
+async def _final_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Runs after aiohttp has filled in its defaults: no `Server` (it names aiohttp and its version, which
+    only helps an attacker), and no Content-Type on an answer that has no body by definition (204, 304;
+    func.HttpResponse gives every response one, text/plain)."""
+    response.headers.popall("Server", None)
+    if response.status in (204, 304) or response.status < 200:
+        response.headers.popall("Content-Type", None)
+
+
 def _has_key(request: web.BaseRequest, key: str) -> bool:
     # The host looks at the header first, then at the `code` query parameter.
     supplied = request.headers.get("x-functions-key") or request.query.get("code") or ""
@@ -142,6 +151,15 @@ class HttpRunner:
         return self._site
 
     @property
+    def requested_host(self) -> str:
+        return self._host
+
+    @property
+    def requested_port(self) -> int:
+        """The port asked for (0: any free one); `port` is the one bound."""
+        return self._port
+
+    @property
     def port(self) -> int:
         if self._bound_port is None:
             raise RuntimeError("the HTTP runner is not started")
@@ -174,6 +192,7 @@ class HttpRunner:
         # On prepare, not in a middleware: every response gets them, the ones an expect handler or an
         # exception makes too, after the handler has set its own Vary (FileResponse does, for encodings).
         app.on_response_prepare.append(self._cors_headers)
+        app.on_response_prepare.append(_final_headers)
         # Before the catch-all, which would otherwise take them to the app's routes.
         for route in self._system_routes:
             app.router.add_route(

@@ -239,6 +239,14 @@ async def test_response_headers_keep_every_cookie(host: DevHost, client: aiohttp
         assert response.headers["X-One"] == "1"
         # The worker sends headers as a dict: apart from Set-Cookie, the last value wins.
         assert response.headers.getall("X-Repeated") == ["last"]
+        # No body by definition, so no type (func.HttpResponse gives every response text/plain).
+        assert "Content-Type" not in response.headers
+
+
+async def test_no_server_header_names_the_software(host: DevHost, client: aiohttp.ClientSession) -> None:
+    for path in ("/api/items/new", "/api/cookies", "/api/nowhere", "/api/boom"):
+        async with client.get(f"{host.base_url}{path}") as response:
+            assert "Server" not in response.headers, path
 
 
 async def test_content_type_defaults_from_mimetype_and_charset(
