@@ -17,6 +17,7 @@ from typing import Any
 
 from devhost import deliver_command, openapi_command, process_command, summarize_command
 from devhost.app_loader import DEFAULT_APP, AppLoadError, load_app
+from devhost.commands import DEFAULT_PORT
 from devhost.host import DevHost
 from devhost.host_json import read_host_json, route_prefix
 from devhost.routing import RouteTemplateError
@@ -24,7 +25,6 @@ from devhost.web_client import WEB_DIST_ENV, WebClientSite, default_root
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 7071
 # `context` is stamped by the app's own log record factory when it installs one; other records
 # (aiohttp's, devhost's before the app loads) lack it, hence the default.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
