@@ -107,6 +107,7 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
             loop.add_signal_handler(signum, stop.set)
     # Loaded here, not with the CLI: they pull in the app's shared modules.
     from devhost.storage_wiring import wire_storage
+    from devhost.timer_runner import TimerRunner
     from shared.config import ConfigurationError, Settings
     from shared.cors import CorsPolicy
 
@@ -114,7 +115,9 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
         # Settings(), not get_settings(): that caches, and PUBLIC_BASE_URL is set only once the port is bound.
         settings = Settings()
         host.http.set_cors(CorsPolicy.of(settings.cors_origins))
+        timers = TimerRunner(host.index)  # before the stores: a bad schedule leaves nothing to close
         storage = await wire_storage(host, settings, host_json)
+        host.add_runner(timers)
     except (ConfigurationError, ValueError) as error:
         logger.error("Cannot serve: %s", error)
         return 1

@@ -421,6 +421,7 @@ class RecordingOut(ApiModel):
                     "source_blob": True,
                     "source_parts": True,
                     "source_etag": True,
+                    "upload_expires_at": True,
                     "attempts": True,
                     "claim": True,
                     "call": {"acs_recording_id", "chunks"},
