@@ -7,7 +7,7 @@ PORT ?= 7071
 DATA_DIR ?= .local
 export PORT DATA_DIR
 
-.PHONY: run run-emulators test lint typecheck unit bench emulators clean infra-scan web web-check
+.PHONY: run run-emulators test lint typecheck unit bench emulators clean infra-scan web web-check fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,11 @@ $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 ## Scan infra/ with checkov (Bicep, offline): no failed check, every skip justified and still needed.
 infra-scan: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/python tests/infra/checkov_gate.py $(CHECKOV_VENV)/bin/checkov infra
+
+## Fuzz the API deeper than `make test` does: schemathesis, every check and phase, on devhost (minutes).
+FUZZ_EXAMPLES ?= 200
+fuzz: $(VENV)/.dev
+	$(BIN)/python -m tests.fuzz.run --max-examples $(FUZZ_EXAMPLES)
 
 ## Benchmarks: they print ratios measured side by side in one run.
 bench: $(VENV)/.dev emulators

@@ -21,6 +21,7 @@ from shared.services.call_recordings import CallRecordingService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
+from shared.services.reconciler import Reconciler
 from shared.services.recordings import RecordingService
 from shared.services.summary import SummaryJob
 from shared.services.transcription import TranscriptionJob
@@ -48,6 +49,7 @@ class Services:
     recorder: CallRecorder
     call_recordings: CallRecordingService
     call_recording_fetch: CallRecordingFetch
+    reconciler: Reconciler
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
@@ -177,6 +179,7 @@ def build_services(
         call_recording_fetch=CallRecordingFetch(
             store, blobs, queues, recorder=recorder, recordings=recordings
         ),
+        reconciler=Reconciler(store, blobs, queues, recordings),
     )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
-    from shared.domain.recordings import Recording
+    from shared.domain.recordings import Recording, RecordingStatus
     from shared.summaries import SummaryContent
     from shared.transcripts import Transcript
 
@@ -91,6 +91,11 @@ class MeetingStore(Protocol):
 
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
         """Deletes the recording document; one that does not exist is not an error."""
+        ...
+
+    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+        """Recordings in `status` across every meeting, at most `limit`, oldest update first: the
+        reconciler's sweep (a timer's, rarely: on Cosmos DB a cross-partition query)."""
         ...
 
     # ACS names a call recording by its own id in the events it sends: this maps it to ours, in a

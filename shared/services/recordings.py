@@ -148,6 +148,7 @@ class RecordingService:
             content_type=request.content_type,
             expires_in=upload_lifetime(request.size_bytes),
         )
+        recording.upload_expires_at = upload.expires_on
         await self._store.create_recording(recording)
         log.info("recording %s created, awaiting its upload", recording_id)
         return CreatedRecording(recording, upload)
@@ -155,8 +156,9 @@ class RecordingService:
     async def renew_upload(self, caller: str, meeting_id: str, recording_id: str) -> CreatedRecording:
         """A fresh upload URL for a recording still waiting for its file, or one that failed.
 
-        Nothing changes in the recording: a failed one keeps its error until the new file lands, and
-        then starts over (queue_transcription: a new version of a failed source is a new upload).
+        Only the recording's upload window moves on (the reconciler fails one whose window passed with no
+        file): a failed one keeps its error until the new file lands, and then starts over
+        (queue_transcription: a new version of a failed source is a new upload).
         """
         meeting = await self._meeting(caller, meeting_id)
         if meeting.role_of(caller) != Role.PRESENTER:
@@ -176,6 +178,9 @@ class RecordingService:
             recording.source_blob,
             content_type=recording.content_type,
             expires_in=upload_lifetime(recording.size_bytes),
+        )
+        await recording_state.update(
+            self._store, meeting_id, recording_id, _upload_until(upload.expires_on), clock=self._clock
         )
         log.info("recording %s: a new upload URL (the recording is %s)", recording_id, recording.status)
         return CreatedRecording(recording, upload)
@@ -454,6 +459,20 @@ class RecordingService:
         if stored is None:
             raise NotFound(f"recording {recording_id} was not found")
         return stored
+
+
+def _upload_until(expires_on: datetime) -> recording_state.Change:
+    """The recording waits for its file until `expires_on` at least (the reconciler reads it)."""
+
+    def extend(recording: Recording) -> Recording | None:
+        if recording.status not in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.FAILED):
+            return None  # the file came meanwhile
+        if recording.upload_expires_at is not None and recording.upload_expires_at >= expires_on:
+            return None
+        recording.upload_expires_at = expires_on
+        return recording
+
+    return extend
 
 
 def _no_media(recording: Recording) -> str:

@@ -875,6 +875,24 @@ export interface components {
              * @default null
              */
             language: string | null;
+        } | {
+            /** @constant */
+            channels?: "mixed";
+            /** @constant */
+            content?: "audio";
+            format?: ("mp3" | "wav") | null;
+        } | {
+            /** @constant */
+            channels: "unmixed";
+            /** @constant */
+            content?: "audio";
+            format?: "wav" | null;
+        } | {
+            /** @constant */
+            channels?: "mixed";
+            /** @constant */
+            content: "audio-video";
+            format?: "mp4" | null;
         };
         /**
          * SummaryOut
@@ -953,24 +971,18 @@ export interface components {
             description: string | null;
             /**
              * Endsat
-             * @default null
+             * Format: date-time
              */
-            endsAt: string | null;
-            /**
-             * Participants
-             * @default null
-             */
-            participants: components["schemas"]["ParticipantIn"][] | null;
+            endsAt?: string;
+            /** Participants */
+            participants?: components["schemas"]["ParticipantIn"][];
             /**
              * Startsat
-             * @default null
+             * Format: date-time
              */
-            startsAt: string | null;
-            /**
-             * Title
-             * @default null
-             */
-            title: string | null;
+            startsAt?: string;
+            /** Title */
+            title?: string;
         };
         /** UploadOut */
         UploadOut: {
@@ -1083,11 +1095,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Meetings ending after this. */
-                from?: string | null;
+                from?: (string | null) | "";
                 /** @description Meetings starting before this. */
-                to?: string | null;
-                limit?: number;
-                continuationToken?: string | null;
+                to?: (string | null) | "";
+                limit?: number | "";
+                continuationToken?: (string | null) | "";
             };
             header?: never;
             path?: never;
@@ -1706,6 +1718,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1895,7 +1916,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which recording, when the meeting has more than one call being recorded. */
-                recordingId?: string | null;
+                recordingId?: (string | null) | "";
             };
             header?: never;
             path: {
@@ -1992,7 +2013,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which recording, when the meeting has more than one call being recorded. */
-                recordingId?: string | null;
+                recordingId?: (string | null) | "";
             };
             header?: never;
             path: {
@@ -2205,7 +2226,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which recording, when the meeting has more than one call being recorded. */
-                recordingId?: string | null;
+                recordingId?: (string | null) | "";
             };
             header?: never;
             path: {
@@ -2642,7 +2663,7 @@ export interface operations {
     get_summary: {
         parameters: {
             query?: {
-                format?: "json" | "md";
+                format?: ("json" | "md") | "";
             };
             header?: never;
             path: {
@@ -2790,7 +2811,7 @@ export interface operations {
     get_transcript: {
         parameters: {
             query?: {
-                format?: "json" | "vtt" | "srt" | "txt";
+                format?: ("json" | "vtt" | "srt" | "txt") | "";
             };
             header?: never;
             path: {
