@@ -87,6 +87,10 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
         settings = Settings()
         host.http.set_cors(CorsPolicy.of(settings.cors_origins))
         storage = await wire_storage(host, settings, host_json)
+        if settings.realtime == "local":
+            from devhost.realtime import wire_realtime
+
+            wire_realtime(host, settings.data_dir)
     except (ConfigurationError, ValueError) as error:
         logger.error("Cannot serve: %s", error)
         return 1
