@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from aiohttp import web
@@ -54,6 +54,12 @@ class Credential:
         return AccessToken(token, int(time.time()) + 3600)
 
     async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
         return None
 
 
