@@ -103,6 +103,7 @@ bench: $(VENV)/.dev emulators
 	$(BIN)/python -m bench.store_ops
 	$(BIN)/python -m bench.summary
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.realtime
 
 clean:
 	rm -rf $(VENV) node_modules tests/node_realtime/node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist

@@ -104,6 +104,9 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
             if host.http.site is not None:
                 built = "" if host.http.site.built else " (not built yet: make web)"
                 print(f"Web client on {host.base_url}/ from {host.http.site.root}{built}", flush=True)
+            if settings.realtime == "local":
+                ws_url = "ws" + host.base_url.removeprefix("http")
+                print(f"Live events (Web PubSub-compatible) on {ws_url}/client/hubs/{{hub}}", flush=True)
             if host.http.cors.enabled:
                 print(f"CORS allows: {', '.join(sorted(host.http.cors.origins))}", flush=True)
             await stop.wait()

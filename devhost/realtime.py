@@ -95,7 +95,7 @@ class RealtimeEndpoint:
                 await connection.socket.close(code=1001, message=b"server stopping")
 
     def describe(self) -> list[str]:
-        return [f"  realtime: Web PubSub-compatible client endpoint at {local_hub.CLIENT_PATH}{{hub}}"]
+        return []  # it serves no function of the app: `serve` prints its own line for it
 
     def route(self) -> SystemRoute:
         return SystemRoute("GET", local_hub.CLIENT_PATH + "{hub}", self.connect, "webpubsub-client")
