@@ -163,7 +163,7 @@ async def main(rounds: int, clients: int, events: int) -> int:
                 samples = await _latency(http, api, rounds)
                 median, p95 = statistics.median(samples), _percentile(samples, 0.95)
                 print(
-                    f"realtime latency, PATCH sent -> event received on devhost's WebSocket ({rounds} rounds):"
+                    f"realtime latency, PATCH sent -> event on devhost's WebSocket ({rounds} rounds):"
                 )
                 print(
                     f"  median {median:.1f} ms (goal < 100), p95 {p95:.1f} ms (goal < 500), "
