@@ -26,6 +26,8 @@ from shared.timefmt import iso
 from shared.timefmt import now as utc_now
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from shared.domain.models import Meeting, Participant, Role
     from shared.domain.recordings import Recording
 
@@ -242,7 +244,7 @@ class EventPublisher:
         groups = [meeting_group(m) for m in meeting_ids]
         return await self._hub.client_access(user_id, groups, CLIENT_URL_LIFETIME)
 
-    async def _each(self, user_ids: Sequence[str], work: _UserWork, what: str) -> None:
+    async def _each(self, user_ids: Sequence[str], work: Callable[[str], Awaitable[None]], what: str) -> None:
         gate = asyncio.Semaphore(_FAN_OUT)
 
         async def one(user_id: str) -> None:
@@ -252,18 +254,12 @@ class EventPublisher:
         await asyncio.gather(*(one(u) for u in user_ids))
 
     @staticmethod
-    async def _quietly(what: str, call: _Awaitable) -> None:
+    async def _quietly(what: str, call: Awaitable[None]) -> None:
         try:
             await call
         except Exception as exc:
             log.warning("could not %s: %s: %s", what, type(exc).__name__, exc)
 
-
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    _Awaitable = Awaitable[None]
-    _UserWork = Callable[[str], Awaitable[None]]
 
 # Services built without live events (tools, tests that do not look at them) publish nowhere.
 NO_EVENTS = EventPublisher(None, None)
