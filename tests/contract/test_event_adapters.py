@@ -139,9 +139,7 @@ async def test_web_pubsub_hub_speaks_the_rest_api_keyless(webpubsub: Service) ->
     finally:
         await hub.aclose()
     assert credential.scopes
-    assert all(
-        s == ("https://webpubsub.azure.com/.default",) for s in credential.scopes
-    )
+    assert all(s == ("https://webpubsub.azure.com/.default",) for s in credential.scopes)
     token, send, to_user, add, remove = webpubsub.requests
     assert token["method"] == "POST"
     assert token["path"] == f"/api/hubs/{HUB}/:generateToken"
