@@ -162,9 +162,7 @@ async def main(rounds: int, clients: int, events: int) -> int:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
                 samples = await _latency(http, api, rounds)
                 median, p95 = statistics.median(samples), _percentile(samples, 0.95)
-                print(
-                    f"realtime latency, PATCH sent -> event on devhost's WebSocket ({rounds} rounds):"
-                )
+                print(f"realtime latency, PATCH sent -> event on devhost's WebSocket ({rounds} rounds):")
                 print(
                     f"  median {median:.1f} ms (goal < 100), p95 {p95:.1f} ms (goal < 500), "
                     f"max {max(samples):.1f} ms"
