@@ -7,7 +7,7 @@ PORT ?= 7071
 DATA_DIR ?= .local
 export PORT DATA_DIR
 
-.PHONY: run run-emulators test lint typecheck unit bench emulators clean infra-scan web web-check fuzz
+.PHONY: run run-emulators test lint typecheck unit bench emulators node-realtime clean infra-scan web web-check fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 emulators: node_modules/.installed
+
+# The real @azure/web-pubsub-client the realtime tests run against devhost's endpoint, pinned in its lock.
+tests/node_realtime/node_modules/.installed: tests/node_realtime/package.json tests/node_realtime/package-lock.json
+	cd tests/node_realtime && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-realtime: tests/node_realtime/node_modules/.installed
 
 # The web client (web/): Node 20.19 or newer builds it; `make run` serves web/dist.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/auth-redirect.html web/vite.config.ts web/tsconfig.json
@@ -72,7 +79,7 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev emulators
+unit: $(VENV)/.dev emulators node-realtime
 	$(BIN)/python -m pytest
 
 # checkov pins old versions of packages the app uses, so it gets a venv of its own, reinstalled only when
@@ -101,6 +108,7 @@ bench: $(VENV)/.dev emulators
 	$(BIN)/python -m bench.store_ops
 	$(BIN)/python -m bench.summary
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.realtime
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist
+	rm -rf $(VENV) node_modules tests/node_realtime/node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist

@@ -118,6 +118,10 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
         timers = TimerRunner(host.index)  # before the stores: a bad schedule leaves nothing to close
         storage = await wire_storage(host, settings, host_json)
         host.add_runner(timers)
+        if settings.realtime == "local":
+            from devhost.realtime import wire_realtime
+
+            wire_realtime(host, settings.data_dir)
     except (ConfigurationError, ValueError) as error:
         logger.error("Cannot serve: %s", error)
         return 1
@@ -139,6 +143,9 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
             if host.http.site is not None:
                 built = "" if host.http.site.built else " (not built yet: make web)"
                 print(f"Web client on {host.base_url}/ from {host.http.site.root}{built}", flush=True)
+            if settings.realtime == "local":
+                ws_url = "ws" + host.base_url.removeprefix("http")
+                print(f"Live events (Web PubSub-compatible) on {ws_url}/client/hubs/{{hub}}", flush=True)
             if host.http.cors.enabled:
                 print(f"CORS allows: {', '.join(sorted(host.http.cors.origins))}", flush=True)
             await stop.wait()

@@ -536,3 +536,59 @@ class Summarizer(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+# --- live events (Web PubSub, Event Grid) ------------------------------------------------------------
+
+
+class RealtimeError(Exception):
+    """Base of the errors every realtime hub and event sink adapter raises instead of its SDK's own."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAccess:
+    """Where a browser connects to receive a user's events: a URL with its access token, until it expires."""
+
+    url: str
+    expires_on: datetime
+
+
+class RealtimeHub(Protocol):
+    """Web PubSub's hub: users connect with a client access URL and receive what is sent to their groups.
+
+    Connections are receive-only: they can join or send to no group themselves (no roles), so a user only
+    ever hears what the app puts them in.
+    """
+
+    async def client_access(self, user_id: str, groups: Sequence[str], lifetime: timedelta) -> ClientAccess:
+        """A URL that connects as `user_id`, in `groups` from the start, with no role."""
+        ...
+
+    async def send_to_group(self, group: str, message: dict[str, object]) -> None:
+        """A JSON message to every connection in the group; nobody listening is not an error."""
+        ...
+
+    async def send_to_user(self, user_id: str, message: dict[str, object]) -> None:
+        """A JSON message to every connection of the user."""
+        ...
+
+    async def add_user_to_group(self, group: str, user_id: str) -> None:
+        """Puts the user's connections (those open now) into the group."""
+        ...
+
+    async def remove_user_from_group(self, group: str, user_id: str) -> None:
+        """Takes the user's connections out of the group: they receive nothing more sent to it."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class EventSink(Protocol):
+    """Where events go for other systems: an Event Grid custom topic, or local webhooks."""
+
+    async def publish(self, events: Sequence[dict[str, object]]) -> None:
+        """Delivers the events (each `{"id", "type", "time", "meetingId", "data"}`) at least once, or raises
+        RealtimeError. An adapter may deliver in the background; `aclose` waits for what is under way."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -263,6 +263,14 @@ class JoinOut(ApiModel):
     endpoint: str = Field(description="The ACS endpoint the calling SDK connects to.")
 
 
+class NegotiateOut(ApiModel):
+    url: str = Field(
+        description="The Web PubSub client access URL (with its token), for @azure/web-pubsub-client. "
+        "The connection is in the groups of the caller's meetings and receive-only."
+    )
+    expires_on: datetime = Field(description="After this the URL no longer connects: negotiate again.")
+
+
 class Health(ApiModel):
     status: str
     version: str

@@ -30,6 +30,7 @@ from shared.domain.recording_paths import (
 from shared.domain.recordings import Recording, RecordingError, RecordingStatus
 from shared.logs import log_context
 from shared.ports import BlobStore, QueueStore, Store
+from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
 from shared.services.recordings import RecordingService, upload_lifetime
 from shared.timefmt import now as utc_now
@@ -74,7 +75,9 @@ class Reconciler:
         *,
         clock: Callable[[], datetime] = utc_now,
         limit: int = SWEEP_LIMIT,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._store = store
         self._blobs = blobs
         self._queues = queues
@@ -152,7 +155,9 @@ class Reconciler:
             failed.append(True)
             return recording
 
-        await recording_state.update(self._store, ref.meeting_id, ref.recording_id, expire, clock=self._clock)
+        await recording_state.update(
+            self._store, ref.meeting_id, ref.recording_id, expire, clock=self._clock, events=self._events
+        )
         return bool(failed)
 
     async def _requeue(self, recording: Recording, status: RecordingStatus, queue: str, now: datetime) -> int:
@@ -171,7 +176,7 @@ class Reconciler:
             return current
 
         await recording_state.update(
-            self._store, recording.meeting_id, recording.id, release, clock=self._clock
+            self._store, recording.meeting_id, recording.id, release, clock=self._clock, events=self._events
         )
         if not released:
             return 0

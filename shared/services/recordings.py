@@ -49,6 +49,7 @@ from shared.ports import (
     Stored,
     UploadTarget,
 )
+from shared.realtime.events import NO_EVENTS, EventPublisher, recording_changes
 from shared.schemas import CreateRecording
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
@@ -108,6 +109,7 @@ class RecordingService:
         clock: Callable[[], datetime] = utc_now,
         *,
         recorder: CallRecorder | None = None,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
         self._store = store
         self._blobs = blobs
@@ -115,6 +117,7 @@ class RecordingService:
         self._meetings = meetings
         self._clock = clock
         self._recorder = recorder  # to stop a call recording that is deleted while ACS records
+        self._events = events
 
     # --- HTTP use cases --------------------------------------------------------------------------
 
@@ -150,6 +153,7 @@ class RecordingService:
         )
         recording.upload_expires_at = upload.expires_on
         await self._store.create_recording(recording)
+        await self._events.publish(*recording_changes(None, recording))
         log.info("recording %s created, awaiting its upload", recording_id)
         return CreatedRecording(recording, upload)
 
@@ -258,7 +262,13 @@ class RecordingService:
             return recording
 
         updated = await recording_state.update(
-            self._store, meeting_id, recording_id, restart, clock=self._clock, current=stored
+            self._store,
+            meeting_id,
+            recording_id,
+            restart,
+            clock=self._clock,
+            current=stored,
+            events=self._events,
         )
         if updated is None:
             raise NotFound(f"recording {recording_id} was not found")
@@ -419,7 +429,7 @@ class RecordingService:
             return queued
 
         stored = await recording_state.update(
-            self._store, ref.meeting_id, ref.recording_id, queue, clock=self._clock
+            self._store, ref.meeting_id, ref.recording_id, queue, clock=self._clock, events=self._events
         )
         if stored is None or foreign:
             log.warning("recordings/%s is no recording's source: left alone", landed)

@@ -88,6 +88,10 @@ async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, sig
         site = await _read_line(process.stdout)
         assert site.startswith(f"Web client on {base_url}/ from ")
         assert site.endswith(f"{tmp_path / 'web' / 'dist'} (not built yet: make web)")
+        # REALTIME=local (the default): devhost's Web PubSub-compatible endpoint is served too.
+        live = await _read_line(process.stdout)
+        ws_url = "ws" + base_url.removeprefix("http")
+        assert live == f"Live events (Web PubSub-compatible) on {ws_url}/client/hubs/{{hub}}"
 
         async with aiohttp.ClientSession() as client:
             async with client.get(f"{base_url}/v1/hello/devhost") as response:

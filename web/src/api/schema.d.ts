@@ -301,6 +301,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/realtime/negotiate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A Web PubSub client access URL in the groups of the caller's meetings (receive-only) */
+        get: operations["realtime_negotiate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -647,6 +664,20 @@ export interface components {
             status: components["schemas"]["MeetingStatus"];
             /** Title */
             title: string;
+        };
+        /** NegotiateOut */
+        NegotiateOut: {
+            /**
+             * Expireson
+             * Format: date-time
+             * @description After this the URL no longer connects: negotiate again.
+             */
+            expiresOn: string;
+            /**
+             * Url
+             * @description The Web PubSub client access URL (with its token), for @azure/web-pubsub-client. The connection is in the groups of the caller's meetings and receive-only.
+             */
+            url: string;
         };
         /** ParticipantIn */
         ParticipantIn: {
@@ -2976,6 +3007,53 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    realtime_negotiate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to connect, and until when */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NegotiateOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
