@@ -101,7 +101,7 @@ export interface UploadOptions {
 /** PUTs `body` to `url`; resolves when storage has it, rejects with UploadError. */
 export function uploadBlob(options: UploadOptions): Promise<void> {
   const { url, method = "PUT", headers = {}, body, onProgress, signal } = options;
-  const xhr = options.createXhr?.() ?? (new XMLHttpRequest());
+  const xhr = options.createXhr?.() ?? new XMLHttpRequest();
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(new UploadError("aborted"));
