@@ -54,6 +54,14 @@ export interface Media {
   expiresOn: string;
 }
 
+export type Meeting = components["schemas"]["MeetingOut"];
+
+/** The meeting: who organizes it (may regenerate) and the names its participants go by. */
+export async function getMeeting(meetingId: string): Promise<Meeting> {
+  const { data } = await call(api.GET("/meetings/{meetingId}", { params: { path: { meetingId } } }));
+  return data;
+}
+
 const path = (meetingId: string, recordingId: string) => ({ params: { path: { meetingId, recordingId } } });
 
 export async function listRecordings(meetingId: string): Promise<Recording[]> {
