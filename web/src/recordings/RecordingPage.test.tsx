@@ -80,7 +80,7 @@ beforeEach(() => {
     startsAt: "2025-01-01T10:00:00Z",
     endsAt: "2025-01-01T10:30:00Z",
     status: "scheduled",
-    participants: [{ userId: "alice", role: "presenter", displayName: "Alice Martin" } as never],
+    participants: [{ userId: "alice", role: "presenter", displayName: "Alice Martin" }],
     roomId: null,
     createdAt: "2025-01-01T09:00:00Z",
     updatedAt: "2025-01-01T09:00:00Z",

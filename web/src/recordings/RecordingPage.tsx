@@ -201,11 +201,7 @@ export default function RecordingPage() {
 
   const names = useMemo(() => {
     const known = new Map<string, string>();
-    for (const p of meeting?.participants ?? []) {
-      // TODO(recordings helper): typed once participants' displayName is in the generated schema (api2).
-      const displayName = (p as { displayName?: string | null }).displayName;
-      if (displayName) known.set(p.userId, displayName);
-    }
+    for (const p of meeting?.participants ?? []) if (p.displayName) known.set(p.userId, p.displayName);
     return speakerNames(transcript.last?.speakers ?? [], known);
   }, [transcript.last, meeting]);
 

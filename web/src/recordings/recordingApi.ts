@@ -9,50 +9,11 @@ export type CreatedRecording = components["schemas"]["CreatedRecording"];
 export type UploadTarget = components["schemas"]["UploadOut"];
 export type CreateRecordingBody = components["schemas"]["CreateRecording"];
 
-// TODO(recordings helper): the generated TranscriptOut / SummaryOut / MediaOut once api2 is merged.
-export interface Speaker {
-  id: string;
-  userId?: string | null;
-  displayName?: string | null;
-}
-export interface Segment {
-  start: number;
-  end: number;
-  speaker?: string | null;
-  text: string;
-}
-export interface Transcript {
-  recordingId: string;
-  language: string;
-  durationSeconds: number;
-  speakers: Speaker[];
-  segments: Segment[];
-}
-export interface ActionItem {
-  owner?: string | null;
-  task: string;
-  due?: string | null;
-}
-export interface Chapter {
-  title: string;
-  start: number;
-  end: number;
-  summary: string;
-}
-export interface Summary {
-  overview: string;
-  keyPoints: string[];
-  decisions: { text: string }[];
-  actionItems: ActionItem[];
-  chapters: Chapter[];
-  openQuestions: string[];
-  model: string;
-  generatedAt: string;
-}
-export interface Media {
-  url: string;
-  expiresOn: string;
-}
+export type Transcript = components["schemas"]["TranscriptOut"];
+export type Speaker = components["schemas"]["Speaker"];
+export type Segment = components["schemas"]["Segment"];
+export type Summary = components["schemas"]["SummaryOut"];
+export type Media = components["schemas"]["MediaOut"];
 
 export type Meeting = components["schemas"]["MeetingOut"];
 
@@ -99,7 +60,8 @@ export async function getTranscript(meetingId: string, recordingId: string): Pro
       params: { path: { meetingId, recordingId }, query: { format: "json" } },
     }),
   );
-  return data as unknown as Transcript;
+  // Typed by the JSON media type: openapi-fetch parses it as such.
+  return data as Transcript;
 }
 
 /** The summary JSON; ApiError 409 while it is not ready. */
@@ -109,7 +71,7 @@ export async function getSummary(meetingId: string, recordingId: string): Promis
       params: { path: { meetingId, recordingId }, query: { format: "json" } },
     }),
   );
-  return data as unknown as Summary;
+  return data as Summary;
 }
 
 /** Summarize again (organizer): 202 with the recording, now summarizing. */
@@ -120,31 +82,24 @@ export async function regenerateSummary(meetingId: string, recordingId: string):
   return data;
 }
 
-// TODO(recordings helper): api.POST / api.GET with the generated types once api2 (upload, media) is merged.
-async function rawJson<T>(method: string, route: string): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(`${apiBaseUrl}${route}`, { method, headers: await authorizationHeader() });
-  } catch {
-    throw new ApiError(0, null, true);
-  }
-  const body = (await response.json().catch(() => null)) as unknown;
-  if (!response.ok) throw new ApiError(response.status, (body as Problem | null) ?? null);
-  return body as T;
+/** A fresh upload URL for a recording awaiting its upload or failed. */
+export async function renewUpload(meetingId: string, recordingId: string): Promise<CreatedRecording> {
+  const { data } = await call(
+    api.POST("/meetings/{meetingId}/recordings/{recordingId}/upload", path(meetingId, recordingId)),
+  );
+  return data;
+}
+
+/** A short-lived read URL of the recording's file, for the player. */
+export async function getMedia(meetingId: string, recordingId: string): Promise<Media> {
+  const { data } = await call(
+    api.GET("/meetings/{meetingId}/recordings/{recordingId}/media", path(meetingId, recordingId)),
+  );
+  return data;
 }
 
 const recordingRoute = (meetingId: string, recordingId: string) =>
   `/meetings/${encodeURIComponent(meetingId)}/recordings/${encodeURIComponent(recordingId)}`;
-
-/** A fresh upload URL for a recording awaiting its upload or failed. */
-export function renewUpload(meetingId: string, recordingId: string): Promise<CreatedRecording> {
-  return rawJson("POST", `${recordingRoute(meetingId, recordingId)}/upload`);
-}
-
-/** A short-lived read URL of the recording's file, for the player. */
-export function getMedia(meetingId: string, recordingId: string): Promise<Media> {
-  return rawJson("GET", `${recordingRoute(meetingId, recordingId)}/media`);
-}
 
 export type ArtifactFormat =
   { kind: "transcript"; format: "json" | "vtt" | "srt" | "txt" } | { kind: "summary"; format: "json" | "md" };

@@ -8,8 +8,8 @@ describe("speakerNames", () => {
       [
         { id: "s1", userId: "alice", displayName: "Alice Martin" },
         { id: "s2", userId: "bob", displayName: null },
-        { id: "s3", userId: "carol" },
-        { id: "s4" },
+        { id: "s3", userId: "carol", displayName: null },
+        { id: "s4", userId: null, displayName: null },
         { id: "s5", userId: null, displayName: "  " },
       ],
       new Map([["bob", "Bob Stone"]]),
@@ -24,7 +24,7 @@ describe("speakerNames", () => {
   });
 
   it("numbers speakers past Z", () => {
-    const many = Array.from({ length: 28 }, (_, i) => ({ id: `s${i}` }));
+    const many = Array.from({ length: 28 }, (_, i) => ({ id: `s${i}`, userId: null, displayName: null }));
     const names = speakerNames(many);
     expect(names.get("s25")).toBe("Speaker Z");
     expect(names.get("s27")).toBe("Speaker 28");
