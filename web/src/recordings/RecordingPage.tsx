@@ -263,7 +263,7 @@ export default function RecordingPage() {
           {[
             recording.durationSeconds !== null ? formatTime(recording.durationSeconds) : null,
             formatBytes(recording.sizeBytes),
-            recording.language,
+            recording.language !== null ? languageName(recording.language) : null,
             `added ${new Date(recording.createdAt).toLocaleString()} by ${recording.createdBy}`,
           ]
             .filter(Boolean)
@@ -426,6 +426,15 @@ export default function RecordingPage() {
       </div>
     </article>
   );
+}
+
+/** "en" -> "English", in the user's language; the code itself where the browser cannot name it. */
+function languageName(code: string): string {
+  try {
+    return new Intl.DisplayNames(undefined, { type: "language" }).of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 function NotYet<T>({

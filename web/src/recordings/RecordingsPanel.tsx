@@ -24,7 +24,7 @@ import { Link } from "react-router-dom";
 import { errorMessage } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { ErrorMessage } from "../components/ErrorMessage";
-import { formatBytes } from "./format";
+import { formatBytes, formatTime } from "./format";
 import {
   createRecording,
   deleteRecording,
@@ -79,6 +79,7 @@ const useStyles = makeStyles({
   spacer: { flexGrow: 1 },
   progress: { maxWidth: "32rem" },
   detail: { color: tokens.colorNeutralForeground3, overflowWrap: "anywhere" },
+  failed: { color: tokens.colorPaletteRedForeground1, fontWeight: tokens.fontWeightSemibold },
 });
 
 interface Problem {
@@ -442,13 +443,18 @@ function RecordingItem({
         >
           {fileName}
         </Link>
-        <Text>{label}</Text>
+        <Text className={status === "failed" && !uploadingHere ? styles.failed : undefined}>{label}</Text>
         {isProcessing(status) && (
           <Caption1 className={styles.detail}>{stageText(recording.stage, recording.progress)}</Caption1>
         )}
         <Caption1 className={styles.detail}>
-          {formatBytes(recording.sizeBytes)}
-          {recording.durationSeconds !== null && ` · ${Math.round(recording.durationSeconds / 60)} min`}
+          {[
+            recording.durationSeconds !== null ? formatTime(recording.durationSeconds) : null,
+            formatBytes(recording.sizeBytes),
+            `added ${new Date(recording.createdAt).toLocaleString()} by ${recording.createdBy}`,
+          ]
+            .filter(Boolean)
+            .join(" · ")}
         </Caption1>
         <div className={styles.spacer} />
         {canManage && (

@@ -9,8 +9,8 @@ import {
   TableHeader,
   TableHeaderCell,
   TableRow,
+  Subtitle1,
   Text,
-  Title3,
   tokens,
 } from "@fluentui/react-components";
 import type { ReactNode } from "react";
@@ -20,7 +20,10 @@ import type { Summary } from "./recordingApi";
 
 const useStyles = makeStyles({
   section: { marginBlock: tokens.spacingVerticalL },
-  none: { color: tokens.colorNeutralForeground3 },
+  // Fluent's Text is inline whatever its element: headings and paragraphs here are blocks.
+  heading: { display: "block", marginBottom: tokens.spacingVerticalS },
+  block: { display: "block" },
+  none: { display: "block", color: tokens.colorNeutralForeground3 },
   list: { marginBlock: tokens.spacingVerticalS, paddingInlineStart: tokens.spacingHorizontalXXL },
   chapters: { listStyleType: "none", padding: 0, margin: 0 },
   chapter: {
@@ -42,14 +45,30 @@ const useStyles = makeStyles({
   chapterTime: { color: tokens.colorNeutralForeground3, fontVariantNumeric: "tabular-nums" },
   chapterTitle: { fontWeight: tokens.fontWeightSemibold },
   chapterSummary: { gridColumn: 2, color: tokens.colorNeutralForeground2 },
-  meta: { color: tokens.colorNeutralForeground3 },
+  meta: { display: "block", color: tokens.colorNeutralForeground3 },
 });
+
+/** "2026-12-10" as the user's calendar says it; anything else ("next week") as it was said. */
+export function dueText(due: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(due);
+  if (match === null) return due;
+  const date = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  if (Number.isNaN(date.getTime())) return due;
+  return date.toLocaleDateString(undefined, {
+    weekday: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+  });
+}
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   const styles = useStyles();
   return (
     <section className={styles.section}>
-      <Title3 as="h2">{title}</Title3>
+      <Subtitle1 as="h2" className={styles.heading}>
+        {title}
+      </Subtitle1>
       {children}
     </section>
   );
@@ -73,7 +92,9 @@ export function SummaryView({ summary, onSeek }: { summary: Summary; onSeek: (se
   return (
     <div>
       <Section title="Overview">
-        <Text as="p">{summary.overview || "No overview."}</Text>
+        <Text as="p" className={styles.block}>
+          {summary.overview || "No overview."}
+        </Text>
       </Section>
       <Section title="Key points">
         <Items items={summary.keyPoints} empty="No key points." />
@@ -98,7 +119,13 @@ export function SummaryView({ summary, onSeek }: { summary: Summary; onSeek: (se
                 <TableRow key={i}>
                   <TableCell>{item.owner ?? <span className={styles.none}>Unassigned</span>}</TableCell>
                   <TableCell>{item.task}</TableCell>
-                  <TableCell>{item.due ?? <span className={styles.none}>No date</span>}</TableCell>
+                  <TableCell>
+                    {item.due !== null ? (
+                      <time dateTime={item.due}>{dueText(item.due)}</time>
+                    ) : (
+                      <span className={styles.none}>No date</span>
+                    )}
+                  </TableCell>
                 </TableRow>
               ))}
             </TableBody>

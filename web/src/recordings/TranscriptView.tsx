@@ -53,7 +53,7 @@ const useStyles = makeStyles({
   speaker: { fontWeight: tokens.fontWeightSemibold },
   text: { gridColumn: 2 },
   mark: { backgroundColor: tokens.colorPaletteYellowBackground3, color: "inherit", borderRadius: "2px" },
-  empty: { padding: tokens.spacingHorizontalM },
+  empty: { display: "block", padding: tokens.spacingHorizontalM },
 });
 
 export interface TranscriptViewProps {
