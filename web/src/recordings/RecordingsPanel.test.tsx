@@ -1,9 +1,10 @@
 import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import * as recordingApi from "./recordingApi";
-import { POLL_MS, RecordingsPanel } from "./RecordingsPanel";
+import { RecordingsPanel } from "./RecordingsPanel";
+import { POLL_MS } from "./statusText";
 import { Providers, recording } from "./testing";
 import { UploadError, uploadBlob, type UploadOptions } from "./xhrUpload";
 
@@ -78,6 +79,11 @@ function pendingUpload() {
     },
   };
 }
+
+// The panel's body is a lazy chunk: loaded once here, so tests on fake timers need not wait for it.
+beforeAll(async () => {
+  await import("./RecordingsPanelBody");
+});
 
 beforeEach(() => {
   meetingCount += 1;

@@ -1,6 +1,9 @@
 // A recording's status and error as people read them. The API's error codes are stable identifiers
 // (shared/services/*: media_*, transcriber_rejected, ...); the detail is for people who can act on it.
 
+/** How often the meeting's recordings are read again while the server works on one. */
+export const POLL_MS = 2000;
+
 const STATUS_LABELS: Partial<Record<string, string>> = {
   recording: "Recording",
   awaiting_upload: "Awaiting upload",
