@@ -1,6 +1,457 @@
-import { Title2 } from "@fluentui/react-components";
+import {
+  Button,
+  Caption1,
+  makeStyles,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  ProgressBar,
+  Spinner,
+  Tab,
+  TabList,
+  Text,
+  Title2,
+  tokens,
+} from "@fluentui/react-components";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Link, useParams } from "react-router-dom";
 
-// Placeholder of the scaffold: the web helper builds this page. Default export: loaded lazily.
+import { ApiError } from "../api/errors";
+import { useAuth } from "../auth/AuthContext";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { Loading } from "../components/Loading";
+import { currentSegmentIndex } from "./followAlong";
+import { formatBytes, formatTime } from "./format";
+import {
+  downloadArtifact,
+  getMeeting,
+  getRecording,
+  getSummary,
+  getTranscript,
+  regenerateSummary,
+  type ArtifactFormat,
+  type Meeting,
+  type Recording,
+  type Summary,
+  type Transcript,
+} from "./recordingApi";
+import { RecordingPlayer } from "./RecordingPlayer";
+import { speakerNames } from "./speakers";
+import { errorText, isProcessing, stageText, statusLabel } from "./statusText";
+import { SummaryView } from "./SummaryView";
+import { TranscriptView } from "./TranscriptView";
+
+/** How often the recording is read while the server works on it (the UI contract says 2 s). */
+export const PAGE_POLL_MS = 2000;
+/** Waiting for someone's upload or a call being recorded: nothing changes fast. */
+const SLOW_POLL_MS = 10_000;
+
+const useStyles = makeStyles({
+  header: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS },
+  title: { overflowWrap: "anywhere" },
+  meta: { color: tokens.colorNeutralForeground3 },
+  status: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalS,
+    marginBlock: tokens.spacingVerticalL,
+    maxWidth: "36rem",
+  },
+  layout: {
+    display: "grid",
+    gridTemplateColumns: "minmax(0, 1fr)",
+    gap: tokens.spacingHorizontalXXL,
+    marginTop: tokens.spacingVerticalL,
+    "@media (min-width: 960px)": { gridTemplateColumns: "minmax(0, 2fr) minmax(0, 3fr)" },
+  },
+  side: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalM,
+    "@media (min-width: 960px)": { position: "sticky", top: tokens.spacingVerticalL, alignSelf: "start" },
+  },
+  panel: { paddingTop: tokens.spacingVerticalM },
+  actions: {
+    display: "flex",
+    flexWrap: "wrap",
+    gap: tokens.spacingHorizontalS,
+    marginBlock: tokens.spacingVerticalM,
+  },
+});
+
+type Loaded<T> =
+  | { state: "idle" }
+  | { state: "loading" }
+  | { state: "notReady" }
+  | { state: "ready"; value: T }
+  | {
+      state: "error";
+      error: unknown;
+    };
+
+/**
+ * An artifact (transcript, summary) fetched when the recording lists it; a 409 (not ready after all)
+ * is retried. The last value stays shown while a new one is made (a summary being regenerated).
+ */
+function useArtifact<T>(ready: boolean, fetch: () => Promise<T>): { loaded: Loaded<T>; last: T | null } {
+  const [loaded, setLoaded] = useState<Loaded<T>>({ state: "idle" });
+  const [last, setLast] = useState<T | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    if (!ready) return;
+    let live = true;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    fetch().then(
+      (value) => {
+        if (!live) return;
+        setLoaded({ state: "ready", value });
+        setLast(value);
+      },
+      (error: unknown) => {
+        if (!live) return;
+        if (error instanceof ApiError && error.status === 409) {
+          setLoaded({ state: "notReady" });
+          retry = setTimeout(() => {
+            setAttempt((n) => n + 1);
+          }, PAGE_POLL_MS);
+        } else {
+          setLoaded({ state: "error", error });
+        }
+      },
+    );
+    return () => {
+      live = false;
+      clearTimeout(retry);
+    };
+  }, [ready, fetch, attempt]);
+
+  // Ready but not answered yet: loading (derived, so the effect sets no state before its request).
+  return { loaded: ready && loaded.state === "idle" ? { state: "loading" } : loaded, last };
+}
+
+/** The recording: player, transcript that follows it, summary, downloads; progress until it is done. */
 export default function RecordingPage() {
-  return <Title2 as="h1">RecordingPage</Title2>;
+  const styles = useStyles();
+  const { meetingId = "", recordingId = "" } = useParams();
+  const { user } = useAuth();
+  const [recording, setRecording] = useState<Recording | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [meeting, setMeeting] = useState<Meeting | null>(null);
+  const [tick, setTick] = useState(0);
+  const [tab, setTab] = useState<"transcript" | "summary">("transcript");
+  const [time, setTime] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [regenerating, setRegenerating] = useState(false);
+  const mediaRef = useRef<HTMLMediaElement | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    getRecording(meetingId, recordingId).then(
+      (value) => {
+        if (!live) return;
+        setRecording(value);
+        setLoadError(null);
+      },
+      (error: unknown) => {
+        if (live) setLoadError(error);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [meetingId, recordingId, tick]);
+
+  // The meeting says who may regenerate (its organizer) and names speakers known only by user id.
+  useEffect(() => {
+    let live = true;
+    getMeeting(meetingId).then(
+      (data) => {
+        if (live) setMeeting(data);
+      },
+      () => undefined, // the recording's own error says what matters
+    );
+    return () => {
+      live = false;
+    };
+  }, [meetingId]);
+
+  const status = recording?.status;
+  useEffect(() => {
+    if (status === undefined || status === "completed" || status === "failed") return;
+    const every = isProcessing(status) ? PAGE_POLL_MS : SLOW_POLL_MS;
+    const timer = setTimeout(() => {
+      setTick((n) => n + 1);
+    }, every);
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [status, recording]);
+
+  useEffect(() => {
+    if (recording !== null) document.title = `${recording.fileName} – video-signaling`;
+  }, [recording]);
+
+  const fetchTranscript = useCallback(() => getTranscript(meetingId, recordingId), [meetingId, recordingId]);
+  const fetchSummary = useCallback(() => getSummary(meetingId, recordingId), [meetingId, recordingId]);
+  const artifacts = recording?.artifacts ?? [];
+  const transcript = useArtifact<Transcript>(artifacts.includes("transcript.json"), fetchTranscript);
+  const summary = useArtifact<Summary>(artifacts.includes("summary.json"), fetchSummary);
+
+  const names = useMemo(() => {
+    const known = new Map<string, string>();
+    for (const p of meeting?.participants ?? []) if (p.displayName) known.set(p.userId, p.displayName);
+    return speakerNames(transcript.last?.speakers ?? [], known);
+  }, [transcript.last, meeting]);
+
+  const segments = transcript.last?.segments;
+  const currentIndex = useMemo(() => currentSegmentIndex(segments ?? [], time), [segments, time]);
+
+  const seek = useCallback((seconds: number) => {
+    const element = mediaRef.current;
+    if (element !== null) element.currentTime = seconds;
+    setTime(seconds);
+  }, []);
+
+  const download = (artifact: ArtifactFormat) => {
+    if (recording === null) return;
+    setActionError(null);
+    downloadArtifact(meetingId, recordingId, recording.fileName, artifact).catch(setActionError);
+  };
+
+  const regenerate = async () => {
+    setActionError(null);
+    setRegenerating(true);
+    try {
+      setRecording(await regenerateSummary(meetingId, recordingId));
+    } catch (error) {
+      setActionError(error);
+    } finally {
+      setRegenerating(false);
+    }
+  };
+
+  if (loadError !== null && recording === null) {
+    return (
+      <section>
+        <Link to={`/meetings/${encodeURIComponent(meetingId)}`}>Back to meeting</Link>
+        <Title2 as="h1">Recording</Title2>
+        <ErrorMessage
+          error={loadError}
+          onRetry={() => {
+            setTick((n) => n + 1);
+          }}
+        />
+      </section>
+    );
+  }
+  if (recording === null) return <Loading label="Loading the recording" />;
+
+  const isOrganizer = meeting !== null && user !== null && meeting.organizerId === user.id;
+  const playable = recording.status !== "awaiting_upload" && recording.status !== "recording";
+  const done = recording.status === "completed";
+
+  return (
+    <article>
+      <div className={styles.header}>
+        <Link to={`/meetings/${encodeURIComponent(meetingId)}`}>Back to meeting</Link>
+        <Title2 as="h1" className={styles.title}>
+          {recording.fileName}
+        </Title2>
+        <Caption1 className={styles.meta}>
+          {[
+            recording.durationSeconds !== null ? formatTime(recording.durationSeconds) : null,
+            formatBytes(recording.sizeBytes),
+            recording.language !== null ? languageName(recording.language) : null,
+            `added ${new Date(recording.createdAt).toLocaleString()} by ${recording.createdBy}`,
+          ]
+            .filter(Boolean)
+            .join(" · ")}
+        </Caption1>
+      </div>
+
+      {!done && (
+        <div className={styles.status}>
+          <Text weight="semibold">{statusLabel(recording.status)}</Text>
+          {isProcessing(recording.status) && (
+            <>
+              <ProgressBar
+                aria-label="Processing progress"
+                aria-valuetext={stageText(recording.stage, recording.progress)}
+                value={Math.min(1, Math.max(0, recording.progress))}
+                thickness="large"
+              />
+              <Caption1>{stageText(recording.stage, recording.progress)}</Caption1>
+            </>
+          )}
+          {recording.status === "awaiting_upload" && <Text>Waiting for the file to be uploaded.</Text>}
+          {recording.status === "recording" && <Text>The meeting&apos;s call is being recorded.</Text>}
+          {recording.status === "failed" && recording.error !== null && (
+            <MessageBar intent="error" role="alert">
+              <MessageBarBody>
+                <MessageBarTitle>{errorText(recording.error.code)}</MessageBarTitle>
+                {recording.error.detail}
+              </MessageBarBody>
+            </MessageBar>
+          )}
+          {recording.error?.code === "retrying" && isProcessing(recording.status) && (
+            <Caption1 className={styles.meta}>
+              {errorText("retrying")} ({recording.error.detail})
+            </Caption1>
+          )}
+        </div>
+      )}
+
+      {actionError !== null && <ErrorMessage error={actionError} />}
+
+      <div className={styles.layout}>
+        <div className={styles.side}>
+          {playable ? (
+            <RecordingPlayer
+              meetingId={meetingId}
+              recordingId={recordingId}
+              contentType={recording.contentType}
+              mediaRef={mediaRef}
+              onTime={setTime}
+              onPlayingChange={setPlaying}
+            />
+          ) : (
+            <Text className={styles.meta}>The player appears once the file is here.</Text>
+          )}
+        </div>
+
+        <div>
+          <TabList
+            selectedValue={tab}
+            onTabSelect={(_, data) => {
+              setTab(data.value === "summary" ? "summary" : "transcript");
+            }}
+          >
+            <Tab value="transcript" id="tab-transcript">
+              Transcript
+            </Tab>
+            <Tab value="summary" id="tab-summary">
+              Summary
+            </Tab>
+          </TabList>
+
+          {tab === "transcript" && (
+            <div role="tabpanel" aria-labelledby="tab-transcript" className={styles.panel}>
+              {transcript.last !== null ? (
+                <>
+                  <div className={styles.actions}>
+                    {(["vtt", "srt", "txt", "json"] as const).map((format) => (
+                      <Button
+                        key={format}
+                        size="small"
+                        onClick={() => {
+                          download({ kind: "transcript", format });
+                        }}
+                      >
+                        Download {format.toUpperCase()}
+                      </Button>
+                    ))}
+                  </div>
+                  <TranscriptView
+                    transcript={transcript.last}
+                    names={names}
+                    currentIndex={currentIndex}
+                    following={playing}
+                    onSeek={seek}
+                  />
+                </>
+              ) : (
+                <NotYet
+                  loaded={transcript.loaded}
+                  what="transcript"
+                  failed={recording.status === "failed"}
+                  retry={() => {
+                    setTick((n) => n + 1);
+                  }}
+                />
+              )}
+            </div>
+          )}
+
+          {tab === "summary" && (
+            <div role="tabpanel" aria-labelledby="tab-summary" className={styles.panel}>
+              {(isOrganizer || summary.last !== null) && (
+                <div className={styles.actions}>
+                  {isOrganizer && (
+                    <Button
+                      disabled={
+                        regenerating ||
+                        recording.status === "summarizing" ||
+                        !artifacts.includes("transcript.json")
+                      }
+                      onClick={() => void regenerate()}
+                    >
+                      Regenerate
+                    </Button>
+                  )}
+                  {summary.last !== null && artifacts.includes("summary.md") && (
+                    <Button
+                      onClick={() => {
+                        download({ kind: "summary", format: "md" });
+                      }}
+                    >
+                      Download Markdown
+                    </Button>
+                  )}
+                </div>
+              )}
+              {recording.status === "summarizing" && summary.last !== null && (
+                <MessageBar intent="info">
+                  <MessageBarBody>
+                    A new summary is being made. Until it is ready, this is the previous one.
+                  </MessageBarBody>
+                </MessageBar>
+              )}
+              {summary.last !== null ? (
+                <SummaryView summary={summary.last} onSeek={seek} />
+              ) : (
+                <NotYet
+                  loaded={summary.loaded}
+                  what="summary"
+                  failed={recording.status === "failed"}
+                  retry={() => {
+                    setTick((n) => n + 1);
+                  }}
+                />
+              )}
+            </div>
+          )}
+        </div>
+      </div>
+    </article>
+  );
+}
+
+/** "en" -> "English", in the user's language; the code itself where the browser cannot name it. */
+function languageName(code: string): string {
+  try {
+    return new Intl.DisplayNames(undefined, { type: "language" }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+function NotYet<T>({
+  loaded,
+  what,
+  failed,
+  retry,
+}: {
+  loaded: Loaded<T>;
+  what: string;
+  failed: boolean;
+  retry: () => void;
+}) {
+  if (loaded.state === "error") return <ErrorMessage error={loaded.error} onRetry={retry} />;
+  if (loaded.state === "loading") return <Spinner size="small" label={`Loading the ${what}`} />;
+  if (failed) return <Text>There is no {what}: processing failed.</Text>;
+  return (
+    <Text>The {what} is not ready yet. It appears here when it is; this page checks every few seconds.</Text>
+  );
 }

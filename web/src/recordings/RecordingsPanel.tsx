@@ -1,4 +1,7 @@
-import { Title3 } from "@fluentui/react-components";
+// The recordings panel the meeting page embeds. The heading is here at once; the list, the upload and
+// its dialogs load as their own chunk, so the first page a user sees does not carry them.
+import { makeStyles, Spinner, Title3, tokens } from "@fluentui/react-components";
+import { lazy, Suspense } from "react";
 
 export interface RecordingsPanelProps {
   meetingId: string;
@@ -8,13 +11,24 @@ export interface RecordingsPanelProps {
   canManage: boolean;
 }
 
-// Placeholder of the scaffold: the recordings helper builds this panel (list, upload, progress).
-export function RecordingsPanel({ meetingId }: RecordingsPanelProps) {
+const RecordingsPanelBody = lazy(() => import("./RecordingsPanelBody"));
+
+const useStyles = makeStyles({
+  section: { marginTop: tokens.spacingVerticalXXL },
+  heading: { display: "block" },
+});
+
+export function RecordingsPanel(props: RecordingsPanelProps) {
+  const styles = useStyles();
+  const headingId = `recordings-${props.meetingId}`;
   return (
-    <section aria-labelledby={`recordings-${meetingId}`}>
-      <Title3 as="h2" id={`recordings-${meetingId}`}>
+    <section aria-labelledby={headingId} className={styles.section}>
+      <Title3 as="h2" id={headingId} className={styles.heading}>
         Recordings
       </Title3>
+      <Suspense fallback={<Spinner size="small" label="Loading recordings" />}>
+        <RecordingsPanelBody {...props} />
+      </Suspense>
     </section>
   );
 }

@@ -1,0 +1,168 @@
+// The summary: overview, key points, decisions, action items (owner, task, due), chapters that seek the
+// player, open questions; what made it and when.
+import {
+  Caption1,
+  makeStyles,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Subtitle1,
+  Text,
+  tokens,
+} from "@fluentui/react-components";
+import type { ReactNode } from "react";
+
+import { formatTime } from "./format";
+import type { Summary } from "./recordingApi";
+
+const useStyles = makeStyles({
+  section: { marginBlock: tokens.spacingVerticalL },
+  // Fluent's Text is inline whatever its element: headings and paragraphs here are blocks.
+  heading: { display: "block", marginBottom: tokens.spacingVerticalS },
+  block: { display: "block" },
+  none: { display: "block", color: tokens.colorNeutralForeground3 },
+  list: { marginBlock: tokens.spacingVerticalS, paddingInlineStart: tokens.spacingHorizontalXXL },
+  chapters: { listStyleType: "none", padding: 0, margin: 0 },
+  chapter: {
+    display: "grid",
+    gridTemplateColumns: "4.5em minmax(0, 1fr)",
+    columnGap: tokens.spacingHorizontalS,
+    width: "100%",
+    textAlign: "start",
+    padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalS}`,
+    border: "none",
+    backgroundColor: "transparent",
+    color: tokens.colorNeutralForeground1,
+    font: "inherit",
+    cursor: "pointer",
+    borderRadius: tokens.borderRadiusMedium,
+    ":hover": { backgroundColor: tokens.colorNeutralBackground1Hover },
+    ":focus-visible": { outline: `${tokens.strokeWidthThick} solid ${tokens.colorStrokeFocus2}` },
+  },
+  chapterTime: { color: tokens.colorNeutralForeground3, fontVariantNumeric: "tabular-nums" },
+  chapterTitle: { fontWeight: tokens.fontWeightSemibold },
+  chapterSummary: { gridColumn: 2, color: tokens.colorNeutralForeground2 },
+  meta: { display: "block", color: tokens.colorNeutralForeground3 },
+});
+
+/** "2026-12-10" as the user's calendar says it; anything else ("next week") as it was said. */
+export function dueText(due: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(due);
+  if (match === null) return due;
+  const date = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  if (Number.isNaN(date.getTime())) return due;
+  return date.toLocaleDateString(undefined, {
+    weekday: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+  });
+}
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  const styles = useStyles();
+  return (
+    <section className={styles.section}>
+      <Subtitle1 as="h2" className={styles.heading}>
+        {title}
+      </Subtitle1>
+      {children}
+    </section>
+  );
+}
+
+function Items({ items, empty }: { items: readonly string[]; empty: string }) {
+  const styles = useStyles();
+  if (items.length === 0) return <Text className={styles.none}>{empty}</Text>;
+  return (
+    <ul className={styles.list}>
+      {items.map((item, i) => (
+        <li key={i}>{item}</li>
+      ))}
+    </ul>
+  );
+}
+
+export function SummaryView({ summary, onSeek }: { summary: Summary; onSeek: (seconds: number) => void }) {
+  const styles = useStyles();
+  const generated = new Date(summary.generatedAt);
+  return (
+    <div>
+      <Section title="Overview">
+        <Text as="p" className={styles.block}>
+          {summary.overview || "No overview."}
+        </Text>
+      </Section>
+      <Section title="Key points">
+        <Items items={summary.keyPoints} empty="No key points." />
+      </Section>
+      <Section title="Decisions">
+        <Items items={summary.decisions.map((d) => d.text)} empty="No decisions were recorded." />
+      </Section>
+      <Section title="Action items">
+        {summary.actionItems.length === 0 ? (
+          <Text className={styles.none}>No action items.</Text>
+        ) : (
+          <Table aria-label="Action items" size="small">
+            <TableHeader>
+              <TableRow>
+                <TableHeaderCell>Owner</TableHeaderCell>
+                <TableHeaderCell>Task</TableHeaderCell>
+                <TableHeaderCell>Due</TableHeaderCell>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {summary.actionItems.map((item, i) => (
+                <TableRow key={i}>
+                  <TableCell>{item.owner ?? <span className={styles.none}>Unassigned</span>}</TableCell>
+                  <TableCell>{item.task}</TableCell>
+                  <TableCell>
+                    {item.due !== null ? (
+                      <time dateTime={item.due}>{dueText(item.due)}</time>
+                    ) : (
+                      <span className={styles.none}>No date</span>
+                    )}
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </Section>
+      <Section title="Chapters">
+        {summary.chapters.length === 0 ? (
+          <Text className={styles.none}>No chapters.</Text>
+        ) : (
+          <ol className={styles.chapters}>
+            {summary.chapters.map((chapter, i) => (
+              <li key={i}>
+                <button
+                  type="button"
+                  className={styles.chapter}
+                  onClick={() => {
+                    onSeek(chapter.start);
+                  }}
+                >
+                  <span className={styles.chapterTime}>{formatTime(chapter.start)}</span>
+                  <span className={styles.chapterTitle}>{chapter.title}</span>
+                  {chapter.summary !== "" && <span className={styles.chapterSummary}>{chapter.summary}</span>}
+                </button>
+              </li>
+            ))}
+          </ol>
+        )}
+      </Section>
+      <Section title="Open questions">
+        <Items items={summary.openQuestions} empty="No open questions." />
+      </Section>
+      <Caption1 as="p" className={styles.meta}>
+        Made by {summary.model}
+        {Number.isNaN(generated.getTime()) ? "" : ` on ${generated.toLocaleString()}`}. Summaries can be
+        wrong: check against the transcript.
+      </Caption1>
+    </div>
+  );
+}
