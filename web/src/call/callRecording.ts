@@ -65,7 +65,7 @@ export async function controlCallRecording(
           api.POST("/meetings/{meetingId}/recording/start", {
             params: { path },
             // Every field has a default: audio, mixed, the first format ACS allows for them.
-            body: {} as components["schemas"]["StartCallRecording"],
+            body: {},
           }),
         )
       ).data;
