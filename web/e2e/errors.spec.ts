@@ -31,7 +31,7 @@ test("a file of a type the app does not take is refused, and nothing is uploaded
   });
 
   await signIn(page, "alice", `/meetings/${meetingId}`);
-  await expect(page.getByRole("heading", { level: 1, name: "Wrong file" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Wrong file", exact: true })).toBeVisible();
   await page.getByLabel("Recording file").setInputFiles({
     name: "notes.txt",
     mimeType: "text/plain",
@@ -45,12 +45,12 @@ test("a file of a type the app does not take is refused, and nothing is uploaded
   const recordings = await alice.get(`meetings/${meetingId}/recordings`);
   expect(recordings.status()).toBe(200);
   expect(((await recordings.json()) as { items: unknown[] }).items).toEqual([]);
-  await expect(page.getByRole("link", { name: "notes.txt" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "notes.txt", exact: true })).toHaveCount(0);
 });
 
 test("a field error the API answers shows beside its field", async ({ page }, testInfo) => {
   await signIn(page, "alice", "/meetings/new");
-  await expect(page.getByRole("heading", { level: 1, name: "New meeting" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "New meeting", exact: true })).toBeVisible();
   // A meeting of 25 hours: valid to the form (ends after it starts), refused by the API on endsAt.
   const startsAt = new Date(Date.now() + 60 * 60_000);
   await page.getByLabel("Title").fill("Too long a meeting");
@@ -60,7 +60,7 @@ test("a field error the API answers shows beside its field", async ({ page }, te
   const answered = page.waitForResponse(
     (r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/api/meetings",
   );
-  await page.getByRole("button", { name: "Create meeting" }).click();
+  await page.getByRole("button", { name: "Create meeting", exact: true }).click();
   const response = await answered;
   expect(response.status()).toBe(400);
   const problem = (await response.json()) as { errors: { field: string; message: string }[] };
@@ -79,7 +79,7 @@ test("a field error the API answers shows beside its field", async ({ page }, te
 test("a lost connection shows a retry, and the retry loads the page", async ({ page, asUser }, testInfo) => {
   await createMeeting(await asUser("alice"), "After the outage");
   await signIn(page, "alice");
-  await expect(page.getByRole("heading", { level: 1, name: "Meetings" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Meetings", exact: true })).toBeVisible();
 
   // The API unreachable (the client's config still loads): the list's request never gets an answer.
   const offline = (url: URL) => url.pathname.startsWith("/api/meetings");
@@ -88,13 +88,13 @@ test("a lost connection shows a retry, and the retry loads the page", async ({ p
   const alert = page.getByRole("alert");
   await expect(alert).toBeVisible();
   await expect(alert).toContainText(/Cannot reach the server|Connection lost/);
-  const retry = alert.getByRole("button", { name: "Retry" });
+  const retry = alert.getByRole("button", { name: "Retry", exact: true });
   await expect(retry).toBeVisible();
-  await expect(page.getByRole("link", { name: "After the outage" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "After the outage", exact: true })).toHaveCount(0);
   await screenshot(page, testInfo, "connection-lost");
 
   await page.unroute(offline);
   await retry.click();
-  await expect(page.getByRole("link", { name: "After the outage" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "After the outage", exact: true })).toBeVisible();
   await expect(page.getByRole("alert")).toHaveCount(0);
 });

@@ -76,40 +76,43 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
 
   await test.step("sign in as alice", async () => {
     await page.goto("/");
-    await expect(page.getByRole("textbox", { name: "Sign in as" })).toBeVisible();
+    await expect(page.getByRole("textbox", { name: "Sign in as", exact: true })).toBeVisible();
     await expectOneH1(page);
     await screenshot(page, testInfo, "01-sign-in");
     await checkAccessibility(page, testInfo, "sign-in");
-    await page.getByRole("textbox", { name: "Sign in as" }).fill("alice");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("textbox", { name: "Sign in as", exact: true }).fill("alice");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByText("Signed in as alice")).toBeVisible();
-    await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
-    await expect(page.getByRole("link", { name: "video-signaling" })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Sign out", exact: true })).toBeVisible();
+    await expect(page.getByRole("link", { name: "video-signaling", exact: true })).toBeVisible();
   });
 
   await test.step("the meetings list", async () => {
-    await expect(page.getByRole("heading", { level: 1, name: "Meetings" })).toBeVisible();
-    await expect(page.getByRole("heading", { level: 2, name: "Upcoming" })).toBeVisible();
-    await expect(page.getByRole("heading", { level: 2, name: "Past" })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 1, name: "Meetings", exact: true })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 2, name: "Upcoming", exact: true })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 2, name: "Past", exact: true })).toBeVisible();
     await expectOneH1(page);
     await screenshot(page, testInfo, "02-meetings-list");
     await checkAccessibility(page, testInfo, "meetings-list");
   });
 
   await test.step("create a meeting starting in 10 minutes, inviting bob", async () => {
-    await page.getByRole("link", { name: "New meeting" }).click();
+    await page.getByRole("link", { name: "New meeting", exact: true }).click();
     await expect(page).toHaveURL(/\/meetings\/new$/);
-    await expect(page.getByRole("heading", { level: 1, name: "New meeting" })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 1, name: "New meeting", exact: true })).toBeVisible();
     await expect(page.getByText(`Times are in ${TIME_ZONE}`)).toBeVisible();
     await page.getByLabel("Title").fill(title);
     await page.getByLabel("Description").fill("Budget for the next quarter, hiring.");
     await page.getByLabel("Starts").fill(localInput(startsAt));
     await page.getByLabel("Ends").fill(localInput(endsAt));
-    await page.getByRole("textbox", { name: "Participant user id" }).fill("bob");
-    await page.getByRole("textbox", { name: "Participant display name" }).fill(BOB_NAME);
-    await selectOptionContaining(page.getByRole("combobox", { name: "Participant role" }), "attendee");
-    await page.getByRole("button", { name: "Add participant" }).click();
-    await expect(page.getByRole("button", { name: "Remove bob" })).toBeVisible();
+    await page.getByRole("textbox", { name: "Participant user id", exact: true }).fill("bob");
+    await page.getByRole("textbox", { name: "Participant display name", exact: true }).fill(BOB_NAME);
+    await selectOptionContaining(
+      page.getByRole("combobox", { name: "Participant role", exact: true }),
+      "attendee",
+    );
+    await page.getByRole("button", { name: "Add participant", exact: true }).click();
+    await expect(page.getByRole("button", { name: "Remove bob", exact: true })).toBeVisible();
     await expectOneH1(page);
     await screenshot(page, testInfo, "03-meeting-form");
     await checkAccessibility(page, testInfo, "meeting-form");
@@ -117,7 +120,7 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
     const created = page.waitForResponse(
       (r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/api/meetings",
     );
-    await page.getByRole("button", { name: "Create meeting" }).click();
+    await page.getByRole("button", { name: "Create meeting", exact: true }).click();
     const response = await created;
     expect(response.status(), await response.text()).toBe(201);
     const meeting = (await response.json()) as {
@@ -137,13 +140,13 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
 
   await test.step("the meeting page", async () => {
     await expect(page).toHaveURL(new RegExp(`/meetings/${meetingId}$`));
-    await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
-    await expect(page.getByRole("heading", { level: 2, name: "Participants" })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 1, name: title, exact: true })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 2, name: "Participants", exact: true })).toBeVisible();
     await expect(page.getByText(BOB_NAME)).toBeVisible();
-    await expect(page.getByRole("button", { name: "Join" })).toBeVisible();
-    await expect(page.getByRole("link", { name: "Edit" })).toBeVisible();
-    await expect(page.getByRole("button", { name: "Cancel meeting" })).toBeVisible();
-    await expect(page.getByRole("heading", { level: 2, name: "Recordings" })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Join", exact: true })).toBeVisible();
+    await expect(page.getByRole("link", { name: "Edit", exact: true })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Cancel meeting", exact: true })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 2, name: "Recordings", exact: true })).toBeVisible();
     await expectOneH1(page);
     await screenshot(page, testInfo, "04-meeting-page");
     await checkAccessibility(page, testInfo, "meeting-page");
@@ -153,23 +156,27 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
     const [bobContext, bobPage] = await newUserPage(browser, baseURL);
     try {
       await signIn(bobPage, "bob");
-      const upcoming = bobPage.getByRole("list").filter({ has: bobPage.getByRole("link", { name: title }) });
+      const upcoming = bobPage
+        .getByRole("list")
+        .filter({ has: bobPage.getByRole("link", { name: title, exact: true }) });
       await expect(upcoming).toHaveCount(1);
-      await bobPage.getByRole("link", { name: title }).click();
-      await expect(bobPage.getByRole("heading", { level: 1, name: title })).toBeVisible();
+      await bobPage.getByRole("link", { name: title, exact: true }).click();
+      await expect(bobPage.getByRole("heading", { level: 1, name: title, exact: true })).toBeVisible();
       // Bob is an attendee: no organizer controls.
-      await expect(bobPage.getByRole("button", { name: "Cancel meeting" })).toHaveCount(0);
-      await expect(bobPage.getByRole("link", { name: "Edit" })).toHaveCount(0);
+      await expect(bobPage.getByRole("button", { name: "Cancel meeting", exact: true })).toHaveCount(0);
+      await expect(bobPage.getByRole("link", { name: "Edit", exact: true })).toHaveCount(0);
 
       const joined = bobPage.waitForResponse(
         (r) => r.request().method() === "POST" && r.url().endsWith(`/api/meetings/${meetingId}/join`),
       );
-      await bobPage.getByRole("button", { name: "Join" }).click();
+      await bobPage.getByRole("button", { name: "Join", exact: true }).click();
       const join = await joined;
       expect(join.status()).toBe(200);
       const token = (await join.json()) as { roomId: string; role: string; expiresOn: string };
       await expect(bobPage).toHaveURL(new RegExp(`/meetings/${meetingId}/call$`));
-      await expect(bobPage.getByRole("heading", { level: 1, name: `Call: ${title}` })).toBeVisible();
+      await expect(
+        bobPage.getByRole("heading", { level: 1, name: `Call: ${title}`, exact: true }),
+      ).toBeVisible();
       await expect(bobPage.getByText("Room", { exact: true })).toBeVisible();
       await expect(bobPage.getByText(token.roomId)).toBeVisible();
       await expect(bobPage.getByText("Role", { exact: true })).toBeVisible();
@@ -198,7 +205,7 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
       ).toBeVisible();
       await expect(bobPage.getByText(/ACS_CONNECTION_STRING|ACS_ENDPOINT/).first()).toBeVisible();
       // Bob is an attendee: he does not control the call's recording.
-      await expect(bobPage.getByRole("heading", { name: "Call recording" })).toHaveCount(0);
+      await expect(bobPage.getByRole("heading", { name: "Call recording", exact: true })).toHaveCount(0);
       await expectOneH1(bobPage);
       await screenshot(bobPage, testInfo, "05-call-page");
       await checkAccessibility(bobPage, testInfo, "call-page");
@@ -212,11 +219,17 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
   let uploadStarted = 0;
 
   await test.step("alice uploads a two-channel recording, one speaker per channel", async () => {
-    await expect(page.getByRole("button", { name: "Upload recording" })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Upload recording", exact: true })).toBeVisible();
     await expect(page.getByText("or drop a file here")).toBeVisible();
-    await page.getByRole("checkbox", { name: "One speaker per channel" }).check();
-    await selectOptionContaining(page.getByRole("combobox", { name: "Channel 1 speaker" }), "alice");
-    await selectOptionContaining(page.getByRole("combobox", { name: "Channel 2 speaker" }), BOB_NAME);
+    await page.getByRole("checkbox", { name: "One speaker per channel", exact: true }).check();
+    await selectOptionContaining(
+      page.getByRole("combobox", { name: "Channel 1 speaker", exact: true }),
+      "alice",
+    );
+    await selectOptionContaining(
+      page.getByRole("combobox", { name: "Channel 2 speaker", exact: true }),
+      BOB_NAME,
+    );
 
     // About 2 s of upload: long enough for the progress bar, short against the test's budget.
     await throttleUploads(page, Math.ceil(readFileSync(recording.path).length / 2));
@@ -232,7 +245,7 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
       { channel: 0, userId: "alice" },
       { channel: 1, userId: "bob" },
     ]);
-    const progress = page.getByRole("progressbar", { name: "Upload progress" });
+    const progress = page.getByRole("progressbar", { name: "Upload progress", exact: true });
     await expect(progress).toBeVisible();
     await screenshot(page, testInfo, "06-uploading");
     const created = (await (await create.response())?.json()) as { id: string } | undefined;
@@ -240,17 +253,17 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
     expect(recordingId).not.toBe("");
     await expect(progress).toBeHidden({ timeout: 30_000 });
     await throttleUploads(page, -1);
-    const link = page.getByRole("link", { name: "standup.wav" });
+    const link = page.getByRole("link", { name: "standup.wav", exact: true });
     await expect(link).toBeVisible();
     await expect(page.getByText(/^(Queued|Transcribing|Summarizing|Completed)$/).first()).toBeVisible();
   });
 
   await test.step("the recording page: processing progress until Completed", async () => {
-    await page.getByRole("link", { name: "standup.wav" }).first().click();
+    await page.getByRole("link", { name: "standup.wav", exact: true }).first().click();
     await expect(page).toHaveURL(new RegExp(`/meetings/${meetingId}/recordings/${recordingId}$`));
-    await expect(page.getByRole("heading", { level: 1, name: "standup.wav" })).toBeVisible();
-    await expect(page.getByRole("link", { name: "Back to meeting" })).toBeVisible();
-    const processing = page.getByRole("progressbar", { name: "Processing progress" });
+    await expect(page.getByRole("heading", { level: 1, name: "standup.wav", exact: true })).toBeVisible();
+    await expect(page.getByRole("link", { name: "Back to meeting", exact: true })).toBeVisible();
+    const processing = page.getByRole("progressbar", { name: "Processing progress", exact: true });
     await expect(processing).toBeVisible();
     await screenshot(page, testInfo, "07-recording-processing");
     await checkAccessibility(page, testInfo, "recording-processing");
@@ -276,7 +289,7 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
   await test.step("the transcript: both speakers, a click on a line seeks the player", async () => {
     const names = new Map(transcript.speakers.map((s) => [s.id, s.displayName ?? s.userId ?? s.id]));
     expect([...names.values()].sort()).toEqual(["Bob Builder", "alice"].sort());
-    await page.getByRole("tab", { name: "Transcript" }).click();
+    await page.getByRole("tab", { name: "Transcript", exact: true }).click();
     const player = page.getByLabel("Recording player");
     await expect(player).toBeVisible();
     const lines = page.getByRole("tabpanel").getByRole("button", { name: /\d+:\d\d/ });
@@ -305,9 +318,9 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
 
     // Find in transcript: a word of bob's line.
     const word = segment.text.split(/\s+/).find((w) => w.length >= 4) ?? segment.text.split(/\s+/)[0] ?? "";
-    await page.getByRole("textbox", { name: "Find in transcript" }).fill(word);
+    await page.getByRole("textbox", { name: "Find in transcript", exact: true }).fill(word);
     await expect(page.getByText(/^[1-9]\d* match(es)?$/)).toBeVisible();
-    await page.getByRole("textbox", { name: "Find in transcript" }).fill("");
+    await page.getByRole("textbox", { name: "Find in transcript", exact: true }).fill("");
 
     await expectOneH1(page);
     await screenshot(page, testInfo, "08-recording-transcript");
@@ -316,12 +329,14 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
 
   await test.step("the VTT download parses", async () => {
     for (const name of ["Download VTT", "Download SRT", "Download TXT", "Download JSON"]) {
-      await expect(page.getByRole("link", { name }).or(page.getByRole("button", { name }))).toBeVisible();
+      await expect(
+        page.getByRole("link", { name, exact: true }).or(page.getByRole("button", { name, exact: true })),
+      ).toBeVisible();
     }
     const downloading = page.waitForEvent("download");
     await page
-      .getByRole("link", { name: "Download VTT" })
-      .or(page.getByRole("button", { name: "Download VTT" }))
+      .getByRole("link", { name: "Download VTT", exact: true })
+      .or(page.getByRole("button", { name: "Download VTT", exact: true }))
       .click();
     const download = await downloading;
     expect(download.suggestedFilename()).toMatch(/\.vtt$/);
@@ -335,7 +350,7 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
   });
 
   await test.step("the summary", async () => {
-    await page.getByRole("tab", { name: "Summary" }).click();
+    await page.getByRole("tab", { name: "Summary", exact: true }).click();
     const headings: [string, unknown[] | string][] = [
       ["Overview", summary.overview],
       ["Key points", summary.keyPoints],
@@ -346,9 +361,10 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
     ];
     // Every section with content has its heading (empty ones may say so or be left out).
     for (const [heading, content] of headings) {
-      if (content.length > 0) await expect(page.getByRole("heading", { name: heading })).toBeVisible();
+      if (content.length > 0)
+        await expect(page.getByRole("heading", { name: heading, exact: true })).toBeVisible();
     }
-    await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
     await expect(page.getByText(summary.overview.slice(0, 40))).toBeVisible();
     // A chapter is a button that seeks the player to its start (the player is at bob's line now).
     const chapter = summary.chapters[0];
@@ -359,8 +375,8 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
         .poll(() => player.evaluate((el) => (el as HTMLMediaElement).currentTime))
         .toBeCloseTo(chapter.start, 1);
     }
-    await expect(page.getByRole("button", { name: "Regenerate" })).toBeVisible();
-    await expect(page.getByRole("button", { name: "Download Markdown" })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Regenerate", exact: true })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Download Markdown", exact: true })).toBeVisible();
     await expectOneH1(page);
     await screenshot(page, testInfo, "09-recording-summary");
     await checkAccessibility(page, testInfo, "recording-summary");

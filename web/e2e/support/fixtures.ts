@@ -35,8 +35,8 @@ export const test = base.extend<{ asUser: (userId: string) => Promise<APIRequest
 /** Open the app and sign in through the sign-in form (dev mode: any user id). */
 export async function signIn(page: Page, userId: string, path = "/"): Promise<void> {
   await page.goto(path);
-  await page.getByRole("textbox", { name: "Sign in as" }).fill(userId);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("textbox", { name: "Sign in as", exact: true }).fill(userId);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText(`Signed in as ${userId}`)).toBeVisible();
 }
 
