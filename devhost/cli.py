@@ -18,6 +18,7 @@ from devhost.app_loader import DEFAULT_APP, AppLoadError, load_app
 from devhost.host import DevHost
 from devhost.host_json import read_host_json, route_prefix
 from devhost.routing import RouteTemplateError
+from devhost.web_client import WEB_DIST_ENV, WebClientSite, default_root
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help=f"default: $PORT, else {DEFAULT_PORT}")
     serve.add_argument(
+        "--web-dist",
+        type=Path,
+        default=None,
+        help=f"the built web client served at / (default: ${WEB_DIST_ENV}, else ./web/dist)",
+    )
+    serve.add_argument(
         "--emulators",
         action="store_true",
         help="start Azurite and the Cosmos DB emulator and serve the app on them (the Azure adapters)",
@@ -73,10 +80,13 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
     # Loaded here, not with the CLI: they pull in the app's shared modules.
     from devhost.storage_wiring import wire_storage
     from shared.config import ConfigurationError, Settings
+    from shared.cors import CorsPolicy
 
     try:
         # Settings(), not get_settings(): that caches, and PUBLIC_BASE_URL is set only once the port is bound.
-        storage = await wire_storage(host, Settings(), host_json)
+        settings = Settings()
+        host.http.set_cors(CorsPolicy.of(settings.cors_origins))
+        storage = await wire_storage(host, settings, host_json)
     except (ConfigurationError, ValueError) as error:
         logger.error("Cannot serve: %s", error)
         return 1
@@ -87,6 +97,11 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
             print(f"Serving {host.served_count} functions on {host.http.api_url}", flush=True)
             for line in host.describe():
                 print(line, flush=True)
+            if host.http.site is not None:
+                built = "" if host.http.site.built else " (not built yet: make web)"
+                print(f"Web client on {host.base_url}/ from {host.http.site.root}{built}", flush=True)
+            if host.http.cors.enabled:
+                print(f"CORS allows: {', '.join(sorted(host.http.cors.origins))}", flush=True)
             await stop.wait()
             logger.info("Shutting down")
     finally:
@@ -129,6 +144,11 @@ def _serve(args: argparse.Namespace) -> int:
     except (AppLoadError, RouteTemplateError) as error:
         logger.error("Cannot serve %s: %s", args.app, error)
         return 1
+    web_dist = args.web_dist or Path(os.environ.get(WEB_DIST_ENV) or default_root(app_dir))
+    try:
+        host.http.serve_site(WebClientSite(web_dist, route_prefix=prefix))
+    except ValueError as error:
+        logger.warning("Not serving the web client: %s", error)
     return asyncio.run(_run_until_signalled(host, host_json))
 
 

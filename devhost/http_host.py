@@ -16,7 +16,10 @@ from devhost.app_loader import HTTP_TRIGGER, FunctionEntry, warn_unsupplied_bind
 from devhost.context import InvocationContext, TraceContext
 from devhost.http_conversion import is_http_response, to_func_request, to_web_response
 from devhost.invoker import invoke
+from devhost.problems import problem
 from devhost.routing import Route, RouteMatch, Router, RouteTemplate, join_prefix
+from devhost.web_client import WebClientSite
+from shared.cors import CorsPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ class HttpRunner:
         port: int = 7071,
         route_prefix: str = "api",
         function_key: str | None = None,
+        cors: CorsPolicy | None = None,
     ) -> None:
         self.endpoints = [HttpEndpoint.from_entry(f, route_prefix) for f in functions]
         self.router = Router(Route(e.template, e.methods, e) for e in self.endpoints)
@@ -104,6 +108,9 @@ class HttpRunner:
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
         self._system_routes: list[SystemRoute] = []
+        self.cors = cors or CorsPolicy()
+        self._site: WebClientSite | None = None
+        self._site_route = SystemRoute("GET", "/", self._serve_site, "web-client")
 
     @property
     def system_routes(self) -> tuple[SystemRoute, ...]:
@@ -114,6 +121,25 @@ class HttpRunner:
         if self._runner is not None:
             raise RuntimeError("add system routes before the HTTP runner starts")
         self._system_routes.append(route)
+
+    def set_cors(self, policy: CorsPolicy) -> None:
+        """The origins allowed to call from another origin; before start (the default allows none)."""
+        if self._runner is not None:
+            raise RuntimeError("set CORS before the HTTP runner starts")
+        self.cors = policy
+
+    def serve_site(self, site: WebClientSite) -> None:
+        """Serves the web client at `/` (GET and HEAD outside the API and devhost's routes); before start."""
+        if self._runner is not None:
+            raise RuntimeError("add the site before the HTTP runner starts")
+        if not self.route_prefix:
+            # With no prefix the app's routes are at the root: the site would shadow them.
+            raise ValueError("the web client needs the API under a route prefix (host.json routePrefix)")
+        self._site = site
+
+    @property
+    def site(self) -> WebClientSite | None:
+        return self._site
 
     @property
     def port(self) -> int:
@@ -144,7 +170,10 @@ class HttpRunner:
                     ", ".join(endpoint.template.unchecked_constraints),
                 )
         warn_unsupplied_bindings(e.entry for e in self.endpoints)
-        app = web.Application(client_max_size=MAX_REQUEST_BODY)
+        app = web.Application(client_max_size=MAX_REQUEST_BODY, middlewares=[self._preflight])
+        # On prepare, not in a middleware: every response gets them, the ones an expect handler or an
+        # exception makes too, after the handler has set its own Vary (FileResponse does, for encodings).
+        app.on_response_prepare.append(self._cors_headers)
         # Before the catch-all, which would otherwise take them to the app's routes.
         for route in self._system_routes:
             app.router.add_route(
@@ -204,7 +233,41 @@ class HttpRunner:
 
         return handle
 
+    @web.middleware
+    async def _preflight(self, request: web.Request, handler: SystemHandler) -> web.StreamResponse:
+        """CORS preflights, on every path, before any route: 204 with the grants for an allowed origin;
+        403 for any other, without CORS headers, so the browser refuses and the log says why."""
+        if not CorsPolicy.is_preflight(request.method, request.headers):
+            return await handler(request)
+        started = time.perf_counter()
+        origin = request.headers.get("Origin")
+        grants = self.cors.preflight_headers(origin)
+        if grants is not None:
+            response: web.StreamResponse = web.Response(status=204, headers=grants)
+        else:
+            detail = f"origin {origin!r} is not allowed to call this host (ALLOWED_ORIGINS)"
+            response = problem(403, detail, instance=request.rel_url.raw_path)
+        logger.info(
+            "OPTIONS %s %d %.1fms cors-preflight origin=%s",
+            request.rel_url.raw_path,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+            origin,
+        )
+        return response
+
+    async def _cors_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        if CorsPolicy.is_preflight(request.method, request.headers):
+            return
+        response.headers.update(self.cors.response_headers(request.headers.get("Origin"), response.headers))
+
+    async def _serve_site(self, request: web.Request) -> web.StreamResponse:
+        assert self._site is not None
+        return await self._site.handle(request)
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self._site is not None and self._site.claims(request.method, request.rel_url.raw_path):
+            return await self._logged(self._site_route)(request)
         started = time.perf_counter()
         match = self.router.resolve(request.method, request.rel_url.raw_path)
         context: InvocationContext | None = None

@@ -9,7 +9,8 @@ settings (so the same DATA_DIR, or the same Azurite account), then adds to `host
 - where blobs land: a watcher listing the `recordings` container every second (Storage announces every
   write: the clients' PUTs straight to Azurite, the app's own writes on either store), and on the embedded
   store the upload route (`PUT /_devhost/blobs/...`, the URLs the app's upload_target hands out), which
-  announces its uploads at once.
+  announces its uploads at once;
+- on the embedded store, the read route (`GET|HEAD /_devhost/blobs/...`, the URLs of `read_url`).
 
 Either way a landed blob goes through BlobNotifier.blob_landed: the blob trigger runner's `notify` and a
 BlobCreated event published to every Event Grid function. The caller closes the stores (`aclose`) after
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from devhost.blob_events import BlobNotifier
+from devhost.blob_read import BlobReadRoute
 from devhost.blob_runner import BlobTriggerRunner
 from devhost.blob_upload import BlobUploadRoute
 from devhost.blob_watcher import DEFAULT_CONTAINERS, INTERVAL_SECONDS, BlobWatcher
@@ -135,6 +137,8 @@ async def wire_storage(
                 await notifier.blob_landed(container, name, info)
 
             host.http.add_system_route(BlobUploadRoute(blobs, uploaded).route())
+            for route in BlobReadRoute(blobs).routes():
+                host.http.add_system_route(route)
     except BaseException:
         await blobs.aclose()
         if queues is not None:

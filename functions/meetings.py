@@ -116,9 +116,41 @@ async def cancel_meeting(req: ApiRequest[None, None]) -> ApiResponse:
 )
 async def put_participant(req: ApiRequest[schemas.PutParticipant, None]) -> ApiResponse:
     participant = await req.services.meetings.put_participant(
-        req.caller.user_id, req.route["meetingId"], _user_id(req), req.body.role
+        req.caller.user_id,
+        req.route["meetingId"],
+        _user_id(req),
+        req.body.role,
+        display_name=req.body.display_name,
+        set_name="display_name" in req.body.model_fields_set,
     )
-    return ApiResponse.json(schemas.ParticipantOut(user_id=participant.user_id, role=participant.role))
+    return ApiResponse.json(schemas.ParticipantOut.model_validate(participant.model_dump()))
+
+
+@endpoint(
+    bp,
+    name="rename_participant",
+    method="PATCH",
+    route=PARTICIPANT,
+    summary="Set a participant's display name: the organizer anyone's, a participant their own",
+    tag="participants",
+    body="PatchParticipant",
+    ok=(200, "ParticipantOut", "The participant"),
+    errors=(403, 404, 409, 412, 503),
+    request_headers=("If-Match",),
+    response_headers=("ETag",),
+)
+async def rename_participant(req: ApiRequest[schemas.PatchParticipant, None]) -> ApiResponse:
+    stored = await req.services.meetings.rename_participant(
+        req.caller.user_id,
+        req.route["meetingId"],
+        _user_id(req),
+        req.body.display_name,
+        req.headers.get("if-match"),
+    )
+    return ApiResponse.json(
+        schemas.ParticipantOut.model_validate(stored.value.model_dump()),
+        headers={"ETag": quoted_etag(stored.etag)},
+    )
 
 
 @endpoint(

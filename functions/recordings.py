@@ -39,18 +39,54 @@ JOBS_CONNECTION = "AzureWebJobsStorage"
 )
 async def create_recording(req: ApiRequest[schemas.CreateRecording, None]) -> ApiResponse:
     created = await req.services.recordings.create(req.caller.user_id, req.route["meetingId"], req.body)
-    recording, upload = created.recording, created.upload
-    body = schemas.CreatedRecording.model_validate(
-        {
-            **schemas.RecordingOut.of(recording).model_dump(),
-            "upload": schemas.UploadOut(
-                url=upload.url, method=upload.method, headers=upload.headers, expires_on=upload.expires_on
-            ),
-        }
-    )
-    location = f"{req.url.split('?', 1)[0].rstrip('/')}/{recording.id}"
+    location = f"{req.url.split('?', 1)[0].rstrip('/')}/{created.recording.id}"
     # The upload URL is a credential: no cache may keep it.
-    return ApiResponse.json(body, 201, {"Location": location, "Cache-Control": "no-store"})
+    return ApiResponse.json(
+        schemas.CreatedRecording.with_upload(created.recording, created.upload),
+        201,
+        {"Location": location, "Cache-Control": "no-store"},
+    )
+
+
+@endpoint(
+    bp,
+    name="renew_upload",
+    method="POST",
+    route=f"{RECORDING}/upload",
+    summary="A fresh upload URL (organizer, presenters) for a recording awaiting its upload, or one that "
+    "failed (its new file starts it over)",
+    tag="recordings",
+    ok=(200, "CreatedRecording", "The recording and a new upload URL"),
+    errors=(403, 404, 409, 503),
+)
+async def renew_upload(req: ApiRequest[None, None]) -> ApiResponse:
+    renewed = await req.services.recordings.renew_upload(
+        req.caller.user_id, req.route["meetingId"], req.route["recordingId"]
+    )
+    return ApiResponse.json(
+        schemas.CreatedRecording.with_upload(renewed.recording, renewed.upload),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@endpoint(
+    bp,
+    name="get_recording_media",
+    method="GET",
+    route=f"{RECORDING}/media",
+    summary="A short-lived, read-only URL of the recording's file, for a player (HTTP Range requests work)",
+    tag="recordings",
+    ok=(200, "MediaOut", "Where to read the recording's file, until when"),
+    errors=(404, 409, 503),
+)
+async def get_recording_media(req: ApiRequest[None, None]) -> ApiResponse:
+    target = await req.services.recordings.media(
+        req.caller.user_id, req.route["meetingId"], req.route["recordingId"]
+    )
+    # A read credential, however short-lived: no cache may keep it.
+    return ApiResponse.json(
+        schemas.MediaOut(url=target.url, expires_on=target.expires_on), headers={"Cache-Control": "no-store"}
+    )
 
 
 @endpoint(
@@ -93,7 +129,7 @@ async def get_recording(req: ApiRequest[None, None]) -> ApiResponse:
     summary="The recording's transcript as JSON, WebVTT, SRT or plain text",
     tag="recordings",
     query="TranscriptQuery",
-    ok=(200, None, "The transcript in the asked format"),
+    ok=(200, "TranscriptOut", "The transcript in the asked format (the schema is the JSON one's)"),
     errors=(404, 409),
     ok_media_types=TRANSCRIPT_MEDIA_TYPES,
 )
@@ -112,7 +148,7 @@ async def get_transcript(req: ApiRequest[None, schemas.TranscriptQuery]) -> ApiR
     summary="The recording's summary: overview, key points, decisions, action items, chapters",
     tag="recordings",
     query="SummaryQuery",
-    ok=(200, None, "The summary as JSON or Markdown"),
+    ok=(200, "SummaryOut", "The summary as JSON or Markdown (the schema is the JSON one's)"),
     errors=(404, 409),
     ok_media_types=SUMMARY_MEDIA_TYPES,
 )

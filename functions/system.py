@@ -1,4 +1,5 @@
-"""Health and the OpenAPI document: anonymous, cheap, and free of service construction."""
+"""Health, the OpenAPI document and the client configuration: anonymous, cheap, and free of service
+construction."""
 
 import json
 
@@ -42,3 +43,23 @@ async def openapi(req: ApiRequest[None, None]) -> ApiResponse:
 
         _document = json.dumps(build_openapi(OPERATIONS, __version__)).encode()
     return ApiResponse(200, _document, "application/json")
+
+
+@endpoint(
+    bp,
+    name="client_config",
+    method="GET",
+    route="client-config",
+    summary="What a browser client needs before it signs in: auth mode, Entra sign-in, calling, uploads",
+    tag="system",
+    ok=(200, "ClientConfig", "The client configuration (no secret; the same for every caller)"),
+    authenticated=False,
+    response_headers=("Cache-Control",),
+)
+async def client_config(req: ApiRequest[None, None]) -> ApiResponse:
+    from shared.client_config import client_config as build  # noqa: PLC0415 - only this route needs it
+    from shared.config import get_settings  # noqa: PLC0415 - Settings load with the first request
+
+    # Public and short-lived: a browser or a CDN may keep it for 5 minutes, a settings change shows soon.
+    headers = {"Cache-Control": "public, max-age=300"}
+    return ApiResponse.json(build(get_settings(), __version__), headers=headers)

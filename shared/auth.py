@@ -155,4 +155,6 @@ def build_authenticator(settings: Settings) -> Authenticator:
         tenant_id=settings.auth_tenant_id,
         audiences=settings.audiences,
         authority=settings.auth_authority,
+        scopes=settings.scopes,
+        roles=settings.roles,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,8 +10,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.authority import trusted_key_source
+from shared.cors import InvalidOrigin, parse_origins
 from shared.secrets import SecretError, check_references
-from shared.startup import unsafe_configuration
+from shared.startup import hosted_signs, unsafe_configuration
 
 
 class ConfigurationError(RuntimeError):
@@ -29,6 +32,19 @@ class Settings(BaseSettings):
     # Comma-separated: an API usually accepts both its client id and its `api://` application id URI.
     auth_audience: str | None = None
     auth_authority: str = "https://login.microsoftonline.com"
+    # What the web client signs in with (GET /api/client-config hands them out): its own Entra app
+    # registration (a SPA) and the API scope it asks a token for, e.g. `api://<api app id>/user_impersonation`
+    # (several: comma-separated). Neither is a secret.
+    auth_client_id: str | None = None
+    auth_api_scope: str | None = None
+    # Browser origins allowed to call the API from another origin (CORS), comma-separated and exact, e.g.
+    # `https://x.azurestaticapps.net,http://localhost:5173`. devhost enforces it; in Azure the Function App's
+    # CORS setting, which infra/ sets from the same list.
+    allowed_origins: str | None = None
+    # What a user's token must grant (AUTH_MODE=entra): one of these delegated scopes (`scp`), or one of
+    # these app roles assigned to the user (`roles`). Comma-separated; app-only tokens are always refused.
+    auth_scopes: str = "user_impersonation"
+    auth_roles: str = ""
 
     store: Literal["sqlite", "cosmos"] = "sqlite"
     cosmos_endpoint: str | None = None
@@ -86,7 +102,16 @@ class Settings(BaseSettings):
 
     @property
     def running_in_azure(self) -> bool:
-        return bool(self.website_instance_id)
+        # Any sign of a hosted environment, not just WEBSITE_INSTANCE_ID: what is refused there fails closed.
+        return bool(self.website_instance_id) or bool(hosted_signs(os.environ))
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return parse_origins(self.allowed_origins)
+
+    @property
+    def api_scopes(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.auth_api_scope or "").replace(",", " ").split() if s)
 
     @property
     def audiences(self) -> tuple[str, ...]:
@@ -94,15 +119,29 @@ class Settings(BaseSettings):
             return ()
         return tuple(a.strip() for a in self.auth_audience.split(",") if a.strip())
 
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.auth_scopes.split(",") if s.strip())
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.auth_roles.split(",") if r.strip())
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         reason = unsafe_configuration(
-            {"AUTH_MODE": self.auth_mode, "WEBSITE_INSTANCE_ID": self.website_instance_id or ""}
+            {**os.environ, "AUTH_MODE": self.auth_mode, "WEBSITE_INSTANCE_ID": self.website_instance_id or ""}
         )
         if reason is not None:
             raise ConfigurationError(reason)
         if self.auth_mode == "entra" and not (self.auth_tenant_id and self.audiences):
             raise ConfigurationError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
+        try:
+            parse_origins(self.allowed_origins)
+        except InvalidOrigin as exc:
+            raise ConfigurationError(f"ALLOWED_ORIGINS: {exc}") from None
+        if self.auth_mode == "entra":
+            self._check_entra()
         if self.transcriber == "openai" and not self.openai_api_key:
             raise ConfigurationError(
                 "TRANSCRIBER=openai needs OPENAI_API_KEY (a `keyvault:` reference in Azure)"
@@ -141,6 +180,14 @@ class Settings(BaseSettings):
                 "SIGNING_KEY is required in Azure so that every instance signs continuation tokens alike"
             )
         return self
+
+    def _check_entra(self) -> None:
+        if not (self.scopes or self.roles):
+            raise ConfigurationError(
+                "AUTH_MODE=entra needs AUTH_SCOPES or AUTH_ROLES: what a token must grant"
+            )
+        if not trusted_key_source(self.auth_authority, allow_loopback_http=not self.running_in_azure):
+            raise ConfigurationError(f"AUTH_AUTHORITY must be an https:// URL, not {self.auth_authority!r}")
 
 
 @lru_cache(maxsize=1)

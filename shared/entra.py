@@ -19,12 +19,15 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 
 from shared.auth import Caller, bearer_token
-from shared.domain.errors import Unauthenticated, Unavailable
+from shared.authority import is_loopback, trusted_key_source
+from shared.domain.errors import Forbidden, Unauthenticated, Unavailable
 from shared.domain.ids import is_valid_user_id
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
+# The delegated scope an app registration's "Expose an API" page suggests; AUTH_SCOPES changes it.
+DEFAULT_SCOPES = ("user_impersonation",)
 # Entra signs access tokens with RS256 only; pinning it refuses `none` and HMAC-with-the-public-key.
 ALGORITHMS = ("RS256",)
 # Checked in this order: the specific errors subclass the generic ones.
@@ -47,6 +50,8 @@ class EntraAuthenticator:
         audiences: Sequence[str],
         authority: str = DEFAULT_AUTHORITY,
         *,
+        scopes: Sequence[str] = DEFAULT_SCOPES,
+        roles: Sequence[str] = (),
         clock: Callable[[], float] = time.monotonic,
         leeway: float = 60,
         refresh_interval: float = 60,
@@ -55,7 +60,14 @@ class EntraAuthenticator:
     ) -> None:
         if not tenant_id or not audiences:
             raise ValueError("an Entra authenticator needs a tenant id and at least one audience")
+        if not scopes and not roles:
+            raise ValueError("an Entra authenticator needs a scope or an app role to require")
+        if not trusted_key_source(authority):
+            raise ValueError(f"the Entra authority must be an https:// URL, not {authority!r}")
         self._tenant_id = tenant_id
+        self._scopes = frozenset(scopes)
+        self._roles = frozenset(roles)
+        self._authority_is_loopback = is_loopback(authority)
         self._audiences = tuple(audiences)
         self._metadata_url = f"{authority.rstrip('/')}/{tenant_id}/v2.0/.well-known/openid-configuration"
         self._clock = clock
@@ -76,7 +88,24 @@ class EntraAuthenticator:
         kid = _key_id(token)
         key = await self._key_for(kid)
         claims = self._decode(token, key)
+        self._check_permission(claims)
         return _caller_from(claims)
+
+    def _check_permission(self, claims: Mapping[str, Any]) -> None:
+        """A user's token for this API: its delegated scope, or an app role of ours assigned to the user.
+
+        An app-only token (client credentials: no `scp`, or `idtyp` app) acts for no user, and every route
+        here acts for one: refused, whatever roles it holds. A token for another of the tenant's scopes
+        of this audience is refused too (least privilege).
+        """
+        scp, idtyp = claims.get("scp"), claims.get("idtyp")
+        if not isinstance(scp, str) or idtyp == "app":
+            raise Forbidden("app-only tokens are not accepted: sign in as a user")
+        granted = set(scp.split())
+        roles = claims.get("roles")
+        assigned = {r for r in roles if isinstance(r, str)} if isinstance(roles, list) else set()
+        if not (granted & self._scopes or assigned & self._roles):
+            raise Forbidden("the token does not grant this API's scope")
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -132,7 +161,11 @@ class EntraAuthenticator:
     async def _fetch_keys(self) -> None:
         if self._jwks_uri is None:
             metadata = await self._get_json(self._metadata_url)
-            self._jwks_uri, self._issuers = _read_metadata(metadata, self._tenant_id)
+            jwks_uri, self._issuers = _read_metadata(metadata, self._tenant_id)
+            # The keys decide whom we trust: never over plain HTTP (a loopback test provider excepted).
+            if not trusted_key_source(jwks_uri, allow_loopback_http=self._authority_is_loopback):
+                raise Unavailable("the identity provider's jwks_uri is not https")
+            self._jwks_uri = jwks_uri
         self._keys = _read_jwks(await self._get_json(self._jwks_uri))
         logger.info("fetched %s signing keys from %s", len(self._keys), self._jwks_uri)
 

@@ -261,7 +261,16 @@ async def dispatch(
             response = await handler(await _parse(operation, req))
         except Exception as exc:
             response = problem_for(exc, req, invocation_id)
+        _harden(response, operation)
         return response.to_http()
+
+
+def _harden(response: ApiResponse, operation: Operation) -> None:
+    # A browser must never guess a type (a transcript served as text/plain is not HTML), and no cache,
+    # shared or private, may keep what was answered to one caller: their meetings, tokens, upload URLs.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if operation.authenticated:
+        response.headers["Cache-Control"] = "no-store"
 
 
 async def _parse(operation: Operation, req: func.HttpRequest) -> ApiRequest[Any, Any]:
@@ -295,9 +304,13 @@ def _parse_body(model: type[BaseModel], raw: bytes, content_type: str | None) ->
         raise HttpError(415, f"the body must be {JSON}, not {content_type or 'unspecified'}")
     try:
         data = json.loads(raw, parse_constant=_refuse_constant)
+        return _validate(model, data, "body")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the body is not valid JSON: {_json_error(exc)}") from exc
-    return _validate(model, data, "body")
+    except RecursionError:
+        # A few kilobytes of `[[[[…` exhaust the parser's (or the validator's) stack: no API body nests
+        # that deep, so it is bad input, not a server error.
+        raise InvalidInput("the body nests too deeply") from None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -388,7 +401,9 @@ def problem(
     if invocation_id is not None:
         body["invocationId"] = invocation_id
     body.update(extra)
-    return ApiResponse(status, json.dumps(body).encode(), PROBLEM_JSON, dict(headers or {}))
+    # An error is about one request: never cached, never sniffed (the fallback's 404/405 come here too).
+    hardened = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", **(headers or {})}
+    return ApiResponse(status, json.dumps(body).encode(), PROBLEM_JSON, hardened)
 
 
 def _path(url: str) -> str:

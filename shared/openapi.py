@@ -12,10 +12,11 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from shared.http import _TITLES, JSON, PROBLEM_JSON, Operation
+from shared.http import _TITLES, JSON, PROBLEM_JSON, Operation, is_json_media_type
 from shared.schemas import Problem
 
 _REF = "#/components/schemas/{model}"
+TEXT: dict[str, Any] = {"type": "string"}
 _PATH_PARAM = re.compile(r"\{([^}:?*]+)")
 
 
@@ -110,11 +111,13 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
 def _responses(op: Operation, refs: dict[Key, dict[str, Any]]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": op.ok_description}
     if op.ok_model is not None:
+        # The model describes the JSON rendering; the others (WebVTT, Markdown…) are text.
         ok["content"] = {
-            media: {"schema": refs[(op.ok_model, "serialization")]} for media in op.ok_media_types
+            media: {"schema": refs[(op.ok_model, "serialization")] if is_json_media_type(media) else TEXT}
+            for media in op.ok_media_types
         }
     elif op.ok_media_types != (JSON,):
-        ok["content"] = {media: {"schema": {"type": "string"}} for media in op.ok_media_types}
+        ok["content"] = {media: {"schema": TEXT} for media in op.ok_media_types}
     if op.response_headers:
         ok["headers"] = {name: {"schema": {"type": "string"}} for name in op.response_headers}
     responses: dict[str, Any] = {str(op.ok_status): ok}

@@ -306,6 +306,14 @@ class UploadTarget:
     expires_on: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ReadTarget:
+    """Where a client GETs one blob (HTTP Range requests included): read-only, one blob, expiring."""
+
+    url: str
+    expires_on: datetime
+
+
 class BlobStore(Protocol):
     """Containers of named blobs. Large blobs move as streams of chunks, never whole in memory."""
 
@@ -356,6 +364,11 @@ class BlobStore(Protocol):
         self, container: str, name: str, *, content_type: str, expires_in: timedelta
     ) -> UploadTarget:
         """A URL that lets a client PUT exactly this one blob until it expires, and do nothing else."""
+        ...
+
+    async def read_url(self, container: str, name: str, *, expires_in: timedelta) -> ReadTarget:
+        """A URL that lets a client GET (and HEAD, by ranges) exactly this one blob until it expires, and
+        do nothing else: no write, no list, no other blob. Valid for an absent blob (it reads as 404)."""
         ...
 
     async def aclose(self) -> None: ...

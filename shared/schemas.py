@@ -19,7 +19,10 @@ from shared.domain.ids import USER_ID_PATTERN
 from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
-from shared.timefmt import iso, utc_seconds
+from shared.ports import UploadTarget
+from shared.summaries import Summary
+from shared.timefmt import iso, utc_instant
+from shared.transcripts import Transcript
 
 
 class ApiModel(BaseModel):
@@ -31,14 +34,19 @@ class ApiModel(BaseModel):
 
 
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
-Instant = Annotated[AwareDatetime, AfterValidator(utc_seconds)]
+Instant = Annotated[AwareDatetime, AfterValidator(utc_instant)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+DISPLAY_NAME = "How the meeting names the participant (transcripts, summaries); 1-100 characters."
 
 
 class ParticipantIn(ApiModel):
     user_id: UserId
     role: Role = Role.ATTENDEE
+    display_name: DisplayName | None = Field(
+        default=None, description=f"{DISPLAY_NAME} Omitted: unchanged (none for a new participant)."
+    )
 
 
 def _distinct_users(participants: list[ParticipantIn] | None) -> list[ParticipantIn] | None:
@@ -67,7 +75,11 @@ class CreateMeeting(ApiModel):
         return self
 
     def participants_as_domain(self) -> list[Participant]:
-        return [Participant(user_id=p.user_id, role=p.role) for p in self.participants]
+        return [_participant(p) for p in self.participants]
+
+
+def _participant(given: ParticipantIn) -> Participant:
+    return Participant(user_id=given.user_id, role=given.role, display_name=given.display_name)
 
 
 class UpdateMeeting(ApiModel):
@@ -90,16 +102,31 @@ class UpdateMeeting(ApiModel):
         return data
 
     def participants_as_domain(self) -> list[Participant]:
-        return [Participant(user_id=p.user_id, role=p.role) for p in self.participants or ()]
+        """The new list; a participant given without `displayName` keeps the one they have (services)."""
+        return [_participant(p) for p in self.participants or ()]
+
+    def display_names_given(self) -> set[str]:
+        """The users whose entry sets `displayName` (to a name, or to null: cleared)."""
+        return {p.user_id for p in self.participants or () if "display_name" in p.model_fields_set}
 
 
 class PutParticipant(ApiModel):
     role: Role
+    display_name: DisplayName | None = Field(
+        default=None, description=f"{DISPLAY_NAME} Omitted: unchanged; null: cleared."
+    )
+
+
+class PatchParticipant(ApiModel):
+    """What a participant may change of their own entry (and the organizer of anyone's)."""
+
+    display_name: DisplayName | None = Field(description=f"{DISPLAY_NAME} Null: cleared.")
 
 
 class ParticipantOut(ApiModel):
     user_id: str
     role: Role
+    display_name: str | None = Field(description="Null where none is set.")
 
 
 class MeetingOut(ApiModel):
@@ -241,6 +268,32 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?
 FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
+# --- the web client's configuration (GET /client-config) -------------------------------------------
+
+
+class EntraClientConfig(ApiModel):
+    client_id: str = Field(description="The web client's own Entra app registration (a SPA).")
+    authority: str = Field(description="`{AUTH_AUTHORITY}/{AUTH_TENANT_ID}`, for MSAL.")
+    scopes: list[str] = Field(description="What the web client asks a token for: the API's scope(s).")
+
+
+class ClientConfig(ApiModel):
+    """What a browser client needs to know before it signs in: no secret, the same for every caller."""
+
+    auth_mode: Literal["dev", "entra", "easyauth"]
+    entra: EntraClientConfig | None = Field(
+        description="How to sign in with Entra ID; null in dev mode, or when AUTH_CLIENT_ID and "
+        "AUTH_API_SCOPE are not both set."
+    )
+    calling: Literal["acs", "local"] = Field(description="Real ACS calls, or the local stand-in.")
+    acs_endpoint: str | None = Field(description="The ACS resource's origin (no key); null when local.")
+    max_upload_bytes: int
+    upload_content_types: list[RecordingContentType] = Field(
+        description="The content types a recording may be."
+    )
+    version: str
+
+
 class ChannelIn(ApiModel):
     channel: int = Field(ge=0, lt=MAX_CHANNELS, description="0-based channel of the unmixed recording.")
     user_id: UserId
@@ -343,9 +396,35 @@ class RecordingOut(ApiModel):
 class CreatedRecording(RecordingOut):
     upload: UploadOut
 
+    @classmethod
+    def with_upload(cls, recording: Recording, upload: UploadTarget) -> Self:
+        out = UploadOut(
+            url=upload.url, method=upload.method, headers=upload.headers, expires_on=upload.expires_on
+        )
+        return cls.model_validate({**RecordingOut.of(recording).model_dump(), "upload": out})
+
+
+class MediaOut(ApiModel):
+    url: str = Field(
+        description="GET the recording's file here (Range requests work) until `expiresOn`; read-only."
+    )
+    expires_on: datetime
+
 
 class RecordingList(ApiModel):
     items: list[RecordingOut]
+
+
+class TranscriptOut(Transcript):
+    """`transcript.json` as served: the very model the transcription job writes it with (no copy to drift).
+
+    Times are seconds from the start of the recording; `speaker` is a `speakers[].id`, or null where
+    unknown. A speaker's `displayName` is the participant's as known when the transcript was written.
+    """
+
+
+class SummaryOut(Summary):
+    """`summary.json` as served: the very model the summary job writes it with (no copy to drift)."""
 
 
 class TranscriptQuery(ApiModel):

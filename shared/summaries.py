@@ -17,8 +17,13 @@ Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class SummaryModel(BaseModel):
+    # Every field is written, defaults included: the OpenAPI document (shared/schemas.py) says so.
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        defer_build=True,
+        json_schema_serialization_defaults_required=True,
     )
 
 

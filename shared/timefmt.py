@@ -20,5 +20,19 @@ def utc_seconds(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(microsecond=0)
 
 
+def utc_instant(value: datetime) -> datetime:
+    """`utc_seconds` for input: an offset that carries the instant past year 1 or 9999 is bad input.
+
+    `9999-12-31T23:00:00-05:00` is valid RFC 3339 but falls in year 10000 in UTC, which datetime cannot
+    hold; OverflowError would escape validation as a 500, a ValueError makes it a 400 on its field.
+    """
+    try:
+        return utc_seconds(value)
+    except OverflowError:
+        raise ValueError(
+            "is outside the range of instants this API accepts (years 1 to 9999 in UTC)"
+        ) from None
+
+
 def now() -> datetime:
     return datetime.now(UTC)

@@ -40,7 +40,7 @@ from shared.ports import (
     TranscriberLimits,
     Transcription,
 )
-from shared.summaries import Chapter, SummaryContent
+from shared.summaries import ActionItem, Chapter, Decision, SummaryContent
 from shared.timefmt import iso
 from shared.transcripts import Transcript
 
@@ -445,8 +445,15 @@ class FakeSummarizer:
         content = SummaryContent(
             overview=f"{title or 'A meeting'}: {texts[0] if texts else 'nothing was said'}",
             key_points=texts[:3],
-            decisions=[],
-            action_items=[],
+            decisions=[Decision(text=texts[-1])] if texts else [],
+            # Owned by the first segment's speaker, as the transcript names them (null where unknown).
+            action_items=[
+                ActionItem(
+                    owner=transcript.speaker_name(transcript.segments[0].speaker), task="Follow up", due=None
+                )
+            ]
+            if texts
+            else [],
             chapters=[
                 Chapter(title="All of it", start=0, end=transcript.duration_seconds, summary="Everything.")
             ]

@@ -28,4 +28,20 @@ case "$auth_mode" in
     ;;
 esac
 
+# The web client signs in with its own app registration and asks a token for the API's scope: both, or
+# neither (then the API works for callers with their own tokens, and the web client says it cannot sign in).
+if [ -n "${AUTH_CLIENT_ID:-}" ] && [ -z "${AUTH_API_SCOPE:-}" ]; then
+  echo "AUTH_CLIENT_ID is set but AUTH_API_SCOPE is not: the web client needs the scope it asks a token for:" >&2
+  echo "  azd env set AUTH_API_SCOPE 'api://<the API's application id URI>/user_impersonation'" >&2
+  exit 1
+fi
+if [ -z "${AUTH_CLIENT_ID:-}" ] && [ -n "${AUTH_API_SCOPE:-}" ]; then
+  echo "AUTH_API_SCOPE is set but AUTH_CLIENT_ID is not: register the web client (a single-page app), then:" >&2
+  echo "  azd env set AUTH_CLIENT_ID '<its client id>'" >&2
+  exit 1
+fi
+if [ -z "${AUTH_CLIENT_ID:-}" ]; then
+  echo "note: AUTH_CLIENT_ID and AUTH_API_SCOPE are not set; the web client will not be able to sign in" >&2
+fi
+
 echo "AUTH_MODE=$auth_mode, AUTH_AUDIENCE set"

@@ -33,7 +33,15 @@ param alwaysReadyHttpInstances int
 param authMode string
 param authTenantId string
 param authAudience string
+param authScopes string
+param authRoles string
 param authAuthority string
+@description('The web client\'s Entra app registration (AUTH_CLIENT_ID); empty: none.')
+param authClientId string
+@description('The API scope the web client asks a token for (AUTH_API_SCOPE); empty: none.')
+param authApiScope string
+@description('Exact browser origins allowed to call the API (the web client\'s first).')
+param allowedOrigins array
 param cosmosEndpoint string
 param cosmosDatabase string
 param acsEndpoint string
@@ -65,7 +73,14 @@ var appSettings = [
   { name: 'AUTH_MODE', value: authMode }
   { name: 'AUTH_TENANT_ID', value: authTenantId }
   { name: 'AUTH_AUDIENCE', value: authAudience }
+  { name: 'AUTH_SCOPES', value: authScopes }
+  { name: 'AUTH_ROLES', value: authRoles }
   { name: 'AUTH_AUTHORITY', value: authAuthority }
+  { name: 'AUTH_CLIENT_ID', value: authClientId }
+  { name: 'AUTH_API_SCOPE', value: authApiScope }
+  // The platform's CORS (siteConfig.cors below) answers browsers; the app reads the same list, so that a
+  // bad origin fails the start loudly and the code and the platform cannot disagree.
+  { name: 'ALLOWED_ORIGINS', value: join(allowedOrigins, ',') }
   { name: 'STORE', value: 'cosmos' }
   { name: 'COSMOS_ENDPOINT', value: cosmosEndpoint }
   { name: 'COSMOS_DATABASE', value: cosmosDatabase }
@@ -130,6 +145,12 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: appSettings
+      // The web client on Static Web Apps calls from its own origin. Exact origins, no credentials: it
+      // sends a bearer token, never a cookie.
+      cors: {
+        allowedOrigins: allowedOrigins
+        supportCredentials: false
+      }
     }
     functionAppConfig: {
       // Flex pulls the package azd uploads from this container, as the app's identity (no keys).
@@ -198,10 +219,12 @@ resource easyAuth 'Microsoft.Web/sites/config@2024-04-01' = {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
-      // Anonymous by design (health, the OpenAPI document); Event Grid's delivery carries a system key.
+      // Anonymous by design (health, the OpenAPI document, the web client's configuration); Event Grid's
+      // delivery carries a system key.
       excludedPaths: [
         '/api/health'
         '/api/openapi.json'
+        '/api/client-config'
         '/runtime/webhooks/EventGrid'
       ]
     }

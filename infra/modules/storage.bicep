@@ -13,8 +13,8 @@ param deadLetterContainerName string
 @description('Delete uploaded recordings this many days after their last change; 0 keeps them.')
 @minValue(0)
 param recordingRetentionDays int
-@description('Origins (e.g. https://app.example.com) allowed to PUT uploads from a browser; empty: none.')
-param uploadCorsOrigins array
+@description('Browser origins (the web client\'s first) allowed to upload to SAS URLs and to play recordings back; empty: none.')
+param corsOrigins array
 param appPrincipalId string
 @description('Optional: a developer or group that runs the app locally against these resources.')
 param developerPrincipalId string
@@ -91,23 +91,32 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
       enabled: true
       days: 7
     }
-    // Browsers upload with a plain PUT to the SAS URL the API hands out; without a CORS rule for the
-    // web client's origin they cannot. No rule at all when no origin is given.
+    // The web client talks to Blob storage directly, through the SAS URLs the API hands out: it uploads
+    // with a plain PUT (x-ms-blob-type, Content-Type), and plays recordings back with GET and HEAD, in
+    // byte ranges. Without a CORS rule for its origin the browser refuses both. No rule without origins.
     cors: {
-      corsRules: empty(uploadCorsOrigins) ? [] : [
+      corsRules: empty(corsOrigins) ? [] : [
         {
-          allowedOrigins: uploadCorsOrigins
+          allowedOrigins: corsOrigins
           allowedMethods: [
             'PUT'
+            'GET'
+            'HEAD'
             'OPTIONS'
           ]
           allowedHeaders: [
             'content-type'
             'x-ms-blob-type'
             'x-ms-version'
+            'x-ms-client-request-id'
+            'range'
           ]
           exposedHeaders: [
             'etag'
+            'content-length'
+            'content-range'
+            'accept-ranges'
+            'x-ms-request-id'
           ]
           maxAgeInSeconds: 3600
         }

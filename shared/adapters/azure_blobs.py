@@ -9,9 +9,9 @@ account URL and a token credential (managed identity; keyless).
   whose SDK default is 32 MiB), re-cut to the caller's `chunk_size`. The SDK pins the etag it started
   with, so a blob replaced mid-download ends the stream with EtagMismatch instead of mixing versions.
 - Containers are created on first write, once per container per store (and again if one vanished).
-- `upload_target` signs a SAS for one blob with create+write only: a user-delegation SAS under a token
-  credential (the key is cached and reused while it outlives the SAS), an account-key SAS with a
-  connection string. HTTPS only when the account is served over HTTPS.
+- `upload_target` signs a SAS for one blob with create+write only, `read_url` one with read only: a
+  user-delegation SAS under a token credential (the key is cached and reused while it outlives the SAS),
+  an account-key SAS with a connection string. HTTPS only when the account is served over HTTPS.
 - No azure-core exception leaves this module (see `azure_storage_auth.storage_errors`).
 """
 
@@ -32,7 +32,7 @@ from shared.adapters.azure_storage_auth import (
     error_code,
     storage_errors,
 )
-from shared.ports import BlobInfo, BlobNotFound, EtagMismatch, UploadTarget
+from shared.ports import BlobInfo, BlobNotFound, EtagMismatch, ReadTarget, UploadTarget
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -48,7 +48,7 @@ MiB = 1024 * 1024
 DEFAULT_BLOCK_SIZE = 4 * MiB
 GET_SIZE = 4 * MiB  # largest range one download request fetches (the port's default chunk size)
 MAX_BLOCKS = 50_000  # per blob, Azure's limit
-MAX_UPLOAD_LIFETIME = timedelta(days=7)  # a user-delegation key lives at most 7 days
+MAX_UPLOAD_LIFETIME = timedelta(days=7)  # a user-delegation key lives at most 7 days (any SAS here)
 # A fetched delegation key is kept this long (or as long as a SAS needs, up to 7 days) and reused.
 DELEGATION_KEY_LIFETIME = timedelta(days=1)
 CLOCK_SKEW = timedelta(minutes=5)  # a key starting "now" by our clock may be in the service's future
@@ -57,6 +57,11 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _check_lifetime(expires_in: timedelta) -> None:
+    if not timedelta(0) < expires_in <= MAX_UPLOAD_LIFETIME:
+        raise ValueError(f"expires_in must be positive and at most {MAX_UPLOAD_LIFETIME}")
 
 
 class AzureBlobStore:
@@ -398,22 +403,45 @@ class AzureBlobStore:
     async def upload_target(
         self, container: str, name: str, *, content_type: str, expires_in: timedelta
     ) -> UploadTarget:
-        from azure.storage.blob import BlobSasPermissions, generate_blob_sas  # noqa: PLC0415
+        from azure.storage.blob import BlobSasPermissions  # noqa: PLC0415
 
         blob = self._blob(container, name)
-        if not timedelta(0) < expires_in <= MAX_UPLOAD_LIFETIME:
-            raise ValueError(f"expires_in must be positive and at most {MAX_UPLOAD_LIFETIME}")
+        _check_lifetime(expires_in)
         # The client's PUT cannot create a container: it must exist before the URL is any use.
         await self._ensure_container(container)
+        # Create and write only: the holder can put this one blob (in one PUT, or as blocks) and nothing
+        # else, not even read it back.
+        url, expires_on = await self._signed(blob, BlobSasPermissions(create=True, write=True), expires_in)
+        return UploadTarget(
+            url=url,
+            method="PUT",
+            headers={"x-ms-blob-type": "BlockBlob", "Content-Type": content_type},
+            expires_on=expires_on,
+        )
+
+    async def read_url(self, container: str, name: str, *, expires_in: timedelta) -> ReadTarget:
+        from azure.storage.blob import BlobSasPermissions  # noqa: PLC0415
+
+        blob = self._blob(container, name)
+        _check_lifetime(expires_in)
+        # Read only: Get Blob (ranges included) and its properties, of this one blob; no write, no list.
+        # No container is created: a read never needs one.
+        url, expires_on = await self._signed(blob, BlobSasPermissions(read=True), expires_in)
+        return ReadTarget(url=url, expires_on=expires_on)
+
+    async def _signed(self, blob: BlobClient, permission: Any, expires_in: timedelta) -> tuple[str, datetime]:
+        """The blob's URL with a SAS for `permission` only: a user-delegation SAS under a token credential,
+        an account-key SAS with a connection string. No start time: valid at once whatever the clocks'
+        skew. HTTPS only when the account is served over HTTPS."""
+        from azure.storage.blob import generate_blob_sas  # noqa: PLC0415
+
         expires_on = (self._clock() + expires_in).astimezone(UTC).replace(microsecond=0)
         service = self._service()
-        # Create and write only: the holder can put this one blob (in one PUT, or as blocks) and nothing
-        # else, not even read it back. No start time: valid at once whatever the clocks' skew.
         sas_args: dict[str, Any] = {
             "account_name": service.account_name,
-            "container_name": container,
-            "blob_name": name,
-            "permission": BlobSasPermissions(create=True, write=True),
+            "container_name": blob.container_name,
+            "blob_name": blob.blob_name,
+            "permission": permission,
             "expiry": expires_on,
         }
         if blob.url.startswith("https://"):
@@ -424,17 +452,11 @@ class AzureBlobStore:
             account_key = getattr(service.credential, "account_key", None)
             if not account_key:
                 raise StorageRejected(
-                    "upload URLs need the account key (a connection string with AccountKey) or a token "
+                    "signed URLs need the account key (a connection string with AccountKey) or a token "
                     "credential (user-delegation SAS); this connection string has neither"
                 )
             sas_args["account_key"] = account_key
-        sas = generate_blob_sas(**sas_args)
-        return UploadTarget(
-            url=f"{blob.url}?{sas}",
-            method="PUT",
-            headers={"x-ms-blob-type": "BlockBlob", "Content-Type": content_type},
-            expires_on=expires_on,
-        )
+        return f"{blob.url}?{generate_blob_sas(**sas_args)}", expires_on
 
     async def _user_delegation_key(self, sas_expiry: datetime) -> UserDelegationKey:
         """A key that outlives `sas_expiry`: the cached one if it does, else a new one (the identity needs

@@ -12,7 +12,8 @@
   path, no backslash. That, plus a containment check on the joined path, is what keeps every blob under
   root. A flat namespace on a filesystem cannot hold both `a` and `a/b`: the second is refused.
 - `upload_target` hands out a signed, expiring devhost URL, the local stand-in for a write-only SAS;
-  `verify_upload` is what the devhost's PUT route checks it with.
+  `verify_upload` is what the devhost's PUT route checks it with. `read_url` and `verify_read` do the
+  same for a read-only SAS (devhost's GET/HEAD route, devhost/blob_read.py, which streams `read_stream`).
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from shared.adapters.azure_storage_auth import InvalidName, check_blob_name, check_container_name
-from shared.ports import BlobInfo, BlobNotFound, StoreError, UploadTarget
+from shared.ports import BlobInfo, BlobNotFound, ReadTarget, StoreError, UploadTarget
 from shared.signing import Signer
 
 # Give the store a Signer made for this purpose: an upload signature is then worthless as any other token.
 UPLOAD_SIGNING_PURPOSE = "local-blob-upload"
+# Read URLs are signed by the same Signer with another `use` in the signed payload: an upload URL's
+# signature never verifies as a read URL's, nor the other way round.
+READ_USE = "local-blob-read"
 UPLOAD_ROUTE = "/_devhost/blobs"
+READ_ROUTE = UPLOAD_ROUTE  # the same blob URL: PUT writes it, GET and HEAD read it
 DEFAULT_CONTENT_TYPE = "application/octet-stream"  # what Azure stores when none is given
 MAX_UPLOAD_LIFETIME = timedelta(days=7)  # a user-delegation SAS's limit: the same bound here
 _EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # SAS `se` style, whole seconds
@@ -46,6 +51,11 @@ _EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # SAS `se` style, whole seconds
 class UploadDenied(StoreError):
     """An upload URL that does not authorize this request: tampered, for another blob, method or content
     type, or expired. The devhost answers 403, as Azure does for a bad SAS."""
+
+
+class ReadDenied(StoreError):
+    """A read URL that does not authorize this request: tampered, for another blob, an upload URL, or
+    expired. The devhost answers 403, as Azure does for a bad SAS."""
 
 
 def _utcnow() -> datetime:
@@ -229,6 +239,32 @@ class LocalBlobStore:
 
         return await asyncio.to_thread(read)
 
+    def read_stream(
+        self, container: str, name: str, offset: int, length: int, *, chunk_size: int = 1024 * 1024
+    ) -> AsyncIterator[bytes]:
+        """`length` bytes from `offset` (fewer if the blob is shorter), a chunk at a time from one open
+        file: what devhost's read route serves a Range request from. BlobNotFound with the first chunk."""
+        path = self._blob_path(container, name)
+        if offset < 0 or length < 0 or chunk_size < 1:
+            raise ValueError("offset and length must not be negative, chunk_size must be positive")
+        return self._range_chunks(container, name, path, (offset, length), chunk_size)
+
+    async def _range_chunks(
+        self, container: str, name: str, path: Path, span: tuple[int, int], chunk_size: int
+    ) -> AsyncIterator[bytes]:
+        offset, length = span
+        handle = await asyncio.to_thread(self._open, container, name, path)
+        try:
+            await asyncio.to_thread(handle.seek, offset)
+            remaining = length
+            while remaining > 0 and (
+                chunk := await asyncio.to_thread(handle.read, min(chunk_size, remaining))
+            ):
+                remaining -= len(chunk)
+                yield chunk
+        finally:
+            handle.close()
+
     async def list_blobs(self, container: str, *, prefix: str = "") -> AsyncIterator[BlobInfo]:
         check_container_name(container)
         names = sorted(await asyncio.to_thread(self._names, container, prefix))
@@ -306,10 +342,7 @@ class LocalBlobStore:
         expires_on = (self._clock() + expires_in).astimezone(UTC).replace(microsecond=0)
         se = expires_on.strftime(_EXPIRY_FORMAT)
         sig = self._signature("PUT", container, name, content_type, se)
-        url = (
-            f"{self._base_url}{UPLOAD_ROUTE}/{container}/{quote(name, safe='/')}"
-            f"?se={quote(se, safe='')}&sig={sig}"
-        )
+        url = self._url(UPLOAD_ROUTE, container, name, se, sig)
         # The Azure adapter's headers, so a client sends the same on either backend.
         headers = {"x-ms-blob-type": "BlockBlob", "Content-Type": content_type}
         return UploadTarget(url=url, method="PUT", headers=headers, expires_on=expires_on)
@@ -339,9 +372,42 @@ class LocalBlobStore:
         if self._clock() >= expires_on:
             raise UploadDenied(f"the upload URL expired at {se}")
 
+    async def read_url(self, container: str, name: str, *, expires_in: timedelta) -> ReadTarget:
+        self._blob_path(container, name)
+        if not timedelta(0) < expires_in <= MAX_UPLOAD_LIFETIME:
+            raise ValueError(f"expires_in must be positive and at most {MAX_UPLOAD_LIFETIME}")
+        expires_on = (self._clock() + expires_in).astimezone(UTC).replace(microsecond=0)
+        se = expires_on.strftime(_EXPIRY_FORMAT)
+        sig = self._mac({"use": READ_USE, "c": container, "n": name, "se": se})
+        return ReadTarget(url=self._url(READ_ROUTE, container, name, se, sig), expires_on=expires_on)
+
+    def verify_read(self, container: str, name: str, query: Mapping[str, str]) -> None:
+        """Raises ReadDenied unless `query` (the URL's se and sig) authorizes reading this blob now (GET
+        or HEAD, any range)."""
+        self._blob_path(container, name)
+        se, sig = query.get("se"), query.get("sig")
+        if not se or not sig:
+            raise ReadDenied("the read URL lacks its `se` or `sig` parameter")
+        expected = self._mac({"use": READ_USE, "c": container, "n": name, "se": se})
+        if not hmac.compare_digest(sig.encode(), expected.encode()):
+            raise ReadDenied(
+                f"the read URL's signature does not match {container}/{name}: tampered, issued for "
+                "another blob, or an upload URL (which does not read)"
+            )
+        expires_on = datetime.strptime(se, _EXPIRY_FORMAT).replace(tzinfo=UTC)
+        if self._clock() >= expires_on:
+            raise ReadDenied(f"the read URL expired at {se}")
+
+    def _url(self, route: str, container: str, name: str, se: str, sig: str) -> str:
+        return (
+            f"{self._base_url}{route}/{container}/{quote(name, safe='/')}?se={quote(se, safe='')}&sig={sig}"
+        )
+
     def _signature(self, method: str, container: str, name: str, content_type: str, se: str) -> str:
         payload = {"use": UPLOAD_SIGNING_PURPOSE, "m": method, "c": container, "n": name}
-        payload |= {"ct": content_type, "se": se}
+        return self._mac(payload | {"ct": content_type, "se": se})
+
+    def _mac(self, payload: dict[str, str]) -> str:
         # The Signer's token is `<payload>.<mac>`; the URL already carries every payload field (or the
         # request does), so only the MAC travels, recomputed on verification.
         return self._signer.sign(payload).rpartition(".")[2]

@@ -31,6 +31,8 @@ class MeetingStatus(StrEnum):
 class Participant(CamelModel):
     user_id: str
     role: Role
+    # How the meeting names them (in transcripts and summaries too), set by the organizer or by the user.
+    display_name: str | None = None
 
 
 class Meeting(CamelModel):
@@ -47,6 +49,10 @@ class Meeting(CamelModel):
     updated_at: datetime
     # Increases with every write; membership entries carry it so an older write never overwrites a newer.
     version: int = 1
+
+    def display_names(self) -> dict[str, str]:
+        """userId -> display name, of the participants who have one."""
+        return {p.user_id: p.display_name for p in self.participants if p.display_name}
 
     def role_of(self, user_id: str) -> Role | None:
         for participant in self.participants:

@@ -200,7 +200,11 @@ class MeetingService:
             if field in given:
                 update[field] = getattr(changes, field)
         if "participants" in given and changes.participants is not None:
-            update["participants"] = _with_organizer(old.organizer_id, changes.participants_as_domain())
+            named = changes.display_names_given()
+            update["participants"] = [
+                p if p.user_id in named else p.model_copy(update={"display_name": _name_in(old, p.user_id)})
+                for p in _with_organizer(old.organizer_id, changes.participants_as_domain())
+            ]
         new = old.model_copy(update=update)
         if "starts_at" in given or "ends_at" in given:
             check_schedule(new.starts_at, new.ends_at)
@@ -236,7 +240,18 @@ class MeetingService:
         await self._project(meeting, meeting.participants, removed=())
         log.info("meeting cancelled")
 
-    async def put_participant(self, caller: str, meeting_id: str, user_id: str, role: Role) -> Participant:
+    async def put_participant(
+        self,
+        caller: str,
+        meeting_id: str,
+        user_id: str,
+        role: Role,
+        *,
+        display_name: str | None = None,
+        set_name: bool = False,
+    ) -> Participant:
+        """Invites `user_id` or changes their role; their display name too when `set_name` (None clears
+        it), else they keep theirs."""
         for _ in range(WRITE_ATTEMPTS):
             stored = await self._for_organizer(caller, meeting_id, None)
             old = stored.value
@@ -244,15 +259,16 @@ class MeetingService:
             if user_id == old.organizer_id and role is not Role.PRESENTER:
                 raise Conflict("the organizer is always a presenter")
             current = old.role_of(user_id)
-            if current is role:
+            name = display_name if set_name else _name_in(old, user_id)
+            participant = Participant(user_id=user_id, role=role, display_name=name)
+            if current is role and name == _name_in(old, user_id):
                 # Nothing changes; still re-assert the room and the entry, so a retry repairs them.
-                await self._sync_room_roles(old, [Participant(user_id=user_id, role=role)])
-                await self._project(old, [Participant(user_id=user_id, role=role)], removed=())
-                return Participant(user_id=user_id, role=role)
+                await self._sync_room_roles(old, [participant])
+                await self._project(old, [participant], removed=())
+                return participant
             if current is None and len(old.participants) >= MAX_PARTICIPANTS:
                 raise Conflict(f"a meeting has at most {MAX_PARTICIPANTS} participants")
             others = [p for p in old.participants if p.user_id != user_id]
-            participant = Participant(user_id=user_id, role=role)
             new = old.model_copy(
                 update={
                     "participants": [*others, participant],
@@ -264,9 +280,45 @@ class MeetingService:
                 await self._store.replace_meeting(new, stored.etag)
             except EtagMismatch:
                 continue
-            await self._sync_room_roles(new, [participant])
+            if current is not role:  # a new name alone is nothing ACS holds
+                await self._sync_room_roles(new, [participant])
             await self._project(new, [participant], removed=())
             return participant
+        raise Conflict("the meeting is being changed by others: try again")
+
+    async def rename_participant(
+        self, caller: str, meeting_id: str, user_id: str, display_name: str | None, if_match: str | None
+    ) -> Stored[Participant]:
+        """Sets (None: clears) a participant's display name: the organizer names anyone, a participant
+        only themself. Returns the participant with the meeting's new ETag (the meeting changed)."""
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self.get(caller, meeting_id)
+            old = stored.value
+            if caller not in (old.organizer_id, user_id):
+                raise Forbidden("a participant may name only themself; the organizer names anyone")
+            if not etag_matches(if_match, stored.etag):
+                raise PreconditionFailed("the meeting changed since it was read (If-Match does not match)")
+            _require_scheduled(old)
+            if old.role_of(user_id) is None:
+                raise NotFound(f"{user_id} is not a participant of meeting {meeting_id}")
+            participants = [
+                p.model_copy(update={"display_name": display_name}) if p.user_id == user_id else p
+                for p in old.participants
+            ]
+            [participant] = [p for p in participants if p.user_id == user_id]
+            if display_name == _name_in(old, user_id):
+                return Stored(participant, stored.etag)  # nothing changes: the meeting keeps its ETag
+            new = old.model_copy(
+                update={"participants": participants, "version": old.version + 1, "updated_at": self._clock()}
+            )
+            try:
+                etag = await self._store.replace_meeting(new, stored.etag)
+            except EtagMismatch:
+                if if_match is not None:
+                    raise PreconditionFailed("the meeting changed since it was read") from None
+                continue
+            # Membership entries and the ACS room hold no names: nothing else to keep in step.
+            return Stored(participant, etag)
         raise Conflict("the meeting is being changed by others: try again")
 
     async def remove_participant(self, caller: str, meeting_id: str, user_id: str) -> None:
@@ -397,12 +449,18 @@ def _with_organizer(organizer_id: str, participants: Sequence[Participant]) -> l
                 [{"field": "participants", "message": "the organizer's role must be presenter"}],
             )
     others = [p for p in participants if p.user_id != organizer_id]
+    given = next((p for p in participants if p.user_id == organizer_id), None)
     if len(others) + 1 > MAX_PARTICIPANTS:
         raise InvalidInput(
             f"a meeting has at most {MAX_PARTICIPANTS} participants, the organizer included",
             [{"field": "participants", "message": f"at most {MAX_PARTICIPANTS - 1} besides the organizer"}],
         )
-    return [Participant(user_id=organizer_id, role=Role.PRESENTER), *others]
+    name = None if given is None else given.display_name
+    return [Participant(user_id=organizer_id, role=Role.PRESENTER, display_name=name), *others]
+
+
+def _name_in(meeting: Meeting, user_id: str) -> str | None:
+    return next((p.display_name for p in meeting.participants if p.user_id == user_id), None)
 
 
 def _changed_roles(old: Meeting, new: Meeting) -> list[Participant]:

@@ -44,6 +44,7 @@ from shared.ports import (
     CallRecordingNotFound,
     CommunicationError,
     QueueStore,
+    ReadTarget,
     Store,
     Stored,
     UploadTarget,
@@ -55,8 +56,34 @@ from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
 
-# Long enough to upload 4 GiB over a modest uplink; a SAS past this would outlive its purpose.
-UPLOAD_LIFETIME = timedelta(hours=2)
+# An upload URL is a write credential: it should live as long as its upload needs and no longer. The
+# announced size at a slow uplink (1 MB/s, 8 Mbit/s), plus time to start and to stall, covers a real
+# upload; the cap (long enough for 4 GiB at 1 MB/s) bounds what a leaked URL is worth. A slower client
+# asks for a fresh URL (POST .../upload) and starts its PUT again.
+UPLOAD_GRACE = timedelta(minutes=15)
+SLOW_UPLINK_BYTES_PER_SECOND = 1_000_000
+MAX_UPLOAD_LIFETIME = timedelta(hours=2)
+# A read URL lets a player fetch ranges for as long as someone watches: the recording's length plus time
+# to pause and seek, at least an hour (a short clip is still watched at leisure), at most six (a longer
+# session asks again). Without a known length (not decoded yet) the most: a URL that dies mid-playback
+# is worse than one that lives a few hours, and it is still read-only, one blob, expiring.
+MEDIA_GRACE = timedelta(minutes=30)
+MIN_MEDIA_LIFETIME = timedelta(hours=1)
+MAX_MEDIA_LIFETIME = timedelta(hours=6)
+
+
+def upload_lifetime(size_bytes: int) -> timedelta:
+    """How long an upload URL for a file of `size_bytes` lives (see UPLOAD_GRACE)."""
+    transfer = timedelta(seconds=max(0, size_bytes) / SLOW_UPLINK_BYTES_PER_SECOND)
+    return min(UPLOAD_GRACE + transfer, MAX_UPLOAD_LIFETIME)
+
+
+def media_lifetime(duration_seconds: float | None) -> timedelta:
+    """How long a read URL of a recording lives (see MEDIA_GRACE)."""
+    if duration_seconds is None:
+        return MAX_MEDIA_LIFETIME
+    wanted = timedelta(seconds=max(0.0, duration_seconds)) + MEDIA_GRACE
+    return min(max(wanted, MIN_MEDIA_LIFETIME), MAX_MEDIA_LIFETIME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +143,64 @@ class RecordingService:
         # The URL first: if the storage refuses it, no recording is left waiting for an upload that
         # can never come.
         upload = await self._blobs.upload_target(
-            RECORDINGS, recording.source_blob, content_type=request.content_type, expires_in=UPLOAD_LIFETIME
+            RECORDINGS,
+            recording.source_blob,
+            content_type=request.content_type,
+            expires_in=upload_lifetime(request.size_bytes),
         )
         await self._store.create_recording(recording)
         log.info("recording %s created, awaiting its upload", recording_id)
         return CreatedRecording(recording, upload)
+
+    async def renew_upload(self, caller: str, meeting_id: str, recording_id: str) -> CreatedRecording:
+        """A fresh upload URL for a recording still waiting for its file, or one that failed.
+
+        Nothing changes in the recording: a failed one keeps its error until the new file lands, and
+        then starts over (queue_transcription: a new version of a failed source is a new upload).
+        """
+        meeting = await self._meeting(caller, meeting_id)
+        if meeting.role_of(caller) != Role.PRESENTER:
+            raise Forbidden("only the organizer and presenters may upload a recording")
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise Conflict(f"meeting {meeting_id} is cancelled")
+        recording = (await self._recording(meeting_id, recording_id)).value
+        if recording.call is not None:
+            raise Conflict("a recording of the meeting's call has no upload: ACS delivers its file")
+        if recording.status not in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.FAILED):
+            raise Conflict(
+                f"the recording is {recording.status.value}: its file has been uploaded already "
+                "(only one awaiting its upload, or one that failed, takes a new file)"
+            )
+        upload = await self._blobs.upload_target(
+            RECORDINGS,
+            recording.source_blob,
+            content_type=recording.content_type,
+            expires_in=upload_lifetime(recording.size_bytes),
+        )
+        log.info("recording %s: a new upload URL (the recording is %s)", recording_id, recording.status)
+        return CreatedRecording(recording, upload)
+
+    async def media(self, caller: str, meeting_id: str, recording_id: str) -> ReadTarget:
+        """A short-lived, read-only URL of the recording's source file, for a player.
+
+        Conflict when there is no one file to play: nothing uploaded yet, a call recording not fetched
+        yet, a call recording ACS delivered in several chunks (none of them is the recording, and a
+        player given the first would seek past its end without a word), or a source that is gone.
+        """
+        recording = await self.get(caller, meeting_id, recording_id)
+        if recording.status in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.RECORDING):
+            raise Conflict(_no_media(recording))
+        if recording.source_parts:
+            raise Conflict(
+                f"the call's recording came in {len(recording.source_parts)} chunks: "
+                "there is no single file to play"
+            )
+        info = await self._blobs.info(RECORDINGS, recording.source_blob)
+        if info is None:
+            raise Conflict(_no_media(recording))
+        return await self._blobs.read_url(
+            RECORDINGS, recording.source_blob, expires_in=media_lifetime(recording.duration_seconds)
+        )
 
     async def list(self, caller: str, meeting_id: str) -> list[Recording]:
         await self._meeting(caller, meeting_id)
@@ -321,6 +401,14 @@ class RecordingService:
         if stored is None:
             raise NotFound(f"recording {recording_id} was not found")
         return stored
+
+
+def _no_media(recording: Recording) -> str:
+    if recording.status == RecordingStatus.AWAITING_UPLOAD:
+        return "there is nothing to play: the recording has not been uploaded yet"
+    if recording.call is not None and recording.call.state != "fetched":
+        return f"there is nothing to play yet: the call's recording is {recording.call.state}, not fetched"
+    return "there is nothing to play: the recording's file is gone"
 
 
 def _not_ready(recording: Recording, what: str) -> str:

@@ -8,7 +8,7 @@ with the reason, and its transcript still readable; regenerating it starts the s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -25,7 +25,7 @@ from shared.domain.recording_paths import (
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
 from shared.ports import BlobNotFound, BlobStore, QueueStore, Store, Summarizer, SummarizerRejected
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
-from shared.summaries import Summary, to_json, to_markdown
+from shared.summaries import Summary, SummaryContent, to_json, to_markdown
 from shared.timefmt import now as utc_now
 from shared.transcripts import Transcript
 
@@ -42,6 +42,20 @@ SUMMARY_STAGE = Stage(
 
 class TranscriptMissing(Exception):
     pass
+
+
+def named_owners(content: SummaryContent, display_names: Mapping[str, str]) -> SummaryContent:
+    """Owners that are a participant's userId (a speaker the transcript knew only by user), by the
+    participant's display name as the meeting knows it now. Other owners (names as said) stay."""
+    if not display_names or not any(item.owner in display_names for item in content.action_items):
+        return content
+    items = [
+        item.model_copy(update={"owner": display_names[item.owner]})
+        if item.owner is not None and item.owner in display_names
+        else item
+        for item in content.action_items
+    ]
+    return content.model_copy(update={"action_items": items})
 
 
 class SummaryJob(RecordingJob):
@@ -73,8 +87,11 @@ class SummaryJob(RecordingJob):
         title = meeting.value.title if meeting is not None else None
         async with self._keeping_claim(job):
             made = await self._summarizer.summarize(transcript, title=title)
+        names = meeting.value.display_names() if meeting is not None else {}
         summary = Summary(
-            **made.content.model_dump(), model=self._summarizer.name, generated_at=self._clock()
+            **named_owners(made.content, names).model_dump(),
+            model=self._summarizer.name,
+            generated_at=self._clock(),
         )
         renderings = {"json": to_json(summary), "md": to_markdown(summary, title=title)}
         for fmt, (name, media_type) in SUMMARY_FILES.items():
@@ -91,13 +108,13 @@ class SummaryJob(RecordingJob):
             input_tokens=made.usage.input_tokens,
             output_tokens=made.usage.output_tokens,
         )
-        names = [name for name, _ in SUMMARY_FILES.values()]
+        written = [name for name, _ in SUMMARY_FILES.values()]
 
         def announce(stored: Recording) -> None:
             stored.status = RecordingStatus.COMPLETED
             stored.stage = RecordingStage.SUMMARY
             stored.progress = 1.0
-            stored.artifacts = sorted({*stored.artifacts, *names})
+            stored.artifacts = sorted({*stored.artifacts, *written})
             stored.add_usage(usage)
 
         if await self._announce(job, announce) is None:

@@ -168,7 +168,13 @@ class TranscriptionJob(RecordingJob):
         ref = job.ref
         channel_users = {c.channel: c.user_id for c in recording.channels}
         language = recording.language or speech.language or "und"
-        transcript = merge(ref.recording_id, language, speech.duration_seconds, speech.pieces, channel_users)
+        # Speakers are named as the meeting names its participants now; a later rename does not re-render
+        # this transcript (it is what was known when it was written).
+        meeting = await self._store.get_meeting(ref.meeting_id)
+        display_names = meeting.value.display_names() if meeting is not None else {}
+        transcript = merge(
+            ref.recording_id, language, speech.duration_seconds, speech.pieces, channel_users, display_names
+        )
         renderings = {"json": to_json, "vtt": to_vtt, "srt": to_srt, "txt": to_txt}
         for fmt, (name, media_type) in TRANSCRIPT_FILES.items():
             body = renderings[fmt](transcript).encode()

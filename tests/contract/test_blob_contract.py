@@ -29,12 +29,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
+import azure.functions as func
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import AzureError
 from pydantic import SecretStr
 
+from devhost.blob_read import BlobReadRoute
+from devhost.blob_upload import BlobUploadRoute
 from devhost.emulators import AZURITE_ACCOUNT, Azurite, OAuthAzurite, free_port
+from devhost.host import DevHost
 from shared.adapters.azure_blobs import API_VERSION, AzureBlobStore
 from shared.adapters.azure_storage_auth import (
     AZURITE_CONNECTION_STRING,
@@ -45,7 +49,14 @@ from shared.adapters.azure_storage_auth import (
     connection_string,
     token_credential,
 )
-from shared.adapters.local_blobs import UPLOAD_ROUTE, UPLOAD_SIGNING_PURPOSE, LocalBlobStore, UploadDenied
+from shared.adapters.local_blobs import (
+    READ_ROUTE,
+    UPLOAD_ROUTE,
+    UPLOAD_SIGNING_PURPOSE,
+    LocalBlobStore,
+    ReadDenied,
+    UploadDenied,
+)
 from shared.config import ConfigurationError, Settings
 from shared.ports import BlobNotFound, BlobStore, EtagMismatch, StoreError
 from shared.signing import Signer
@@ -435,6 +446,8 @@ async def test_bad_blob_names_are_refused_by_every_call(blobs: BlobStore, contai
         blobs.download(container, name)
     with pytest.raises(InvalidName):
         await blobs.upload_target(container, name, content_type="video/webm", expires_in=timedelta(minutes=5))
+    with pytest.raises(InvalidName):
+        await blobs.read_url(container, name, expires_in=timedelta(minutes=5))
 
 
 @pytest.mark.parametrize("bad", BAD_CONTAINERS)
@@ -474,6 +487,116 @@ async def test_upload_target_lifetime_is_bounded(
 ) -> None:
     with pytest.raises(ValueError, match="expires_in"):
         await blobs.upload_target(container, "a", content_type="video/webm", expires_in=expires_in)
+
+
+# --- read URLs ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=STORES)
+async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    """A store whose read URLs a plain HTTP client can follow: the local one behind devhost's blob routes
+    (as `make run` serves them), the Azure ones on Azurite."""
+    factory: BackendFactory = request.param
+    made = factory(request, tmp_path, SMALL)
+    if not isinstance(made.store, LocalBlobStore):
+        yield made
+        await made.store.aclose()
+        return
+    host = DevHost(func.FunctionApp(), port=0)
+    # Routes bound to a store on the same root and key: the URLs name the host's address, known once it runs.
+    routed = LocalBlobStore(tmp_path / "blobs", upload_signer(), BASE_URL)
+    for route in BlobReadRoute(routed, chunk_size=SMALL).routes():
+        host.http.add_system_route(route)
+
+    async def landed(container: str, name: str, info: Any = None) -> None:
+        return None
+
+    host.http.add_system_route(BlobUploadRoute(routed, landed).route())
+    async with host:
+        yield Backend(LocalBlobStore(tmp_path / "blobs", upload_signer(), host.base_url), "local")
+    await routed.aclose()
+
+
+async def test_read_url_shape(blobs: BlobStore, container: str) -> None:
+    before = datetime.now(UTC)
+    target = await blobs.read_url(container, "m-1/r-1/source.webm", expires_in=timedelta(hours=1))
+    assert f"/{container}/m-1/r-1/source.webm?" in target.url
+    assert target.expires_on.tzinfo is not None
+    assert before + timedelta(hours=1) - timedelta(seconds=1) <= target.expires_on
+    assert target.expires_on <= datetime.now(UTC) + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("expires_in", [timedelta(0), timedelta(seconds=-1), timedelta(days=7, seconds=1)])
+async def test_read_url_lifetime_is_bounded(blobs: BlobStore, container: str, expires_in: timedelta) -> None:
+    with pytest.raises(ValueError, match="expires_in"):
+        await blobs.read_url(container, "a", expires_in=expires_in)
+
+
+async def test_a_read_url_reads_one_blob_by_ranges_and_nothing_else(served: Backend, container: str) -> None:
+    store = served.store
+    data = bytes(range(256)) * 1000  # 250 KiB: several of the Azure stores' 64 KiB ranges
+    await store.put(container, "m-1/source.wav", data, content_type="audio/wav")
+    await store.put(container, "m-1/other.wav", b"other", content_type="audio/wav")
+    target = await store.read_url(container, "m-1/source.wav", expires_in=timedelta(minutes=10))
+    base, _, sas = target.url.partition("?")
+    other_blob = f"{base.removesuffix('/source.wav')}/other.wav?{sas}"
+    size = len(data)
+    async with aiohttp.ClientSession() as http:
+
+        async def get(method: str = "GET", url: str = target.url, **headers: str) -> tuple[int, Any, bytes]:
+            async with http.request(method, url, headers=headers, ssl=served.ssl) as answer:
+                return answer.status, answer.headers, await answer.read()
+
+        status, headers, body = await get()
+        assert (status, body) == (200, data)
+        assert headers["Content-Type"] == "audio/wav"
+        assert headers["Accept-Ranges"] == "bytes"
+        assert int(headers["Content-Length"]) == size
+
+        status, headers, body = await get(Range="bytes=100000-100099")
+        assert (status, body) == (206, data[100000:100100])
+        assert headers["Content-Range"] == f"bytes 100000-100099/{size}"
+        status, headers, body = await get(Range="bytes=200000-")
+        assert (status, body) == (206, data[200000:])
+        assert headers["Content-Range"] == f"bytes 200000-{size - 1}/{size}"
+        # (Azure takes `bytes=a-b` and `bytes=a-` only, no suffix `bytes=-n`: players use those two.)
+        status, headers, body = await get(Range=f"bytes={size - 5}-{size + 1000}")  # clipped at the end
+        assert (status, body) == (206, data[-5:])
+        status, headers, _ = await get(Range=f"bytes={size}-")
+        if served.kind == "local":
+            # Azure answers 416 too (as its Range documentation says); Azurite answers 206, so its
+            # answer proves nothing here.
+            assert status == 416
+            assert headers["Content-Range"] == f"bytes */{size}"
+
+        status, headers, body = await get("HEAD")
+        assert (status, body) == (200, b"")
+        assert int(headers["Content-Length"]) == size
+        assert headers["Content-Type"] == "audio/wav"
+
+        # Read only, and this blob only.
+        assert (await get(url=other_blob))[0] == 403
+        for method in ("PUT", "DELETE"):
+            async with http.request(
+                method, target.url, data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, ssl=served.ssl
+            ) as answer:
+                assert answer.status in (403, 404, 405), method
+        if served.kind != "local":  # (the local store has no list route to refuse)
+            list_url = f"{base.removesuffix('/m-1/source.wav')}?restype=container&comp=list&{sas}"
+            assert (await get(url=list_url))[0] == 403
+        # And an upload URL does not read.
+        upload = await store.upload_target(
+            container, "m-1/source.wav", content_type="audio/wav", expires_in=timedelta(minutes=5)
+        )
+        assert (await get(url=upload.url))[0] == 403
+    assert await store.get(container, "m-1/source.wav") == data
+
+
+async def test_a_read_url_of_a_missing_blob_reads_as_404(served: Backend, container: str) -> None:
+    await served.store.put(container, "present", b"x")  # the container exists; the blob does not
+    target = await served.store.read_url(container, "absent.wav", expires_in=timedelta(minutes=5))
+    async with aiohttp.ClientSession() as http, http.get(target.url, ssl=served.ssl) as answer:
+        assert answer.status == 404
 
 
 @pytest.mark.parametrize("factory", STORES)
@@ -677,6 +800,45 @@ async def test_local_upload_url_refusals(local: LocalBlobStore, local_root: Path
         local.verify_upload("recordings", "m-1/source.webm", query, "video/webm")
 
 
+async def test_local_read_url_refusals(local: LocalBlobStore, local_root: Path, clock: FixedClock) -> None:
+    target = await local.read_url("recordings", "m 1/source.webm", expires_in=timedelta(hours=1))
+    parts = urlsplit(target.url)
+    assert parts.path == f"{READ_ROUTE}/recordings/m%201/source.webm"
+    query = _query(target.url)
+    assert set(query) == {"se", "sig"}
+    assert target.expires_on == clock.now + timedelta(hours=1)
+    local.verify_read("recordings", "m 1/source.webm", query)
+    later = (clock.now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    flipped = query["sig"][:-1] + ("A" if query["sig"][-1] != "A" else "B")
+    for container, name, params in (
+        ("recordings", "m 1/other.webm", query),  # another blob
+        ("artifacts", "m 1/source.webm", query),  # another container
+        ("recordings", "m 1/source.webm", {**query, "sig": flipped}),  # tampered
+        ("recordings", "m 1/source.webm", {**query, "se": later}),  # extended
+        ("recordings", "m 1/source.webm", {"se": query["se"]}),  # no signature
+    ):
+        with pytest.raises(ReadDenied):
+            local.verify_read(container, name, params)
+    # A read URL does not write, and an upload URL of the same blob and expiry does not read.
+    with pytest.raises(UploadDenied):
+        local.verify_upload("recordings", "m 1/source.webm", query, "video/webm")
+    upload = await local.upload_target(
+        "recordings", "m 1/source.webm", content_type="video/webm", expires_in=timedelta(hours=1)
+    )
+    assert _query(upload.url)["se"] == query["se"]
+    with pytest.raises(ReadDenied, match="signature"):
+        local.verify_read("recordings", "m 1/source.webm", _query(upload.url))
+    # Another key made no valid URL.
+    other = LocalBlobStore(local_root, upload_signer(b"x" * 32), BASE_URL, clock=clock)
+    with pytest.raises(ReadDenied, match="signature"):
+        other.verify_read("recordings", "m 1/source.webm", query)
+    clock.advance(timedelta(hours=1) - timedelta(seconds=1))
+    local.verify_read("recordings", "m 1/source.webm", query)
+    clock.advance(timedelta(seconds=1))
+    with pytest.raises(ReadDenied, match="expired"):
+        local.verify_read("recordings", "m 1/source.webm", query)
+
+
 # --- Azure store only -------------------------------------------------------------------------------------
 
 
@@ -730,6 +892,33 @@ async def test_azure_upload_url_allows_exactly_one_put(azure: Backend, container
     assert info is not None
     assert info.content_type == "video/webm"
     assert await store.info(container, "m-1/other.webm") is None
+
+
+async def test_azure_read_url_is_a_read_only_sas_for_one_blob(azure: Backend, container: str) -> None:
+    target = await azure.store.read_url(container, "m-1/source.webm", expires_in=timedelta(hours=1))
+    query = _query(target.url)
+    assert query["sp"] == "r"
+    assert query["sr"] == "b"
+    if azure.kind == "azure-identity":  # a user-delegation SAS, HTTPS only
+        assert query["skoid"] == FakeTokenCredential.object_id
+        assert query["spr"] == "https"
+        assert query["ske"] >= query["se"]
+    else:
+        assert "skoid" not in query
+    # A read never creates the container (the upload URL's does).
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(target.url, ssl=azure.ssl) as answer,
+    ):
+        assert answer.status == 404
+
+
+async def test_azure_read_url_expires(azure: Backend, container: str) -> None:
+    await azure.store.put(container, "late.webm", b"late")
+    target = await azure.store.read_url(container, "late.webm", expires_in=timedelta(seconds=1))
+    await asyncio.sleep((target.expires_on - datetime.now(UTC)).total_seconds() + 1.5)
+    async with aiohttp.ClientSession() as http, http.get(target.url, ssl=azure.ssl) as answer:
+        assert answer.status == 403
 
 
 async def test_azure_upload_url_expires(azure: Backend, container: str) -> None:

@@ -194,6 +194,37 @@ async def test_meeting_fields_round_trip_including_status_and_no_room(store: Sto
     assert stored.value == original
 
 
+async def test_display_names_round_trip_in_the_meeting_document(store: Store) -> None:
+    original = meeting().model_copy(
+        update={
+            "participants": [
+                Participant(user_id="alice", role=Role.PRESENTER, display_name="Alice Liddell"),
+                Participant(user_id="bob", role=Role.ATTENDEE, display_name="Bøb «the builder» 🛠"),
+                Participant(user_id="carol", role=Role.CONSUMER),
+            ]
+        }
+    )
+    etag = await store.create_meeting(original)
+    stored = await store.get_meeting("m-1")
+    assert stored is not None
+    assert stored.value == original
+    assert stored.value.display_names() == {"alice": "Alice Liddell", "bob": "Bøb «the builder» 🛠"}
+    renamed = original.model_copy(
+        update={
+            "participants": [
+                original.participants[0].model_copy(update={"display_name": None}),
+                *original.participants[1:],
+            ],
+            "version": 2,
+        }
+    )
+    await store.replace_meeting(renamed, etag)
+    again = await store.get_meeting("m-1")
+    assert again is not None
+    assert again.value.participants[0].display_name is None
+    assert again.value == renamed
+
+
 # --- recordings --------------------------------------------------------------------------------------
 
 

@@ -54,7 +54,7 @@ async def test_walkthrough(server: Server, http: aiohttp.ClientSession) -> None:
     participant = f"{url}/participants/carol"
     async with http.put(participant, json={"role": "presenter"}, headers=_auth("alice")) as reply:
         assert reply.status == 200
-        assert await reply.json() == {"userId": "carol", "role": "presenter"}
+        assert await reply.json() == {"userId": "carol", "role": "presenter", "displayName": None}
     async with http.get(url, headers=_auth("carol")) as reply:
         assert reply.status == 200
     async with http.delete(participant, headers=_auth("alice")) as reply:

@@ -88,9 +88,14 @@ async def test_uploads_end_completed_with_timings_speakers_and_summaries(
 ) -> None:
     api = server.api
     meeting_id = await _meeting(http, api)
+    rename = f"{api}/meetings/{meeting_id}/participants/bob"
+    bob = {"Authorization": "Bearer dev:bob"}
+    async with http.patch(rename, json={"displayName": "Bob B."}, headers=bob) as reply:
+        assert reply.status == 200, await reply.text()
+    recordings = _recordings()
     ids = {
         name: await _upload(http, api, meeting_id, data, content_type, channels)
-        for name, (data, content_type, channels) in _recordings().items()
+        for name, (data, content_type, channels) in recordings.items()
     }
     _, _, second_starts = _sentences()
     for name, recording_id in ids.items():
@@ -113,11 +118,23 @@ async def test_uploads_end_completed_with_timings_speakers_and_summaries(
         words = " ".join(s["text"] for s in segments).lower()
         assert {"engineers", "questions"} & set(words.split()), (name, words)
         if name == "unmixed":
-            assert [(s["id"], s["userId"]) for s in transcript["speakers"]] == [
-                ("ch0", "alice"),
-                ("ch1", "bob"),
+            assert transcript["speakers"] == [
+                {"id": "ch0", "userId": "alice", "displayName": None},
+                {"id": "ch1", "userId": "bob", "displayName": "Bob B."},
             ]
             assert [s["speaker"] for s in segments] == ["ch0", "ch1"]
+            async with http.get(f"{url}/transcript?format=vtt", headers=ALICE) as reply:
+                assert "<v Bob B.>" in await reply.text()
+        # The file plays back through its read URL (devhost's read route), by ranges.
+        async with http.get(f"{url}/media", headers=bob) as reply:
+            assert reply.status == 200
+            media = (await reply.json())["url"]
+        data, content_type, _ = recordings[name]
+        async with http.get(media) as reply:
+            assert (reply.status, reply.headers["Content-Type"]) == (200, content_type)
+            assert await reply.read() == data
+        async with http.get(media, headers={"Range": "bytes=100-199"}) as reply:
+            assert (reply.status, await reply.read()) == (206, data[100:200])
         async with http.get(f"{url}/summary", headers=ALICE) as reply:
             assert reply.status == 200
             summary = await reply.json()

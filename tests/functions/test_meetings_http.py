@@ -48,8 +48,8 @@ async def test_create_returns_the_meeting_with_location_and_etag(call: FunctionC
     assert meeting["status"] == "scheduled"
     assert meeting["roomId"]
     assert meeting["participants"] == [
-        {"userId": "alice", "role": "presenter"},
-        {"userId": "bob", "role": "attendee"},
+        {"userId": "alice", "role": "presenter", "displayName": None},
+        {"userId": "bob", "role": "attendee", "displayName": None},
     ]
     assert meeting["startsAt"].endswith("Z")
 
@@ -102,6 +102,36 @@ async def test_malformed_json_is_400(call: FunctionCaller) -> None:
     )
     assert reply.status == 400
     assert "not valid JSON" in reply.json()["detail"]
+
+
+@pytest.mark.parametrize("depth", [200, 5_000, 30_000])
+async def test_deeply_nested_json_is_400(call: FunctionCaller, depth: int) -> None:
+    # Under the 64 KiB body limit, yet deeper than the parser's or the validator's stack.
+    body = b'{"title": "x", "participants": ' + b"[" * depth + b"]" * depth + b"}"
+    reply = await call(
+        "create_meeting", "POST", "meetings", body=body, headers={"Content-Type": "application/json"}
+    )
+    assert reply.status == 400, reply.body
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-00:01"],
+)
+async def test_instants_past_the_representable_range_are_400_on_their_field(
+    call: FunctionCaller, instant: str
+) -> None:
+    created = await call("create_meeting", "POST", "meetings", json_body=_meeting(startsAt=instant))
+    assert created.status == 400, created.body
+    assert created.json()["errors"][0]["field"] == "startsAt"
+    meeting = await _create(call)
+    patched = await call(
+        "update_meeting", "PATCH", f"meetings/{meeting['id']}", json_body={"endsAt": instant}
+    )
+    assert patched.status == 400, patched.body
+    listed = await call("list_meetings", "GET", "meetings", params={"from": instant})
+    assert listed.status == 400, listed.body
 
 
 async def test_a_non_json_content_type_is_415(call: FunctionCaller) -> None:
@@ -214,7 +244,7 @@ async def test_participants_are_added_changed_and_removed(call: FunctionCaller) 
     route = {"meetingId": meeting["id"], "userId": "carol"}
     reply = await call("put_participant", "PUT", "p", route=route, json_body={"role": "consumer"})
     assert reply.status == 200
-    assert reply.json() == {"userId": "carol", "role": "consumer"}
+    assert reply.json() == {"userId": "carol", "role": "consumer", "displayName": None}
     assert (await call("get_meeting", "GET", "m", user="carol", route=route)).status == 200
     reply = await call("put_participant", "PUT", "p", route=route, json_body={"role": "presenter"})
     assert reply.json()["role"] == "presenter"
@@ -305,6 +335,10 @@ async def test_unknown_route_is_404_and_wrong_method_is_405(call: FunctionCaller
     reply = await call("fallback", "PUT", "meetings/abc", route={"path": "meetings/abc"})
     assert reply.status == 405
     assert reply.headers["allow"] == "DELETE, GET, PATCH"
+    reply = await call(
+        "fallback", "POST", "meetings/abc/participants/bob", route={"path": "meetings/abc/participants/bob"}
+    )
+    assert reply.headers["allow"] == "DELETE, PATCH, PUT"
     reply = await call("fallback", "DELETE", "meetings", route={"path": "meetings"})
     assert reply.headers["allow"] == "GET, POST"
 
@@ -346,3 +380,161 @@ async def test_the_list_shows_changes_at_once(call: FunctionCaller) -> None:
     assert reply.status == 200
     bobs = (await call("list_meetings", "GET", "meetings", user="bob")).json()["items"]
     assert [(m["title"], m["role"]) for m in bobs] == [("Renamed", "consumer")]
+
+
+# --- display names ---------------------------------------------------------------------------------------
+
+
+async def _rename(
+    call: FunctionCaller, meeting_id: str, user_id: str, name: Any, user: str = "alice", **headers: str
+) -> Any:
+    route = {"meetingId": meeting_id, "userId": user_id}
+    return await call(
+        "rename_participant",
+        "PATCH",
+        "p",
+        user=user,
+        route=route,
+        json_body={"displayName": name},
+        headers=headers,
+    )
+
+
+async def test_the_organizer_names_participants_on_invite(call: FunctionCaller) -> None:
+    meeting = await _create(
+        call,
+        participants=[
+            {"userId": "alice", "role": "presenter", "displayName": "  Alice Liddell "},
+            {"userId": "bob", "role": "attendee", "displayName": "Bob"},
+            {"userId": "dan", "role": "consumer"},
+        ],
+    )
+    assert [(p["userId"], p["displayName"]) for p in meeting["participants"]] == [
+        ("alice", "Alice Liddell"),  # the organizer too, stripped
+        ("bob", "Bob"),
+        ("dan", None),
+    ]
+    route = {"meetingId": meeting["id"], "userId": "carol"}
+    put = await call(
+        "put_participant", "PUT", "p", route=route, json_body={"role": "attendee", "displayName": "Carol"}
+    )
+    assert put.json() == {"userId": "carol", "role": "attendee", "displayName": "Carol"}
+    # A role change without a name keeps the name; an explicit null clears it.
+    put = await call("put_participant", "PUT", "p", route=route, json_body={"role": "presenter"})
+    assert put.json()["displayName"] == "Carol"
+    put = await call(
+        "put_participant", "PUT", "p", route=route, json_body={"role": "presenter", "displayName": None}
+    )
+    assert put.json()["displayName"] is None
+    put = await call(
+        "put_participant", "PUT", "p", route=route, json_body={"role": "presenter", "displayName": "C."}
+    )
+    assert put.json() == {"userId": "carol", "role": "presenter", "displayName": "C."}
+    # PATCH of the meeting replaces the list: who is given without a name keeps theirs.
+    patched = await call(
+        "update_meeting",
+        "PATCH",
+        "m",
+        route={"meetingId": meeting["id"]},
+        json_body={
+            "participants": [{"userId": "bob", "role": "presenter"}, {"userId": "dan", "displayName": "Dan"}]
+        },
+    )
+    assert patched.status == 200, patched.body
+    assert [(p["userId"], p["displayName"]) for p in patched.json()["participants"]] == [
+        ("alice", "Alice Liddell"),
+        ("bob", "Bob"),
+        ("dan", "Dan"),
+    ]
+    got = await call("get_meeting", "GET", "m", user="dan", route={"meetingId": meeting["id"]})
+    assert got.json()["participants"] == patched.json()["participants"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, 42])
+async def test_bad_display_names_are_400(call: FunctionCaller, name: Any) -> None:
+    meeting = await _create(call)
+    reply = await _rename(call, meeting["id"], "bob", name)
+    assert reply.status == 400
+    assert reply.json()["errors"][0]["field"] == "displayName"
+    created = await call(
+        "create_meeting",
+        "POST",
+        "meetings",
+        json_body=_meeting(participants=[{"userId": "bob", "displayName": name}]),
+    )
+    assert created.status == 400
+    assert created.json()["errors"][0]["field"] == "participants.0.displayName"
+
+
+async def test_who_may_rename_whom(call: FunctionCaller) -> None:
+    meeting = await _create(call, participants=[{"userId": "bob"}, {"userId": "carol"}])
+    meeting_id = meeting["id"]
+    mine = await _rename(call, meeting_id, "bob", " Robert ", user="bob")  # a participant, themself
+    assert mine.status == 200, mine.body
+    assert mine.json() == {"userId": "bob", "role": "attendee", "displayName": "Robert"}
+    assert (await _rename(call, meeting_id, "carol", "Caz", user="bob")).status == 403  # someone else
+    assert (await _rename(call, meeting_id, "bob", "Bobby", user="mallory")).status == 404  # an outsider
+    assert (await _rename(call, meeting_id, "carol", "Carol")).status == 200  # the organizer, anyone
+    assert (await _rename(call, meeting_id, "alice", "The Organizer")).status == 200  # and themself
+    assert (await _rename(call, meeting_id, "zed", "Zed")).status == 404  # not a participant
+    assert (await _rename(call, meeting_id, "bob", None, user="bob")).json()["displayName"] is None
+    missing = await call(
+        "rename_participant", "PATCH", "p", route={"meetingId": meeting_id, "userId": "bob"}, json_body={}
+    )
+    assert missing.status == 400
+    got = (await call("get_meeting", "GET", "m", route={"meetingId": meeting_id})).json()
+    assert [(p["userId"], p["displayName"]) for p in got["participants"]] == [
+        ("alice", "The Organizer"),
+        ("bob", None),
+        ("carol", "Carol"),
+    ]
+    await call("cancel_meeting", "DELETE", "m", route={"meetingId": meeting_id})
+    assert (await _rename(call, meeting_id, "bob", "Bob", user="bob")).status == 409
+
+
+async def test_a_rename_changes_the_meetings_etag_and_honours_if_match(call: FunctionCaller) -> None:
+    meeting = await _create(call)
+    route = {"meetingId": meeting["id"]}
+    first = await call("get_meeting", "GET", "m", route=route)
+    renamed = await _rename(
+        call, meeting["id"], "bob", "Bob", user="bob", **{"If-Match": first.headers["etag"]}
+    )
+    assert renamed.status == 200
+    assert renamed.headers["etag"] != first.headers["etag"]
+    now = await call("get_meeting", "GET", "m", route=route)
+    assert now.headers["etag"] == renamed.headers["etag"]
+    # The meeting changed: a write made against the old ETag is refused, as for any change.
+    stale = await _rename(call, meeting["id"], "bob", "B", user="bob", **{"If-Match": first.headers["etag"]})
+    assert stale.status == 412
+    patch = await call(
+        "update_meeting",
+        "PATCH",
+        "m",
+        route=route,
+        json_body={"title": "T"},
+        headers={"If-Match": first.headers["etag"]},
+    )
+    assert patch.status == 412
+    # The same name again changes nothing, not even the ETag.
+    again = await _rename(call, meeting["id"], "bob", "Bob", user="bob")
+    assert again.headers["etag"] == renamed.headers["etag"]
+
+
+async def test_authenticated_answers_are_never_cached_or_sniffed(call: FunctionCaller) -> None:
+    meeting = await _create(call)
+    answers = [
+        await call("get_meeting", "GET", f"meetings/{meeting['id']}", route={"meetingId": meeting["id"]}),
+        await call("list_meetings", "GET", "meetings"),
+        await call("get_meeting", "GET", "meetings/nope", route={"meetingId": "nope"}),
+        await call("list_meetings", "GET", "meetings", user=None),
+        await call("fallback", "GET", "nothing/here", route={"path": "nothing/here"}),
+    ]
+    for reply in answers:
+        assert reply.headers["cache-control"] == "no-store", reply.status
+        assert reply.headers["x-content-type-options"] == "nosniff", reply.status
+
+
+async def test_anonymous_answers_are_not_sniffed_but_may_be_cached(call: FunctionCaller) -> None:
+    reply = await call("health", "GET", "health", user=None)
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert "cache-control" not in reply.headers

@@ -6,16 +6,20 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import azure.functions as func
+import jsonschema  # type: ignore[import-untyped]
 import pysrt  # type: ignore[import-untyped]
 import pytest
 import webvtt
 from azure.functions.queue import QueueMessage as WorkerQueueMessage
 
+from shared.adapters.local_blobs import READ_ROUTE, LocalBlobStore, UploadDenied
 from shared.bootstrap import Services
 from shared.domain.recording_paths import ARTIFACTS, FETCH_JOBS, RECORDINGS, SUMMARY_JOBS, TRANSCRIPTION_JOBS
+from shared.domain.recordings import CallRecording, RecordingStatus
+from shared.services.recordings import media_lifetime, upload_lifetime
 from tests import audio
 from tests.conftest import FakeContext, FunctionCaller, registered_functions
 
@@ -130,7 +134,8 @@ async def test_create_answers_the_recording_and_its_upload_url(call: FunctionCal
     assert body["upload"]["headers"]["Content-Type"] == "audio/wav"
     assert urlsplit(body["upload"]["url"]).path.endswith(f"{meeting_id}/{body['id']}/source.wav")
     expires = datetime.fromisoformat(body["upload"]["expiresOn"])
-    assert timedelta(minutes=90) < expires - datetime.now(UTC) <= timedelta(hours=2)
+    # 1234 bytes: the 15 minutes' grace and a second or two of transfer, not the 2 hours of old.
+    assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15, seconds=2)
     assert "sourceBlob" not in body
     assert "claim" not in body
 
@@ -376,3 +381,282 @@ async def test_a_failed_version_announced_again_is_not_redone(
     assert await services.blobs.info(ARTIFACTS, stale) is None
     await _run_pipeline(services)
     assert (await _get(call, meeting_id, recording_id)).json()["status"] == "completed"
+
+
+# --- a fresh upload URL ---------------------------------------------------------------------------------
+
+
+async def _renew(call: FunctionCaller, meeting_id: str, recording_id: str, user: str = "alice") -> Any:
+    route = {"meetingId": meeting_id, "recordingId": recording_id}
+    return await call("renew_upload", "POST", "u", user=user, route=route)
+
+
+async def test_a_fresh_upload_url_for_a_recording_awaiting_its_upload(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    created = (await _create(call, meeting_id, sizeBytes=3_600_000_000)).json()
+    reply = await _renew(call, meeting_id, created["id"], user="pat")  # a presenter
+    assert reply.status == 200, reply.body
+    assert reply.headers["cache-control"] == "no-store"
+    body = reply.json()
+    assert set(body) == set(created)  # the create answer's shape
+    assert {k: v for k, v in body.items() if k != "upload"} == {
+        k: v for k, v in created.items() if k != "upload"
+    }
+    assert body["upload"]["method"] == "PUT"
+    assert body["upload"]["headers"] == {"x-ms-blob-type": "BlockBlob", "Content-Type": "audio/wav"}
+    assert urlsplit(body["upload"]["url"]).path == urlsplit(created["upload"]["url"]).path
+    # 3.6 GB at 1 MB/s is an hour, plus the 15 minutes' grace.
+    expires = datetime.fromisoformat(body["upload"]["expiresOn"])
+    assert timedelta(minutes=74) < expires - datetime.now(UTC) <= timedelta(minutes=75, seconds=2)
+
+    assert (await _renew(call, meeting_id, created["id"], user="bob")).status == 403  # an attendee
+    assert (await _renew(call, meeting_id, created["id"], user="mallory")).status == 404  # an outsider
+    assert (await _renew(call, meeting_id, "nope")).status == 404
+
+    # Once the file has landed, there is nothing more to upload.
+    await _upload(services, meeting_id, created["id"], audio.wav([audio.pcm(LAYOUT)]))
+    queued = await _renew(call, meeting_id, created["id"])
+    assert queued.status == 409
+    assert queued.headers["content-type"] == "application/problem+json"
+    assert "queued" in queued.json()["detail"]
+    await _run_pipeline(services)
+    assert (await _renew(call, meeting_id, created["id"])).status == 409  # completed
+
+
+async def test_a_failed_recording_takes_a_new_file_through_a_fresh_url(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    name = f"{meeting_id}/{recording_id}/source.wav"
+    subject = f"/blobServices/default/containers/recordings/blobs/{name}"
+    await services.blobs.put(RECORDINGS, name, b"RIFF\x00\x00\x00\x00 not a wav", content_type="audio/wav")
+    await _event(subject, etag="0x8DD000000000001")
+    await _run_jobs(services)
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "failed"
+
+    reply = await _renew(call, meeting_id, recording_id)
+    assert reply.status == 200, reply.body
+    assert reply.json()["status"] == "failed"  # its error stays visible until the new file lands
+    # The client PUTs the new file to the new URL: the devhost route stores it and Storage announces it.
+    upload = reply.json()["upload"]
+    query = {k: v[0] for k, v in parse_qs(urlsplit(upload["url"]).query).items()}
+    assert isinstance(services.blobs, LocalBlobStore)
+    services.blobs.verify_upload(RECORDINGS, name, query, upload["headers"]["Content-Type"])
+    info = await services.blobs.put(
+        RECORDINGS, name, audio.wav([audio.pcm(LAYOUT)]), content_type="audio/wav"
+    )
+    await _event(subject, etag=info.etag.strip('"'))
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "queued"
+    await _run_pipeline(services)
+    assert (await _get(call, meeting_id, recording_id)).json()["status"] == "completed"
+
+
+async def test_no_upload_for_a_call_recording_nor_in_a_cancelled_meeting(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    stored = await services.store.get_recording(meeting_id, recording_id)
+    assert stored is not None
+    recording = stored.value
+    recording.call = CallRecording(call_kind="room", call_id="room-1", content="audio", channels="mixed",
+                                   format="mp3", state="stopped")  # fmt: skip
+    await services.store.replace_recording(recording, stored.etag)
+    call_recording = await _renew(call, meeting_id, recording_id)
+    assert call_recording.status == 409
+    assert "call" in call_recording.json()["detail"]
+
+    other = (await _create(call, meeting_id)).json()["id"]
+    await call("cancel_meeting", "DELETE", "m", route={"meetingId": meeting_id})
+    cancelled = await _renew(call, meeting_id, other)
+    assert cancelled.status == 409
+    assert "cancelled" in cancelled.json()["detail"]
+
+
+def test_the_upload_url_lives_as_long_as_the_upload_needs() -> None:
+    assert upload_lifetime(1) == timedelta(minutes=15, microseconds=1)
+    assert upload_lifetime(600_000_000) == timedelta(minutes=25)  # 600 MB at 1 MB/s
+    # The largest recording (4 GiB) still fits under the cap, which bounds what a leaked URL is worth.
+    assert upload_lifetime(4 * 1024**3) < timedelta(hours=2)
+    assert upload_lifetime(10**12) == timedelta(hours=2)
+
+
+# --- playing the recording ---------------------------------------------------------------------------------
+
+
+async def _media(call: FunctionCaller, meeting_id: str, recording_id: str, user: str = "alice") -> Any:
+    route = {"meetingId": meeting_id, "recordingId": recording_id}
+    return await call("get_recording_media", "GET", "media", user=user, route=route)
+
+
+async def test_a_read_url_of_the_recording_for_every_participant(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    waiting = await _media(call, meeting_id, recording_id)
+    assert waiting.status == 409
+    assert "not been uploaded" in waiting.json()["detail"]
+
+    data = audio.wav([audio.pcm(LAYOUT)])
+    await _upload(services, meeting_id, recording_id, data)
+    reply = await _media(call, meeting_id, recording_id, user="bob")  # an attendee may play it
+    assert reply.status == 200, reply.body
+    assert reply.headers["cache-control"] == "no-store"
+    body = reply.json()
+    assert set(body) == {"url", "expiresOn"}
+    # Not decoded yet, so no duration: the longest lifetime.
+    expires = datetime.fromisoformat(body["expiresOn"])
+    assert timedelta(hours=5, minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=6)
+    name = f"{meeting_id}/{recording_id}/source.wav"
+    parts = urlsplit(body["url"])
+    assert parts.path == f"{READ_ROUTE}/{RECORDINGS}/{name}"
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert isinstance(services.blobs, LocalBlobStore)
+    services.blobs.verify_read(RECORDINGS, name, query)
+    with pytest.raises(UploadDenied):  # a read URL does not write
+        services.blobs.verify_upload(RECORDINGS, name, query, "audio/wav")
+
+    await _run_pipeline(services)
+    # A 6 s recording: the one-hour floor.
+    expires = datetime.fromisoformat((await _media(call, meeting_id, recording_id)).json()["expiresOn"])
+    assert timedelta(minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=1)
+    assert (await _media(call, meeting_id, recording_id, user="mallory")).status == 404
+    assert (await _media(call, meeting_id, "nope")).status == 404
+
+    # The source gone (say, removed by hand): nothing to play.
+    await services.blobs.delete(RECORDINGS, name)
+    gone = await _media(call, meeting_id, recording_id)
+    assert gone.status == 409
+    assert "gone" in gone.json()["detail"]
+
+
+async def test_no_read_url_for_a_call_recording_not_fetched_or_in_chunks(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    recording_id = (await _create(call, meeting_id)).json()["id"]
+    stored = await services.store.get_recording(meeting_id, recording_id)
+    assert stored is not None
+    recording = stored.value
+    recording.status = RecordingStatus.RECORDING
+    recording.call = CallRecording(call_kind="room", call_id="room-1", content="audio", channels="mixed",
+                                   format="mp3", state="stopped")  # fmt: skip
+    etag = await services.store.replace_recording(recording, stored.etag)
+    not_fetched = await _media(call, meeting_id, recording_id)
+    assert not_fetched.status == 409
+
+    recording.status = RecordingStatus.QUEUED
+    recording.call.state = "fetched"
+    recording.source_parts = [
+        f"{meeting_id}/{recording_id}/chunks/000.mp3",
+        f"{meeting_id}/{recording_id}/chunks/001.mp3",
+    ]
+    for part in recording.source_parts:
+        await services.blobs.put(RECORDINGS, part, b"ID3", content_type="audio/mpeg")
+    await services.store.replace_recording(recording, etag)
+    chunked = await _media(call, meeting_id, recording_id)
+    assert chunked.status == 409
+    assert "2 chunks" in chunked.json()["detail"]
+
+
+def test_the_read_url_lives_as_long_as_playing_needs() -> None:
+    assert media_lifetime(None) == timedelta(hours=6)
+    assert media_lifetime(60) == timedelta(hours=1)
+    assert media_lifetime(2 * 3600) == timedelta(hours=2, minutes=30)
+    assert media_lifetime(10 * 3600) == timedelta(hours=6)
+
+
+# --- what the transcript and summary serve: named speakers, and the OpenAPI schemas ------------------------
+
+
+def _validator(document: dict[str, Any], media: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator of the body the document promises, its `$ref`s resolved within the document."""
+    schema = {**media["schema"], "components": document["components"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+async def test_transcript_and_summary_name_speakers_and_match_the_openapi_schemas(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)
+    route = {"meetingId": meeting_id}
+    renamed = await call(
+        "rename_participant", "PATCH", "p", user="bob", route={**route, "userId": "bob"},
+        json_body={"displayName": "Bob <Builder>"},
+    )  # fmt: skip
+    assert renamed.status == 200
+    await call(
+        "rename_participant",
+        "PATCH",
+        "p",
+        route={**route, "userId": "alice"},
+        json_body={"displayName": "Alice"},
+    )
+    # Two channels: bob speaks on 0 (named), pat on 1 (no name: the user id stands in).
+    channels = [{"channel": 0, "userId": "bob"}, {"channel": 1, "userId": "pat"}]
+    recording_id = (await _create(call, meeting_id, channels=channels)).json()["id"]
+    left = audio.pcm([("tone", 1.0), ("silence", 3.0)])
+    right = audio.pcm([("silence", 2.0), ("noise", 1.0), ("silence", 1.0)])
+    await _upload(services, meeting_id, recording_id, audio.wav([left, right]))
+    await _run_jobs(services, "transcription_job")
+    # A rename after the transcript was written does not re-render it.
+    await call(
+        "rename_participant",
+        "PATCH",
+        "p",
+        user="bob",
+        route={**route, "userId": "bob"},
+        json_body={"displayName": "Robert"},
+    )
+    await _run_jobs(services, "summary_job")
+
+    transcript = (await _transcript(call, meeting_id, recording_id, "json")).json()
+    assert transcript["speakers"] == [
+        {"id": "ch0", "userId": "bob", "displayName": "Bob <Builder>"},
+        {"id": "ch1", "userId": "pat", "displayName": None},
+    ]
+    assert [s["speaker"] for s in transcript["segments"]] == ["ch0", "ch1"]
+    vtt = (await _transcript(call, meeting_id, recording_id, "vtt")).body.decode()
+    assert "<v Bob &lt;Builder&gt;>piece" in vtt
+    assert "<v pat>piece" in vtt
+    assert [c.voice for c in webvtt.from_string(vtt).captions] == ["Bob &lt;Builder&gt;", "pat"]
+    srt = pysrt.from_string((await _transcript(call, meeting_id, recording_id, "srt")).body.decode())
+    assert [i.text.split(":")[0] for i in srt] == ["Bob <Builder>", "pat"]
+    txt = (await _transcript(call, meeting_id, recording_id, "txt")).body.decode().splitlines()
+    assert [line.split("] ")[1].split(":")[0] for line in txt] == ["Bob <Builder>", "pat"]
+
+    summary_route = {"meetingId": meeting_id, "recordingId": recording_id}
+    summary = (await call("get_summary", "GET", "s", route=summary_route, params={"format": "json"})).json()
+    # The fake summarizer gives the first speaker's name as the transcript has it.
+    assert summary["actionItems"] == [{"owner": "Bob <Builder>", "task": "Follow up", "due": None}]
+
+    document = (await call("openapi", "GET", "openapi.json", user=None)).json()
+    paths = document["paths"]["/meetings/{meetingId}/recordings/{recordingId}/transcript"]["get"]
+    content = paths["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/vtt", "application/x-subrip", "text/plain"}
+    assert all(
+        content[m]["schema"] == {"type": "string"} for m in ("text/vtt", "application/x-subrip", "text/plain")
+    )
+    _validator(document, content["application/json"]).validate(transcript)
+    with pytest.raises(jsonschema.ValidationError):  # the schema is strict: it would notice a drift
+        _validator(document, content["application/json"]).validate({**transcript, "extra": 1})
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(document, content["application/json"]).validate({**transcript, "speakers": [{"id": "x"}]})
+    paths = document["paths"]["/meetings/{meetingId}/recordings/{recordingId}/summary"]["get"]
+    content = paths["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/markdown"}
+    assert content["text/markdown"]["schema"] == {"type": "string"}
+    _validator(document, content["application/json"]).validate(summary)
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(document, content["application/json"]).validate(
+            {**summary, "actionItems": [{"task": "x"}]}
+        )
+    media = document["paths"]["/meetings/{meetingId}/recordings/{recordingId}/media"]["get"]
+    media_schema = media["responses"]["200"]["content"]["application/json"]["schema"]
+    _validator(document, {"schema": media_schema}).validate(
+        (await _media(call, meeting_id, recording_id)).json()
+    )

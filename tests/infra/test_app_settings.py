@@ -158,6 +158,9 @@ PLACEHOLDERS = {
     "SUMMARY_TOKEN_BUDGET": "32000",
     "AZURE_OPENAI_API_VERSION": "2025-04-01-preview",
     "KEY_VAULT_URL": "https://kv-example.vault.azure.net/",
+    "AUTH_CLIENT_ID": "00000000-0000-0000-0000-000000000003",
+    "AUTH_API_SCOPE": "api://video-signaling/user_impersonation",
+    "ALLOWED_ORIGINS": "https://swa-example.azurestaticapps.net,http://localhost:5173",
 }
 
 
@@ -181,3 +184,4 @@ def test_the_deployed_settings_start_the_app_in_azure(
     assert (settings.transcriber, settings.summarizer) == ("azure-openai", "azure-openai")
     assert settings.cosmos_key is None
     assert settings.azure_web_jobs_storage is None
+    assert settings.cors_origins == ("https://swa-example.azurestaticapps.net", "http://localhost:5173")

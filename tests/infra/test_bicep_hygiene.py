@@ -367,11 +367,14 @@ def test_parameters_file_matches_main_bicep() -> None:
 
 def test_azure_yaml_hooks_exist_and_are_strict() -> None:
     azure_yaml = (ROOT / "azure.yaml").read_text(encoding="utf-8")
+    # Project hooks run at the root, service hooks in the service's folder (web/ for `web`).
     hooks = re.findall(r"run: \./(infra/hooks/\S+\.sh)", azure_yaml)
+    hooks += re.findall(r"run: \.\./(infra/hooks/\S+\.sh)", azure_yaml)
     assert sorted(hooks) == [
         "infra/hooks/postdeploy.sh",
         "infra/hooks/postprovision.sh",
         "infra/hooks/preprovision.sh",
+        "infra/hooks/web-prepackage.sh",
     ]
     for hook in hooks:
         text = (ROOT / hook).read_text(encoding="utf-8")
@@ -380,7 +383,7 @@ def test_azure_yaml_hooks_exist_and_are_strict() -> None:
         assert (ROOT / hook).stat().st_mode & 0o111, f"{hook} is not executable"
     assert "host: function" in azure_yaml
     assert "language: python" in azure_yaml
-    service = re.search(r"\n  (\w+):\n    project: \.", azure_yaml)
+    service = re.search(r"\n  (\w+):\n    project: \.\n", azure_yaml)
     assert service, "azure.yaml has no service for the repository root"
     app = load(INFRA / "main.bicep")
     assert app.variables["serviceName"] == service.group(1), "azd finds the app by its azd-service-name tag"

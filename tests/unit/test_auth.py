@@ -28,8 +28,8 @@ from shared.auth import (
     EasyAuthAuthenticator,
     build_authenticator,
 )
-from shared.config import Settings
-from shared.domain.errors import Unauthenticated, Unavailable
+from shared.config import ConfigurationError, Settings
+from shared.domain.errors import Forbidden, Unauthenticated, Unavailable
 from shared.entra import EntraAuthenticator
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -149,6 +149,7 @@ def _claims(idp: FakeIdentityProvider, **overrides: Any) -> dict[str, Any]:
         "name": "Ada Lovelace",
         "preferred_username": "ada@example.com",
         "ver": "2.0",
+        "scp": "user_impersonation",
     }
     claims.update(overrides)
     return {name: value for name, value in claims.items() if value is not None}
@@ -544,6 +545,83 @@ async def test_easyauth_accepts_unpadded_base64() -> None:
 async def test_easyauth_refuses_missing_or_malformed_principals(headers: dict[str, str], match: str) -> None:
     with pytest.raises(Unauthenticated, match=match):
         await EasyAuthAuthenticator().authenticate(headers)
+
+
+# --- entra: what a token must grant ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"scp": None, "roles": ["Meetings.Admin"]},  # client credentials: roles, no scp
+        {"scp": None},
+        {"idtyp": "app"},  # marked app-only even though it carries a scope
+    ],
+)
+async def test_entra_refuses_app_only_tokens(
+    entra: EntraAuthenticator, idp: FakeIdentityProvider, overrides: dict[str, Any]
+) -> None:
+    with pytest.raises(Forbidden, match="app-only"):
+        await entra.authenticate(_bearer(_token(idp, **overrides)))
+
+
+async def test_entra_refuses_a_token_without_the_apis_scope(
+    entra: EntraAuthenticator, idp: FakeIdentityProvider
+) -> None:
+    with pytest.raises(Forbidden, match="scope"):
+        await entra.authenticate(_bearer(_token(idp, scp="User.Read openid")))
+
+
+async def test_entra_accepts_the_scope_among_others(
+    entra: EntraAuthenticator, idp: FakeIdentityProvider
+) -> None:
+    caller = await entra.authenticate(_bearer(_token(idp, scp="openid user_impersonation profile")))
+    assert caller.user_id == OID
+
+
+async def test_entra_accepts_an_app_role_assigned_to_the_user(
+    idp: FakeIdentityProvider, clock: FakeClock
+) -> None:
+    authenticator = EntraAuthenticator(
+        TENANT, (AUDIENCE,), idp.url, scopes=(), roles=("Meetings.User",), clock=clock
+    )
+    try:
+        token = _token(idp, scp="openid", roles=["Meetings.User"])
+        assert (await authenticator.authenticate(_bearer(token))).user_id == OID
+        with pytest.raises(Forbidden):
+            await authenticator.authenticate(_bearer(_token(idp, scp="openid", roles=["Other"])))
+    finally:
+        await authenticator.aclose()
+
+
+@pytest.mark.parametrize(
+    "authority", ["http://login.microsoftonline.com", "http://10.0.0.1", "ftp://127.0.0.1", "login.example"]
+)
+def test_entra_refuses_an_authority_that_is_not_https(authority: str) -> None:
+    with pytest.raises(ValueError, match="https"):
+        EntraAuthenticator(TENANT, (AUDIENCE,), authority)
+    with pytest.raises(ConfigurationError, match="https"):
+        Settings(auth_mode="entra", auth_tenant_id=TENANT, auth_audience=AUDIENCE, auth_authority=authority)
+
+
+def test_a_loopback_http_authority_is_refused_when_hosted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBSITE_SITE_NAME", "app")
+    with pytest.raises(ConfigurationError, match="https"):
+        Settings(
+            auth_mode="entra",
+            auth_tenant_id=TENANT,
+            auth_audience=AUDIENCE,
+            auth_authority="http://127.0.0.1:9",
+            signing_key="k" * 32,
+        )
+
+
+async def test_entra_refuses_keys_published_over_plain_http(
+    entra: EntraAuthenticator, idp: FakeIdentityProvider
+) -> None:
+    idp.metadata_override = {"issuer": f"{idp.url}/{{tenantid}}/v2.0", "jwks_uri": "http://keys.example/keys"}
+    with pytest.raises(Unavailable, match="https"):
+        await entra.authenticate(_bearer(_token(idp)))
 
 
 # --- build_authenticator ----------------------------------------------------------------------------

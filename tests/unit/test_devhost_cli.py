@@ -77,6 +77,10 @@ async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, sig
             f"  hello: [GET] {base_url}/v1/hello/{{name}}",
             "  uploaded: eventGridTrigger (POST /runtime/webhooks/EventGrid?functionName=uploaded)",
         ]
+        # The web client is looked for in the app's folder, and said to be missing there.
+        site = await _read_line(process.stdout)
+        assert site.startswith(f"Web client on {base_url}/ from ")
+        assert site.endswith(f"{tmp_path / 'web' / 'dist'} (not built yet: make web)")
 
         async with aiohttp.ClientSession() as client:
             async with client.get(f"{base_url}/v1/hello/devhost") as response:

@@ -69,7 +69,12 @@ async def test_serve_wiring_on_the_embedded_store(tmp_path: Path, fired: Fired) 
         "BlobWatcher",
         "HttpRunner",
     ]
-    assert [r.name for r in host.http.system_routes] == ["eventgrid-webhook", "blob-upload"]
+    assert [(r.method, r.name) for r in host.http.system_routes] == [
+        ("POST", "eventgrid-webhook"),
+        ("PUT", "blob-upload"),
+        ("GET", "blob-read"),
+        ("HEAD", "blob-read"),
+    ]
     assert host.served_count == 3
     assert host.unserved() == []
     try:

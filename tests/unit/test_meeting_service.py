@@ -903,3 +903,65 @@ async def test_cancel_retries_a_lost_race(racing: tuple[World, RacingStore]) -> 
     await world.service.cancel("alice", meeting.id, None)
     stored = await world.stored(meeting.id)
     assert (stored.value.status, stored.value.description) == (MeetingStatus.CANCELLED, "rival 1")
+
+
+# --- display names -------------------------------------------------------------------------------------
+
+
+async def test_a_new_name_alone_changes_the_document_not_the_room(world: World) -> None:
+    meeting = await create(world, [("bob", "attendee")])
+    await world.identity("bob")
+    mark = world.mark()
+    named = await world.service.put_participant(
+        "alice", meeting.id, "bob", Role.ATTENDEE, display_name="Bob", set_name=True
+    )
+    assert named.display_name == "Bob"
+    after = await world.stored(meeting.id)
+    assert after.value.version == 2
+    assert after.value.display_names() == {"bob": "Bob"}
+    assert world.acs.calls[mark:] == []
+    # Without set_name the name stays, whatever the role does.
+    kept = await world.service.put_participant("alice", meeting.id, "bob", Role.PRESENTER)
+    assert (kept.role, kept.display_name) == (Role.PRESENTER, "Bob")
+    assert [c[0] for c in world.acs.calls[mark:]] == ["upsert_room_members"]
+
+
+async def test_a_rename_racing_another_write_is_retried_or_412_with_if_match(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meeting = await create(world, [("bob", "attendee")])
+    original = world.store.replace_meeting
+    raced: list[str] = []
+
+    async def racing(changed: Meeting, etag: str) -> str:
+        if not raced:  # another writer gets in between the read and this write, once
+            raced.append(etag)
+            current = await world.stored(changed.id)
+            await original(current.value.model_copy(update={"title": "Other", "version": 2}), current.etag)
+        return await original(changed, etag)
+
+    monkeypatch.setattr(world.store, "replace_meeting", racing)
+    before = await world.stored(meeting.id)
+    with pytest.raises(PreconditionFailed):
+        await world.service.rename_participant("bob", meeting.id, "bob", "Bob", before.etag)
+    raced.clear()
+    renamed = await world.service.rename_participant("bob", meeting.id, "bob", "Bob", None)
+    stored = await world.stored(meeting.id)
+    assert renamed.etag == stored.etag
+    assert (stored.value.title, stored.value.display_names()) == ("Other", {"bob": "Bob"})
+
+
+async def test_rename_rules(world: World) -> None:
+    meeting = await create(world, [("bob", "attendee"), ("carol", "consumer")])
+    with pytest.raises(Forbidden):
+        await world.service.rename_participant("bob", meeting.id, "carol", "C", None)
+    with pytest.raises(NotFound):
+        await world.service.rename_participant("mallory", meeting.id, "mallory", "M", None)
+    with pytest.raises(NotFound):
+        await world.service.rename_participant("alice", meeting.id, "zed", "Z", None)
+    assert (
+        await world.service.rename_participant("carol", meeting.id, "carol", "C", None)
+    ).value.display_name == "C"
+    assert (
+        await world.service.rename_participant("alice", meeting.id, "carol", None, None)
+    ).value.display_name is None

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from shared.adapters.local_blobs import UPLOAD_SIGNING_PURPOSE, LocalBlobStore
 from shared.adapters.local_queues import LocalQueueStore
+from shared.domain.models import Meeting, Participant, Role
 from shared.domain.recording_paths import ARTIFACTS, RecordingRef
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
 from shared.ports import StoreUnavailable, SummarizerRejected, SummarizerUnavailable
 from shared.services.jobs import Job, Outcome
-from shared.services.summary import SummaryJob
+from shared.services.summary import SummaryJob, named_owners
 from shared.signing import Signer
-from shared.summaries import Summary
+from shared.summaries import ActionItem, Summary, SummaryContent
 from shared.timefmt import now
 from shared.transcripts import Segment, Speaker, Transcript
 from tests.fakes import FakeSummarizer, InMemoryStore
@@ -198,3 +200,44 @@ async def test_a_poisoned_summary_job_fails_the_recording(world: World) -> None:
     assert recording.error.code == "summary_failed"
     assert "timeout" in recording.error.detail
     assert "transcript.json" in recording.artifacts
+
+
+async def test_owners_known_by_user_id_get_the_meetings_display_name(world: World) -> None:
+    ref = await world.transcribed()
+    at = now()
+    await world.store.create_meeting(
+        Meeting(
+            id=MEETING,
+            title="Release",
+            organizer_id="alice",
+            starts_at=at,
+            ends_at=at + timedelta(hours=1),
+            participants=[Participant(user_id="alice", role=Role.PRESENTER, display_name="Alice L.")],
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    # The transcript knew the speaker by user id only: the fake names the first speaker's owner by it.
+    assert await world.job().run(job(ref)) == Outcome.DONE
+    summary = Summary.model_validate_json(await world.blobs.get(ARTIFACTS, f"{MEETING}/r-1/summary.json"))
+    assert [item.owner for item in summary.action_items] == ["Alice L."]
+    markdown = (await world.blobs.get(ARTIFACTS, f"{MEETING}/r-1/summary.md")).decode()
+    assert "| Alice L. | Follow up |" in markdown
+
+
+def test_named_owners_leaves_names_as_said_alone() -> None:
+    content = SummaryContent(
+        overview="o",
+        key_points=[],
+        decisions=[],
+        action_items=[
+            ActionItem(owner="alice", task="a", due=None),
+            ActionItem(owner="Raj", task="b", due=None),
+            ActionItem(owner=None, task="c", due=None),
+        ],
+        chapters=[],
+        open_questions=[],
+    )
+    named = named_owners(content, {"alice": "Alice L.", "bob": "Bob"})
+    assert [item.owner for item in named.action_items] == ["Alice L.", "Raj", None]
+    assert named_owners(content, {}) is content

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/client-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a browser client needs before it signs in: auth mode, Entra sign-in, calling, uploads */
+        get: operations["client_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -90,7 +107,8 @@ export interface paths {
         delete: operations["remove_participant"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Set a participant's display name: the organizer anyone's, a participant their own */
+        patch: operations["rename_participant"];
         trace?: never;
     };
     "/meetings/{meetingId}/recording/pause": {
@@ -197,6 +215,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/meetings/{meetingId}/recordings/{recordingId}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A short-lived, read-only URL of the recording's file, for a player (HTTP Range requests work) */
+        get: operations["get_recording_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/meetings/{meetingId}/recordings/{recordingId}/summary": {
         parameters: {
             query?: never;
@@ -232,6 +267,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/meetings/{meetingId}/recordings/{recordingId}/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A fresh upload URL (organizer, presenters) for a recording awaiting its upload, or one that failed (its new file starts it over) */
+        post: operations["renew_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -253,6 +305,24 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionItem */
+        ActionItem: {
+            /**
+             * Due
+             * @description When it is due, as said in the meeting (YYYY-MM-DD where a date is clear), or null.
+             */
+            due: string | null;
+            /**
+             * Owner
+             * @description Who will do it: a speaker's name as in the transcript, or null.
+             */
+            owner: string | null;
+            /**
+             * Task
+             * @description What is to be done.
+             */
+            task: string;
+        };
         /** CallRecordingOut */
         CallRecordingOut: {
             /** Callid */
@@ -284,6 +354,53 @@ export interface components {
             channel: number;
             /** Userid */
             userId: string;
+        };
+        /** Chapter */
+        Chapter: {
+            /** End */
+            end: number;
+            /**
+             * Start
+             * @description Seconds from the start of the recording.
+             */
+            start: number;
+            /** Summary */
+            summary: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * ClientConfig
+         * @description What a browser client needs to know before it signs in: no secret, the same for every caller.
+         */
+        ClientConfig: {
+            /**
+             * Acsendpoint
+             * @description The ACS resource's origin (no key); null when local.
+             */
+            acsEndpoint: string | null;
+            /**
+             * Authmode
+             * @enum {string}
+             */
+            authMode: "dev" | "entra" | "easyauth";
+            /**
+             * Calling
+             * @description Real ACS calls, or the local stand-in.
+             * @enum {string}
+             */
+            calling: "acs" | "local";
+            /** @description How to sign in with Entra ID; null in dev mode, or when AUTH_CLIENT_ID and AUTH_API_SCOPE are not both set. */
+            entra: components["schemas"]["EntraClientConfig"] | null;
+            /** Maxuploadbytes */
+            maxUploadBytes: number;
+            /**
+             * Uploadcontenttypes
+             * @description The content types a recording may be.
+             */
+            uploadContentTypes: ("audio/wav" | "audio/x-wav" | "audio/mpeg" | "audio/mp4" | "video/mp4" | "audio/webm" | "video/webm" | "audio/ogg" | "audio/flac")[];
+            /** Version */
+            version: string;
         };
         /** CreateMeeting */
         CreateMeeting: {
@@ -383,6 +500,32 @@ export interface components {
              */
             usage: components["schemas"]["UsageOut"][];
         };
+        /** Decision */
+        Decision: {
+            /**
+             * Text
+             * @description What was decided, as one sentence.
+             */
+            text: string;
+        };
+        /** EntraClientConfig */
+        EntraClientConfig: {
+            /**
+             * Authority
+             * @description `{AUTH_AUTHORITY}/{AUTH_TENANT_ID}`, for MSAL.
+             */
+            authority: string;
+            /**
+             * Clientid
+             * @description The web client's own Entra app registration (a SPA).
+             */
+            clientId: string;
+            /**
+             * Scopes
+             * @description What the web client asks a token for: the API's scope(s).
+             */
+            scopes: string[];
+        };
         /** Health */
         Health: {
             /** Status */
@@ -415,6 +558,19 @@ export interface components {
              * @description An ACS access token with scope voip.join.
              */
             token: string;
+        };
+        /** MediaOut */
+        MediaOut: {
+            /**
+             * Expireson
+             * Format: date-time
+             */
+            expiresOn: string;
+            /**
+             * Url
+             * @description GET the recording's file here (Range requests work) until `expiresOn`; read-only.
+             */
+            url: string;
         };
         /** MeetingList */
         MeetingList: {
@@ -494,6 +650,12 @@ export interface components {
         };
         /** ParticipantIn */
         ParticipantIn: {
+            /**
+             * Displayname
+             * @description How the meeting names the participant (transcripts, summaries); 1-100 characters. Omitted: unchanged (none for a new participant).
+             * @default null
+             */
+            displayName: string | null;
             /** @default attendee */
             role: components["schemas"]["Role"];
             /** Userid */
@@ -501,9 +663,25 @@ export interface components {
         };
         /** ParticipantOut */
         ParticipantOut: {
+            /**
+             * Displayname
+             * @description Null where none is set.
+             */
+            displayName: string | null;
             role: components["schemas"]["Role"];
             /** Userid */
             userId: string;
+        };
+        /**
+         * PatchParticipant
+         * @description What a participant may change of their own entry (and the organizer of anyone's).
+         */
+        PatchParticipant: {
+            /**
+             * Displayname
+             * @description How the meeting names the participant (transcripts, summaries); 1-100 characters. Null: cleared.
+             */
+            displayName: string | null;
         };
         /**
          * Problem
@@ -546,6 +724,12 @@ export interface components {
         };
         /** PutParticipant */
         PutParticipant: {
+            /**
+             * Displayname
+             * @description How the meeting names the participant (transcripts, summaries); 1-100 characters. Omitted: unchanged; null: cleared.
+             * @default null
+             */
+            displayName: string | null;
             role: components["schemas"]["Role"];
         };
         /** RecordingErrorOut */
@@ -630,6 +814,35 @@ export interface components {
          * @enum {string}
          */
         Role: "presenter" | "attendee" | "consumer";
+        /** Segment */
+        Segment: {
+            /** End */
+            end: number;
+            /**
+             * Speaker
+             * @default null
+             */
+            speaker: string | null;
+            /** Start */
+            start: number;
+            /** Text */
+            text: string;
+        };
+        /** Speaker */
+        Speaker: {
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Userid
+             * @default null
+             */
+            userId: string | null;
+        };
         /**
          * StartCallRecording
          * @description What to record of the meeting's own call (its ACS room's call).
@@ -662,6 +875,71 @@ export interface components {
              * @default null
              */
             language: string | null;
+        };
+        /**
+         * SummaryOut
+         * @description `summary.json` as served: the very model the summary job writes it with (no copy to drift).
+         */
+        SummaryOut: {
+            /** Actionitems */
+            actionItems: components["schemas"]["ActionItem"][];
+            /**
+             * Chapters
+             * @description The meeting's parts in time order, covering the whole of it.
+             */
+            chapters: components["schemas"]["Chapter"][];
+            /** Decisions */
+            decisions: components["schemas"]["Decision"][];
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
+            /**
+             * Keypoints
+             * @description The main points discussed.
+             */
+            keyPoints: string[];
+            /**
+             * Model
+             * @description The summarizer that wrote it, e.g. `openai:gpt-4o-mini`, `local:extractive`.
+             */
+            model: string;
+            /**
+             * Openquestions
+             * @description Questions raised and left unanswered.
+             */
+            openQuestions: string[];
+            /**
+             * Overview
+             * @description What the meeting was about and what came of it, in a few sentences.
+             */
+            overview: string;
+        };
+        /**
+         * TranscriptOut
+         * @description `transcript.json` as served: the very model the transcription job writes it with (no copy to drift).
+         *
+         *     Times are seconds from the start of the recording; `speaker` is a `speakers[].id`, or null where
+         *     unknown. A speaker's `displayName` is the participant's as known when the transcript was written.
+         */
+        TranscriptOut: {
+            /** Durationseconds */
+            durationSeconds: number;
+            /** Language */
+            language: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Segments
+             * @default []
+             */
+            segments: components["schemas"]["Segment"][];
+            /**
+             * Speakers
+             * @default []
+             */
+            speakers: components["schemas"]["Speaker"][];
         };
         /**
          * UpdateMeeting
@@ -742,6 +1020,36 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    client_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client configuration (no secret; the same for every caller) */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientConfig"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     health: {
         parameters: {
             query?: never;
@@ -1463,6 +1771,126 @@ export interface operations {
             };
         };
     };
+    rename_participant: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+            };
+            path: {
+                meetingId: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchParticipant"];
+            };
+        };
+        responses: {
+            /** @description The participant */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     pause_call_recording: {
         parameters: {
             query?: {
@@ -2143,6 +2571,74 @@ export interface operations {
             };
         };
     };
+    get_recording_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to read the recording's file, until when */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_summary: {
         parameters: {
             query?: {
@@ -2157,13 +2653,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The summary as JSON or Markdown */
+            /** @description The summary as JSON or Markdown (the schema is the JSON one's) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["SummaryOut"];
                     "text/markdown": string;
                 };
             };
@@ -2305,13 +2801,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The transcript in the asked format */
+            /** @description The transcript in the asked format (the schema is the JSON one's) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["TranscriptOut"];
                     "application/x-subrip": string;
                     "text/plain": string;
                     "text/vtt": string;
@@ -2355,6 +2851,83 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    renew_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recording and a new upload URL */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedRecording"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
