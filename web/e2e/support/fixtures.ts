@@ -40,11 +40,9 @@ export async function signIn(page: Page, userId: string, path = "/"): Promise<vo
   await expect(page.getByText(`Signed in as ${userId}`)).toBeVisible();
 }
 
-/** A full-page screenshot kept in test-results/ and attached to the report. */
+/** A full-page screenshot kept as test-results/<test>/<name>.png, whether the test passes or not. */
 export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const path = testInfo.outputPath(`${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  await testInfo.attach(name, { path, contentType: "image/png" });
+  await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
 }
 
 const BLOCKING = new Set(["serious", "critical"]);
