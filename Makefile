@@ -41,7 +41,7 @@ node_modules/.installed: package.json package-lock.json
 emulators: node_modules/.installed
 
 # The web client (web/): Node 20.19 or newer builds it; `make run` serves web/dist.
-WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/auth-redirect.html web/vite.config.ts web/tsconfig.json
 web/node_modules/.installed: web/package.json web/package-lock.json
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null || { echo "make: the web client needs Node.js 20.19 or newer with npm (found: $$(node --version 2>/dev/null || echo none)); install it, e.g. apt-get install nodejs npm or from nodejs.org"; exit 1; }
 	cd web && npm ci --no-audit --no-fund --loglevel=error

@@ -166,7 +166,9 @@ def build_services(
         transcriber=transcriber,
         summarizer=summarizer,
         recordings=recordings,
-        transcription=TranscriptionJob(store, blobs, queues, transcriber),
+        transcription=TranscriptionJob(
+            store, blobs, queues, transcriber, max_recording_minutes=settings.max_recording_minutes
+        ),
         summary=SummaryJob(store, blobs, queues, summarizer),
         recorder=recorder,
         call_recordings=CallRecordingService(

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     azure_openai_api_version: str = "2025-04-01-preview"
     # Pieces of one recording sent to the transcriber at once (per worker; the local one uses the CPUs).
     transcribe_concurrency: int = Field(default=4, ge=1, le=32)
+    # The longest recording transcribed, in minutes: decoding stops at the cap and the recording fails
+    # (`too_long`), so no file, whatever its header says, costs more speech-to-text than this.
+    max_recording_minutes: int = Field(default=480, ge=1, le=24 * 60)
     # The chat model that writes summaries: OpenAI's model name, or what AZURE_OPENAI_CHAT_DEPLOYMENT runs
     # (it picks the tokenizer that counts SUMMARY_TOKEN_BUDGET).
     summary_model: str = "gpt-4o-mini"

@@ -1,5 +1,6 @@
 /// <reference types="vitest/config" />
 import react from "@vitejs/plugin-react";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 // `npm run dev` serves the client with hot reload on :5173 and proxies the API (and devhost's upload and
@@ -18,6 +19,13 @@ export default defineConfig({
     // The first page must stay small: the call (ACS UI library) and MSAL load only when needed.
     chunkSizeWarningLimit: 4096,
     sourcemap: false,
+    rolldownOptions: {
+      // auth-redirect.html: the Entra redirect URI, MSAL's redirect bridge (src/auth/redirectBridge.ts).
+      input: {
+        index: fileURLToPath(new URL("index.html", import.meta.url)),
+        authRedirect: fileURLToPath(new URL("auth-redirect.html", import.meta.url)),
+      },
+    },
   },
   test: {
     environment: "jsdom",

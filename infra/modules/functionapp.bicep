@@ -94,6 +94,8 @@ var appSettings = [
   { name: 'AZURE_OPENAI_TRANSCRIBE_DEPLOYMENT', value: transcribeDeployment }
   { name: 'TRANSCRIBE_MODEL', value: transcribeModel }
   { name: 'TRANSCRIBE_CONCURRENCY', value: string(transcribeConcurrency) }
+  // The longest recording transcribed (minutes): longer ones fail as too_long, billed no further.
+  { name: 'MAX_RECORDING_MINUTES', value: '480' }
   { name: 'AZURE_OPENAI_CHAT_DEPLOYMENT', value: chatDeployment }
   { name: 'SUMMARY_MODEL', value: summaryModel }
   { name: 'SUMMARY_TOKEN_BUDGET', value: string(summaryTokenBudget) }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.domain.errors import Conflict
-from shared.domain.models import MeetingStatus, Role
+from shared.domain.errors import Conflict, NotFound
+from shared.domain.models import Meeting, MeetingStatus, Role
 from shared.domain.rules import room_window, token_lifetime
 from shared.ports import Communication, RoomMember
 from shared.services.identities import IdentityService
@@ -64,5 +65,42 @@ class JoinService:
         # room update was lost: the meeting document decides who may be in the room, with what role.
         await call_acs(self._acs.upsert_room_members(meeting.room_id, [RoomMember(acs_user_id, role)]))
         token = await call_acs(self._acs.issue_token(acs_user_id, JOIN_SCOPES, token_lifetime(at, meeting)))
+        await self._confirm(caller, meeting, acs_user_id)
         log.info("token issued for role %s, expiring %s", role.value, iso(token.expires_on))
         return Joined(acs_user_id, token.token, token.expires_on, meeting.room_id, role, self._acs.endpoint)
+
+    async def _confirm(self, caller: str, meeting: Meeting, acs_user_id: str) -> None:
+        """Reads the meeting again now that the room lists the caller and their token exists; if they were
+        removed (or the meeting cancelled) meanwhile, takes both back and answers as if they had come late.
+
+        Why this closes the race with a removal: removal writes the document first and only then takes the
+        user out of the room and revokes their tokens (MeetingService). Either this read comes after that
+        write, and sees the removal, so we undo what we just did; or it comes before it, and then our room
+        update and our token came before it too, hence before the removal's revocation, which undoes them.
+        No lock and no second document: it holds across instances and under retries, because each side
+        re-reads or re-revokes after its own write, and a retried join or removal runs the same steps.
+        The price: a user removed and re-invited within one join may see a fresh token revoked by the
+        slower join's clean-up; joining again gives a new one (failing closed, never open).
+        """
+        try:
+            current = (await self._meetings.get(caller, meeting.id)).value
+        except NotFound:
+            current = None
+        except BaseException:
+            # Unknown whether they are still in: fail closed (a member simply joins again).
+            with contextlib.suppress(Exception):
+                await self._take_back(meeting, acs_user_id)
+            raise
+        if current is not None and current.status is MeetingStatus.SCHEDULED:
+            return
+        log.info("removed or cancelled while joining: the token and the room membership are taken back")
+        await self._take_back(meeting, acs_user_id)
+        if current is None:
+            raise NotFound(f"meeting {meeting.id} was not found")
+        raise Conflict("the meeting is cancelled")
+
+    async def _take_back(self, meeting: Meeting, acs_user_id: str) -> None:
+        assert meeting.room_id is not None, "only a meeting with a room is joined"
+        with contextlib.suppress(Conflict):  # the room is gone (cancelled): nobody is in it
+            await call_acs(self._acs.remove_room_members(meeting.room_id, [acs_user_id]))
+        await call_acs(self._acs.revoke_tokens(acs_user_id))

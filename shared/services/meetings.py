@@ -3,8 +3,9 @@
 The meeting document is the source of truth. Each participant's membership entry (for "my meetings")
 is a projection of it, rewritten on every change of the meeting, so any later write repairs an earlier
 partial failure. ACS is told about changes in the order that fails safe: a removed participant leaves
-the room and loses their tokens before the document says so; everything else follows the document
-(and joining re-asserts a member's role, so a missed room update heals at the next join).
+the room and loses their tokens before the document says so, and again after it says so (a join that read
+the old document may have added them back meanwhile: see JoinService._confirm); everything else follows
+the document (and joining re-asserts a member's role, so a missed room update heals at the next join).
 """
 
 from __future__ import annotations
@@ -183,6 +184,8 @@ class MeetingService:
                 if if_match is not None:
                     raise PreconditionFailed("the meeting changed since it was read") from None
                 continue
+            # Again now that the document says so: see remove_participant.
+            await self._leave_room(new, [p.user_id for p in removed])
             if changes.starts_at is not None or changes.ends_at is not None:
                 await self._sync_room_window(new)
             await self._sync_room_roles(new, _changed_roles(old, new))
@@ -329,9 +332,12 @@ class MeetingService:
             if user_id == old.organizer_id:
                 raise Conflict("the organizer cannot be removed: cancel the meeting instead")
             if old.role_of(user_id) is None:
-                return  # already gone: DELETE is idempotent
-            # Out of the room and its tokens revoked first: if that fails, the document still lists them
-            # and a retry does it again.
+                # Already gone: DELETE is idempotent, and a retry finishes what a failed one left undone in
+                # ACS (the organizer could take anyone's tokens by inviting and removing them anyway).
+                await self._leave_room(old, [user_id])
+                return
+            # Out of the room and its tokens revoked first: if that or the write fails, the document still
+            # lists them and a retry does it again.
             await self._leave_room(old, [user_id])
             new = old.model_copy(
                 update={
@@ -344,6 +350,11 @@ class MeetingService:
                 await self._store.replace_meeting(new, stored.etag)
             except EtagMismatch:
                 continue
+            # And again once the document no longer lists them: a join that read the old document may have
+            # put them back in the room or got a token after the first revocation. Its own re-read after
+            # issuing sees this write, or came before it, so this revocation (issued-before-now) covers its
+            # token: between the two, no interleaving leaves them a token or a seat (JoinService._confirm).
+            await self._leave_room(new, [user_id])
             await self._project(new, [], removed=[Participant(user_id=user_id, role=Role.ATTENDEE)])
             return
         raise Conflict("the meeting is being changed by others: try again")

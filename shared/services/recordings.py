@@ -314,6 +314,16 @@ class RecordingService:
     async def source_landed(self, name: str, *, etag: str | None = None) -> bool:
         """A blob was written to `recordings`: queue the transcription of its recording, if it has one.
 
+        The event is only a hint: anyone who can reach the endpoint may forge one, and Event Grid
+        redelivers old ones. What counts is what storage holds now, read here: a blob that does not
+        exist, or an event for a version that is no longer the blob's (`etag`, a replay or a stale
+        event: the current version's own event follows), changes nothing. The version recorded is the
+        one read from storage, never the event's.
+
+        An upload that no one may make any more (its recording was deleted, its creator is no longer a
+        presenter, the meeting was cancelled) is deleted: an upload URL outlives those changes, and such
+        a blob would be an orphan no API can reach.
+
         Idempotent under the at-least-once delivery of storage events: a recording already queued is
         queued again (the event may be a retry after the message could not be sent; the job tolerates
         duplicates), one further along is left alone. A re-upload after a failure starts over.
@@ -328,7 +338,50 @@ class RecordingService:
                     "a blob landed at recordings/%s, which is no recording's source: left alone", name
                 )
             return False
-        return await self.queue_transcription(ref, landed=name, etag=etag)
+        bind_meeting(ref.meeting_id)
+        bind_recording(ref.recording_id)
+        info = await self._blobs.info(RECORDINGS, name)
+        if info is None:
+            log.warning("an event announced recordings/%s, which storage does not hold: ignored", name)
+            return False
+        current = info.etag.strip('"')
+        if etag is not None and etag.strip('"') != current:
+            log.warning(
+                "an event announced version %s of recordings/%s, but storage holds %s: ignored "
+                "(a replayed or stale event; the current version's own event counts)",
+                etag,
+                name,
+                current,
+            )
+            return False
+        if await self._unwanted_upload(ref, name, current):
+            await self._blobs.delete(RECORDINGS, name)
+            return False
+        return await self.queue_transcription(ref, landed=name, etag=current)
+
+    async def _unwanted_upload(self, ref: RecordingRef, name: str, version: str) -> bool:
+        """Whether this upload came through a URL that no longer stands for anything (logged why)."""
+        stored = await self._store.get_recording(ref.meeting_id, ref.recording_id)
+        if stored is None:
+            log.warning("recordings/%s was uploaded for a recording that does not exist: deleted", name)
+            return True
+        recording = stored.value
+        if recording.call is not None or recording.source_blob != name:
+            return False  # ACS's file, fetched by us; or no source of this recording (left to the queue)
+        if recording.status not in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.FAILED):
+            return False  # taken already: this is that upload's event again, whatever changed since
+        if recording.status == RecordingStatus.FAILED and recording.source_etag == version:
+            return False  # the failed version again: nothing starts, and the file stays with its error
+        meeting = await self._store.get_meeting(ref.meeting_id)
+        if meeting is None or meeting.value.status == MeetingStatus.CANCELLED:
+            log.warning("recordings/%s was uploaded after its meeting was cancelled: deleted", name)
+            return True
+        if meeting.value.role_of(recording.created_by) != Role.PRESENTER:
+            log.warning(
+                "recordings/%s was uploaded after its uploader stopped being a presenter: deleted", name
+            )
+            return True
+        return False
 
     async def queue_transcription(
         self, ref: RecordingRef, *, landed: str | None = None, etag: str | None = None

@@ -56,8 +56,23 @@ TRANSCRIPT_STAGE = Stage(
 __all__ = ["Job", "Outcome", "TranscriptionJob"]
 
 
+# The largest source file taken, as for an upload (DESIGN rule 4; CreateRecording refuses more).
+MAX_SOURCE_BYTES = 4 * 1024**3
+# MAX_RECORDING_MINUTES' default: the longest recording transcribed.
+MAX_RECORDING_MINUTES = 480
+
+
 class OutOfTime(Exception):
     pass
+
+
+class SourceRefused(Exception):
+    """A source that breaks the limits: permanent, with the error code clients see."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
 
 
 class TranscriptionJob(RecordingJob):
@@ -71,19 +86,35 @@ class TranscriptionJob(RecordingJob):
         clock: Callable[[], datetime] = utc_now,
         time_budget_seconds: float = TIME_BUDGET_SECONDS,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        max_recording_minutes: int = MAX_RECORDING_MINUTES,
     ) -> None:
         super().__init__(TRANSCRIPT_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds)
         self._blobs = blobs
         self._transcriber = transcriber
         self._budget = time_budget_seconds
+        self._max_seconds = max_recording_minutes * 60.0
 
-    async def _open(self, name: str) -> Callable[[], IO[bytes]]:
-        """How the decoding thread opens a source blob: as a file over ranged reads."""
+    async def _open(self, name: str, announced: int | None) -> Callable[[], IO[bytes]]:
+        """How the decoding thread opens a source blob: as a file over ranged reads, once its real size
+        (the store's, not the client's word) is checked against the announced one and the 4 GiB limit."""
         info = await self._blobs.info(RECORDINGS, name)
         if info is None:
             raise MediaError("empty", "the recording's upload is gone from storage")
         if info.size == 0:
             raise MediaError("empty", "the uploaded file is empty")
+        if info.size > MAX_SOURCE_BYTES:
+            raise SourceRefused(
+                "too_large", f"the file holds {info.size} bytes, more than the {MAX_SOURCE_BYTES} allowed"
+            )
+        # Exactly what was announced: the upload URL's lifetime and every limit were granted for that size,
+        # and a file that differs is not the one that was announced (no slack: a larger one is refused, a
+        # smaller one is truncated or another file).
+        if announced is not None and info.size != announced:
+            raise SourceRefused(
+                "size_mismatch",
+                f"the uploaded file holds {info.size} bytes, but {announced} were announced: "
+                "upload the announced file (or create a recording for this one)",
+            )
         loop = asyncio.get_running_loop()
         # A RawIOBase is a binary file to PyAV; typeshed's IO[bytes] is the nominal type media takes.
         return lambda: cast(IO[bytes], BlobFile(self._blobs, RECORDINGS, name, info.size, loop))
@@ -91,6 +122,8 @@ class TranscriptionJob(RecordingJob):
     def _permanent(self, exc: Exception) -> tuple[str, str] | None:
         if isinstance(exc, MediaError):
             return f"media_{exc.kind}", exc.detail
+        if isinstance(exc, SourceRefused):
+            return exc.code, exc.detail
         if isinstance(exc, TranscriberRejected):
             return "transcriber_rejected", str(exc)
         return None
@@ -98,14 +131,20 @@ class TranscriptionJob(RecordingJob):
     async def _work(self, job: Job, recording: Recording) -> Outcome:
         ref = job.ref
         parts = recording.source_parts or [recording.source_blob]
-        sources = [await self._open(name) for name in parts]
+        # An upload is checked against what its creator announced; ACS's files have no announced size.
+        announced = recording.size_bytes if recording.call is None and not recording.source_parts else None
+        sources = [await self._open(name, announced) for name in parts]
         # What the containers declare (a part that does not say leaves it unknown): the progress yardstick.
         declared: float | None = 0.0
         for source in sources:
             seconds = (await in_decoder_thread(probe, source())).duration_seconds
             declared = None if seconds is None or declared is None else declared + seconds
+        # A header that admits to more than the cap fails before anything is decoded or sent; one that
+        # says less (or nothing) is held to it while decoding (_Progress.decoded stops at the cap).
+        if declared is not None and declared > self._max_seconds:
+            raise _too_long(self._max_seconds, f"it declares {declared / 60:.0f} minutes")
         finished = await self._finished_pieces(ref)
-        progress = _Progress(declared)
+        progress = _Progress(declared, self._max_seconds)
         deadline = time.monotonic() + self._budget
 
         async def keep(key: str, result: PieceResult) -> None:
@@ -216,15 +255,29 @@ class TranscriptionJob(RecordingJob):
         )
 
 
-class _Progress:
-    """The share of the recording transcribed, from the seconds decoded (decoding runs barely ahead)."""
+def _too_long(max_seconds: float, why: str) -> SourceRefused:
+    return SourceRefused(
+        "too_long",
+        f"the recording is longer than the {max_seconds / 60:.0f} minutes transcribed "
+        f"(MAX_RECORDING_MINUTES): {why}",
+    )
 
-    def __init__(self, declared_seconds: float | None) -> None:
+
+class _Progress:
+    """The share of the recording transcribed, from the seconds decoded (decoding runs barely ahead), and
+    the cap on what is decoded at all."""
+
+    def __init__(self, declared_seconds: float | None, max_seconds: float) -> None:
         self._declared = declared_seconds
+        self._max = max_seconds
         self._decoded = 0.0
 
     def decoded(self, seconds: float) -> None:
-        self._decoded = seconds  # called from the decoding thread: a float store is atomic
+        """Called from the decoding thread (a float store is atomic). Past the cap it raises, which ends
+        decoding there: the audio beyond is never cut into pieces, so never sent nor billed."""
+        if seconds > self._max:
+            raise _too_long(self._max, f"decoding passed {self._max / 60:.0f} minutes, and stopped there")
+        self._decoded = seconds
 
     def fraction(self) -> float | None:
         if not self._declared:

@@ -33,7 +33,9 @@ from shared.domain.recordings import (
     RecordingStage,
     RecordingStatus,
 )
+from shared.media import MediaInfo
 from shared.ports import StoreUnavailable, TranscriberRejected, TranscriberUnavailable
+from shared.services import transcription
 from shared.services.jobs import Job, Outcome
 from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
@@ -57,7 +59,13 @@ class World:
     queues: LocalQueueStore
     transcriber: FakeTranscriber
 
-    def job(self, *, time_budget_seconds: float = 600, heartbeat_seconds: float = 20) -> TranscriptionJob:
+    def job(
+        self,
+        *,
+        time_budget_seconds: float = 600,
+        heartbeat_seconds: float = 20,
+        max_recording_minutes: int = 480,
+    ) -> TranscriptionJob:
         return TranscriptionJob(
             self.store,
             self.blobs,
@@ -65,6 +73,7 @@ class World:
             self.transcriber,
             time_budget_seconds=time_budget_seconds,
             heartbeat_seconds=heartbeat_seconds,
+            max_recording_minutes=max_recording_minutes,
         )
 
     async def claimed(self, ref: RecordingRef) -> None:
@@ -383,16 +392,19 @@ async def test_the_claim_is_renewed_with_progress_while_the_job_runs(world: Worl
     world.transcriber.gate = asyncio.Event()
     running = asyncio.ensure_future(world.job(heartbeat_seconds=0.02).run(job(ref)))
     first = None
-    for _ in range(200):
+    # A deadline, not a count of polls: on a loaded machine (the whole suite on two cores) 200 polls of
+    # 10 ms could pass before the job's first beats, and the test failed without anything being wrong.
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
         recording = await world.get(ref)
         if recording.claim is not None:
             if first is None:
                 first = recording.claim.expires_at
             elif recording.claim.expires_at > first:
                 break
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("the claim was never renewed")
         await asyncio.sleep(0.01)
-    else:
-        pytest.fail("the claim was never renewed")
     assert 0 < recording.progress < 1
     world.transcriber.gate.set()
     assert await running == Outcome.DONE
@@ -486,3 +498,91 @@ async def test_a_failed_renewal_is_tried_again_and_the_work_is_kept(world: World
         pytest.fail("the claim was not renewed after the outage")
     world.transcriber.gate.set()
     assert await running == Outcome.DONE
+
+
+# --- size and length limits (issue 15) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("announced", [1000, len(mixed_wav()) + 1], ids=["larger", "smaller"])
+async def test_a_file_of_another_size_than_announced_fails_before_decoding(
+    world: World, announced: int
+) -> None:
+    ref = await world.recording(mixed_wav())
+    stored = await world.store.get_recording(ref.meeting_id, ref.recording_id)
+    assert stored is not None
+    await world.store.replace_recording(
+        stored.value.model_copy(update={"size_bytes": announced}), stored.etag
+    )
+    assert await world.job().run(job(ref)) == Outcome.FAILED
+    recording = await world.get(ref)
+    assert recording.error is not None
+    assert recording.error.code == "size_mismatch"
+    assert f"{len(mixed_wav())} bytes" in recording.error.detail
+    assert f"{announced} were announced" in recording.error.detail
+    assert world.transcriber.calls == []
+    assert recording.artifacts == []
+
+
+async def test_a_file_over_the_size_limit_fails_before_decoding(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 4 GiB is too much to write here: the limit is lowered to below this file's size instead.
+    monkeypatch.setattr(transcription, "MAX_SOURCE_BYTES", len(mixed_wav()) - 1)
+    ref = await world.recording(mixed_wav())
+    assert await world.job().run(job(ref)) == Outcome.FAILED
+    error = (await world.get(ref)).error
+    assert error is not None
+    assert error.code == "too_large"
+    assert world.transcriber.calls == []
+
+
+def long_wav(seconds: int) -> bytes:
+    """Speech-like bursts all along: a piece every few seconds, so decoding too far would be billed."""
+    layout: audio.Layout = [("tone", 2.0), ("silence", 3.0)] * (seconds // 5)
+    return audio.wav([audio.pcm(layout)])
+
+
+async def test_a_recording_declaring_more_than_the_cap_fails_without_being_sent(world: World) -> None:
+    ref = await world.recording(long_wav(75))
+    assert await world.job(max_recording_minutes=1).run(job(ref)) == Outcome.FAILED
+    recording = await world.get(ref)
+    assert recording.error is not None
+    assert recording.error.code == "too_long"
+    assert "1 minutes" in recording.error.detail
+    assert "MAX_RECORDING_MINUTES" in recording.error.detail
+    assert world.transcriber.calls == []
+
+
+async def test_a_recording_that_hides_its_length_stops_decoding_at_the_cap(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A container that does not declare its duration (or lies): only decoding finds the length.
+    def silent_probe(source: object) -> MediaInfo:
+        return MediaInfo(duration_seconds=None, channels=1, sample_rate=16_000, codec="pcm_s16le")
+
+    monkeypatch.setattr(transcription, "probe", silent_probe)
+    seen: list[float] = []
+    decoded = transcription._Progress.decoded
+
+    def watching(self: transcription._Progress, seconds: float) -> None:
+        seen.append(seconds)
+        decoded(self, seconds)
+
+    monkeypatch.setattr(transcription._Progress, "decoded", watching)
+    ref = await world.recording(long_wav(180))
+    assert await world.job(max_recording_minutes=1).run(job(ref)) == Outcome.FAILED
+    recording = await world.get(ref)
+    assert recording.error is not None
+    assert recording.error.code == "too_long"
+    # Decoding stopped a second past the cap (it decodes by the second), not at the end of the file...
+    assert 60 < max(seen) <= 62
+    # ...and nothing past the cap was sent: what was, lies wholly before it.
+    assert world.transcriber.calls
+    assert sum(world.transcriber.calls) <= 60
+    assert recording.duration_seconds is None
+
+
+async def test_a_recording_within_the_cap_is_transcribed(world: World) -> None:
+    ref = await world.recording(long_wav(60))
+    assert await world.job(max_recording_minutes=1).run(job(ref)) == Outcome.DONE
+    assert (await world.get(ref)).status == RecordingStatus.SUMMARIZING

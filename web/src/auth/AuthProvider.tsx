@@ -1,37 +1,49 @@
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState, type ReactNode } from "react";
 
 import { setTokenSource } from "../api/client";
 import type { ClientConfig } from "../api/config";
-import { AuthContext, type AuthState, type SignedInUser } from "./AuthContext";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { Loading } from "../components/Loading";
+import { AuthContext, type AuthSession, type AuthState, type SignedInUser } from "./AuthContext";
 import { storeDevUser, storedDevUser } from "./devAuth";
+import { startEasyAuth } from "./easyAuth";
+
+/** Starts the session of a mode other than dev. Entra's MSAL is imported here, lazily, and only here. */
+export async function startSession(config: ClientConfig): Promise<AuthSession> {
+  if (config.authMode === "entra") {
+    const { startEntra } = await import("./entra");
+    return startEntra(config.entra ?? { clientId: null, authority: null, scopes: [] });
+  }
+  return startEasyAuth();
+}
 
 /**
- * Who the user is and how their requests are signed. Dev mode: `Bearer dev:<id>`.
- * Entra: MSAL (loaded only in that mode, so dev and the first page never download it).
+ * Who the user is and how their requests are signed. Dev mode: `Bearer dev:<id>`. Entra: MSAL's access
+ * token for the API's scope. Easy Auth: nothing (App Service adds the principal).
  */
 export function AuthProvider({ config, children }: { config: ClientConfig; children: ReactNode }) {
+  if (config.authMode === "dev") return <DevAuth config={config}>{children}</DevAuth>;
+  return <SessionAuth config={config}>{children}</SessionAuth>;
+}
+
+function DevAuth({ config, children }: { config: ClientConfig; children: ReactNode }) {
   const [user, setUser] = useState<SignedInUser | null>(() => {
-    if (config.authMode !== "dev") return null;
     const id = storedDevUser();
     return id === null ? null : { id, name: id };
   });
 
-  useEffect(() => {
-    if (config.authMode === "dev") {
-      setTokenSource(() => Promise.resolve(user === null ? null : `dev:${user.id}`));
-    }
-  }, [config.authMode, user]);
+  // A layout effect: it runs before the pages' effects, so their first requests already carry the token.
+  useLayoutEffect(() => {
+    setTokenSource(() => Promise.resolve(user === null ? null : `dev:${user.id}`));
+  }, [user]);
 
-  const signIn = useCallback(
-    (userId?: string) => {
-      if (config.authMode === "dev" && userId !== undefined) {
-        storeDevUser(userId);
-        setUser({ id: userId, name: userId });
-      }
-      return Promise.resolve();
-    },
-    [config.authMode],
-  );
+  const signIn = useCallback((userId?: string) => {
+    if (userId !== undefined) {
+      storeDevUser(userId);
+      setUser({ id: userId, name: userId });
+    }
+    return Promise.resolve();
+  }, []);
 
   const signOut = useCallback(() => {
     storeDevUser(null);
@@ -43,5 +55,52 @@ export function AuthProvider({ config, children }: { config: ClientConfig; child
     () => ({ config, user, signIn, signOut }),
     [config, user, signIn, signOut],
   );
+  return <AuthContext.Provider value={state}>{children}</AuthContext.Provider>;
+}
+
+function SessionAuth({ config, children }: { config: ClientConfig; children: ReactNode }) {
+  const [session, setSession] = useState<AuthSession | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let current = true;
+    startSession(config).then(
+      (started) => {
+        if (!current) return;
+        setTokenSource(started.getToken);
+        setSession(started);
+      },
+      (e: unknown) => {
+        if (current) setError(e);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [config, attempt]);
+
+  const state = useMemo<AuthState | null>(
+    () =>
+      session === null
+        ? null
+        : { config, user: session.user, signIn: () => session.signIn(), signOut: () => session.signOut() },
+    [config, session],
+  );
+
+  if (error !== null) {
+    return (
+      <main style={{ padding: "2rem" }}>
+        <ErrorMessage
+          error={error}
+          onRetry={() => {
+            setError(null);
+            setAttempt((n) => n + 1);
+          }}
+        />
+      </main>
+    );
+  }
+  if (state === null) return <Loading label="Signing in" />;
   return <AuthContext.Provider value={state}>{children}</AuthContext.Provider>;
 }
