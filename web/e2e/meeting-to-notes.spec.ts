@@ -334,9 +334,13 @@ test("alice schedules, bob joins, alice uploads a recording and reads its transc
 
     // Find in transcript: a word of bob's line.
     const word = segment.text.split(/\s+/).find((w) => w.length >= 4) ?? segment.text.split(/\s+/)[0] ?? "";
-    await page.getByRole("textbox", { name: "Find in transcript", exact: true }).fill(word);
+    // A search field is a textbox (ARIA's searchbox is a kind of textbox): either role is the contract's.
+    const find = page
+      .getByRole("textbox", { name: "Find in transcript", exact: true })
+      .or(page.getByRole("searchbox", { name: "Find in transcript", exact: true }));
+    await find.fill(word);
     await expect(page.getByText(/^[1-9]\d* match(es)?$/)).toBeVisible();
-    await page.getByRole("textbox", { name: "Find in transcript", exact: true }).fill("");
+    await find.fill("");
 
     await expectOneH1(page);
     await screenshot(page, testInfo, "08-recording-transcript");
