@@ -7,7 +7,8 @@ PORT ?= 7071
 DATA_DIR ?= .local
 export PORT DATA_DIR
 
-.PHONY: run run-emulators test lint typecheck unit bench emulators clean infra-scan web web-check e2e e2e-tools
+.PHONY: run run-emulators test lint typecheck unit bench emulators node-realtime clean infra-scan web web-check fuzz \
+	e2e e2e-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,13 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 emulators: node_modules/.installed
+
+# The real @azure/web-pubsub-client the realtime tests run against devhost's endpoint, pinned in its lock.
+tests/node_realtime/node_modules/.installed: tests/node_realtime/package.json tests/node_realtime/package-lock.json
+	cd tests/node_realtime && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-realtime: tests/node_realtime/node_modules/.installed
 
 # The web client (web/): Node 20.19 or newer builds it; `make run` serves web/dist.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/auth-redirect.html web/vite.config.ts web/tsconfig.json
@@ -72,7 +80,7 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev emulators
+unit: $(VENV)/.dev emulators node-realtime
 	$(BIN)/python -m pytest
 
 # The browser tests (web/e2e, Playwright) drive the system's Chromium: Playwright never downloads one
@@ -115,6 +123,11 @@ $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 infra-scan: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/python tests/infra/checkov_gate.py $(CHECKOV_VENV)/bin/checkov infra
 
+## Fuzz the API deeper than `make test` does: schemathesis, every check and phase, on devhost (minutes).
+FUZZ_EXAMPLES ?= 200
+fuzz: $(VENV)/.dev
+	$(BIN)/python -m tests.fuzz.run --max-examples $(FUZZ_EXAMPLES)
+
 ## Benchmarks: they print ratios measured side by side in one run.
 bench: $(VENV)/.dev emulators web
 	$(BIN)/python -m bench.cold_start
@@ -122,7 +135,9 @@ bench: $(VENV)/.dev emulators web
 	$(BIN)/python -m bench.store_ops
 	$(BIN)/python -m bench.summary
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.realtime
 	$(BIN)/python -m bench.web_bundle
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist web/test-results
+	rm -rf $(VENV) node_modules tests/node_realtime/node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist \
+		web/test-results

@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import fallback, join, meetings, pipeline, recordings, system
+from functions import fallback, join, maintenance, meetings, pipeline, realtime, recordings, system
 from shared.startup import refuse_unsafe_start
 
 refuse_unsafe_start()
@@ -13,5 +13,7 @@ app.register_functions(meetings.bp)
 app.register_functions(join.bp)
 app.register_functions(recordings.bp)
 app.register_functions(pipeline.bp)
+app.register_functions(maintenance.bp)
+app.register_functions(realtime.bp)
 # Last, and lowest in route precedence: it answers whatever no other function takes.
 app.register_functions(fallback.bp)

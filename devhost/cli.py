@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from devhost import deliver_command, openapi_command, process_command, summarize_command
 from devhost.app_loader import DEFAULT_APP, AppLoadError, load_app
+from devhost.commands import DEFAULT_PORT
 from devhost.host import DevHost
 from devhost.host_json import read_host_json, route_prefix
 from devhost.routing import RouteTemplateError
@@ -22,22 +25,42 @@ from devhost.web_client import WEB_DIST_ENV, WebClientSite, default_root
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 7071
 # `context` is stamped by the app's own log record factory when it installs one; other records
 # (aiohttp's, devhost's before the app loads) lack it, hence the default.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
 AZURE_HTTP_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
+# The parent of every Azure SDK logger (azure-core's, Cosmos', Storage's, Identity's) and, set explicitly
+# in case something set it lower, the HTTP logging policies.
+AZURE_SDK_LOGGERS = ("azure", AZURE_HTTP_LOGGER, "azure.cosmos._cosmos_http_logging_policy")
+LOG_LEVEL_ENV = "LOG_LEVEL"
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: int = logging.INFO, *, verbose: bool = False) -> None:
+    """devhost's log lines at `level`; the Azure SDKs' only from WARNING unless `verbose`.
+
+    azure-core logs every request's headers at INFO and the Cosmos SDK its own HTTP logging besides
+    (`azure.cosmos._cosmos_http_logging_policy`, the endpoint and session managers): with the queue
+    pollers and the blob watcher (a listing a second) that drowned the invocations, thousands of lines a
+    minute on the emulators.
+    """
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT, defaults={"context": ""}))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # azure-core logs every request's headers at INFO: the queue pollers and the blob watcher (a listing a
-    # second) would drown the invocations in them.
-    logging.getLogger(AZURE_HTTP_LOGGER).setLevel(max(level, logging.WARNING))
+    sdk_level = level if verbose else max(level, logging.WARNING)
+    for name in AZURE_SDK_LOGGERS:
+        logging.getLogger(name).setLevel(sdk_level)
+
+
+def log_level_from_env(environ: Mapping[str, str] = os.environ) -> tuple[int, bool]:
+    """LOG_LEVEL (a level name; default INFO) and whether it asks for the SDKs' chatter too (DEBUG)."""
+    name = (environ.get(LOG_LEVEL_ENV) or "INFO").strip().upper()
+    level = logging.getLevelNamesMapping().get(name)
+    if level is None:
+        logger.warning("%s=%s is no log level: INFO", LOG_LEVEL_ENV, environ.get(LOG_LEVEL_ENV))
+        return logging.INFO, False
+    return level, level <= logging.DEBUG
 
 
 def _default_port() -> int:
@@ -62,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start Azurite and the Cosmos DB emulator and serve the app on them (the Azure adapters)",
     )
+    serve.add_argument(
+        "--verbose",
+        action="store_true",
+        help=f"log at DEBUG, the Azure SDKs' HTTP logging included (else ${LOG_LEVEL_ENV}, default INFO)",
+    )
     serve.set_defaults(handler=serve_command)
     process_command.add_parser(commands)
     summarize_command.add_parser(commands)
@@ -79,6 +107,7 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
             loop.add_signal_handler(signum, stop.set)
     # Loaded here, not with the CLI: they pull in the app's shared modules.
     from devhost.storage_wiring import wire_storage
+    from devhost.timer_runner import TimerRunner
     from shared.config import ConfigurationError, Settings
     from shared.cors import CorsPolicy
 
@@ -86,12 +115,26 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
         # Settings(), not get_settings(): that caches, and PUBLIC_BASE_URL is set only once the port is bound.
         settings = Settings()
         host.http.set_cors(CorsPolicy.of(settings.cors_origins))
+        timers = TimerRunner(host.index)  # before the stores: a bad schedule leaves nothing to close
         storage = await wire_storage(host, settings, host_json)
+        host.add_runner(timers)
+        if settings.realtime == "local":
+            from devhost.realtime import wire_realtime
+
+            wire_realtime(host, settings.data_dir)
     except (ConfigurationError, ValueError) as error:
         logger.error("Cannot serve: %s", error)
         return 1
     try:
-        async with host:
+        try:
+            await host.start()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            # Taken between the check in _serve and now.
+            _port_in_use(host.http.requested_host, host.http.requested_port)
+            return 1
+        try:
             # Embedded upload URLs point at this host unless told otherwise (read when services are built).
             os.environ.setdefault("PUBLIC_BASE_URL", host.base_url)
             print(f"Serving {host.served_count} functions on {host.http.api_url}", flush=True)
@@ -100,10 +143,15 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
             if host.http.site is not None:
                 built = "" if host.http.site.built else " (not built yet: make web)"
                 print(f"Web client on {host.base_url}/ from {host.http.site.root}{built}", flush=True)
+            if settings.realtime == "local":
+                ws_url = "ws" + host.base_url.removeprefix("http")
+                print(f"Live events (Web PubSub-compatible) on {ws_url}/client/hubs/{{hub}}", flush=True)
             if host.http.cors.enabled:
                 print(f"CORS allows: {', '.join(sorted(host.http.cors.origins))}", flush=True)
             await stop.wait()
             logger.info("Shutting down")
+        finally:
+            await host.stop()
     finally:
         await storage.aclose()
     # The app's clients hold connections: close them as the Functions worker would on shutdown.
@@ -114,7 +162,8 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    configure_logging()
+    level, verbose = (logging.DEBUG, True) if args.verbose else log_level_from_env()
+    configure_logging(level, verbose=verbose)
     if args.emulators:
         from devhost.emulator_mode import on_emulators
 
@@ -123,8 +172,37 @@ def serve_command(args: argparse.Namespace) -> int:
     return _serve(args)
 
 
+def _port_in_use(host: str, port: int) -> None:
+    # One line, no traceback: the usual cause is another `make run`, and the fix is a setting.
+    print(
+        f"error: port {port} on {host} is in use (another devhost?): "
+        "stop it, or pick another port with PORT=, e.g. make run PORT=7072",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _port_taken(host: str, port: int) -> bool:
+    """Whether binding `port` fails for want of it, checked before anything starts (and logs)."""
+    if port == 0:
+        return False
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As aiohttp binds: a port in TIME_WAIT after a stop is free to serve again.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False
+
+
 def _serve(args: argparse.Namespace) -> int:
     app_dir = Path.cwd()
+    port = _default_port() if args.port is None else args.port
+    if _port_taken(args.host, port):
+        _port_in_use(args.host, port)
+        return 1
     try:
         host_json = read_host_json(app_dir)
         prefix = route_prefix(host_json)
@@ -137,7 +215,7 @@ def _serve(args: argparse.Namespace) -> int:
         host = DevHost(
             app,
             host=args.host,
-            port=_default_port() if args.port is None else args.port,
+            port=port,
             route_prefix=prefix,
             app_dir=str(app_dir),
         )

@@ -10,6 +10,8 @@ EXIT_BAD_INPUT = 2  # the file, the ids or the settings given cannot work
 EXIT_PROVIDER_REFUSED = 3  # the provider (or the running devhost) refused it: trying again will not help
 EXIT_PROVIDER_UNAVAILABLE = 4  # the provider is unavailable: run again to resume
 
+DEFAULT_PORT = 7071  # devhost serve's and make run's, when PORT is not set
+
 if TYPE_CHECKING:  # subscriptable for type checkers only
     SubCommands = argparse._SubParsersAction[argparse.ArgumentParser]
 

@@ -5,19 +5,26 @@ recording was started and stopped through the API, this hands the stand-in the f
 which makes ACS's `Microsoft.Communication.RecordingFileStatusUpdated` event for it, and delivers that
 event to the running devhost (`--url`) as Event Grid would: `POST /runtime/webhooks/EventGrid?
 functionName=call_recording_ready`. The app then fetches the file and transcribes and summarizes it.
+
+It finds the running devhost and its data as `make run` does: `PORT` (default 7071) and `DATA_DIR`
+(default .local); `--url` overrides the address. The recording counts as delivered only once devhost has
+taken the event: when nothing answers, or devhost refuses it, run the command again.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from devhost.commands import (
+    DEFAULT_PORT,
     EXIT_BAD_INPUT,
     EXIT_PROVIDER_REFUSED,
     EXIT_PROVIDER_UNAVAILABLE,
@@ -27,9 +34,13 @@ from devhost.process_command import parse_channels
 
 if TYPE_CHECKING:
     from devhost.commands import SubCommands
+    from shared.adapters.local_call_recording import LocalCallRecorder
     from shared.config import Settings
 
 FUNCTION = "call_recording_ready"
+# _post's outcomes besides the exit statuses: taken, or perhaps taken (the answer was lost).
+EXIT_POSTED = 0
+EXIT_MAYBE_POSTED = -1
 
 
 def add_parser(commands: SubCommands) -> None:
@@ -51,9 +62,17 @@ def add_parser(commands: SubCommands) -> None:
     parser.add_argument(
         "--chunk-bytes", type=int, default=None, help="cut it into chunks, as ACS cuts long ones"
     )
-    port = os.environ.get("PORT") or "7071"
-    parser.add_argument("--url", default=f"http://127.0.0.1:{port}", help="the running devhost")
+    parser.add_argument(
+        "--url",
+        default=None,
+        help=f"the running devhost (default: http://127.0.0.1:$PORT, PORT defaulting to {DEFAULT_PORT})",
+    )
     parser.set_defaults(handler=deliver_command)
+
+
+def default_url(environ: Mapping[str, str] = os.environ) -> str:
+    """Where `make run` serves: its PORT, with its default."""
+    return f"http://127.0.0.1:{environ.get('PORT') or DEFAULT_PORT}"
 
 
 def deliver_command(args: argparse.Namespace) -> int:
@@ -62,7 +81,7 @@ def deliver_command(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     return asyncio.run(
         deliver(args.meeting, args.recording, args.file, channels=args.channels, chunk_bytes=args.chunk_bytes,
-                url=args.url)
+                url=args.url or default_url())
     )  # fmt: skip
 
 
@@ -86,31 +105,47 @@ async def deliver(
     if settings.communication != "local":
         print("error: COMMUNICATION is not local: ACS itself delivers the recording's event", file=stream)
         return EXIT_BAD_INPUT
+    from shared.adapters.local_call_recording import LocalCallRecorder
+    from shared.ports import CallRecordingConflict
+
+    recorder = LocalCallRecorder(settings.data_dir)
     try:
-        event = await _recorded_event(
-            settings, meeting_id, recording_id, file, channels=channels, chunk_bytes=chunk_bytes
-        )
-    except (LookupError, ValueError) as error:
-        print(f"error: {error}", file=stream)
-        return EXIT_BAD_INPUT
-    return await _post(url, event, stream)
+        try:
+            acs_recording_id, event = await _recorded_event(
+                settings, recorder, meeting_id, recording_id, file, channels=channels, chunk_bytes=chunk_bytes
+            )
+        except (LookupError, ValueError) as error:
+            print(f"error: {error} (DATA_DIR={settings.data_dir})", file=stream)
+            return EXIT_BAD_INPUT
+        status = await _post(url, event, stream)
+        if status == EXIT_POSTED:
+            # Conflict: another run delivered it meanwhile, and the app takes the duplicate as a redelivery.
+            with contextlib.suppress(CallRecordingConflict):
+                await recorder.mark_delivered(acs_recording_id, event)
+            return 0
+        if status != EXIT_MAYBE_POSTED:
+            # Not taken: the files go, and the recording stays undelivered for the next try.
+            await recorder.discard_files(event)
+        return EXIT_PROVIDER_UNAVAILABLE if status == EXIT_MAYBE_POSTED else status
+    finally:
+        await recorder.aclose()
 
 
 async def _recorded_event(
     settings: Settings,
+    recorder: LocalCallRecorder,
     meeting_id: str,
     recording_id: str,
     file: Path,
     *,
     channels: dict[int, str],
     chunk_bytes: int | None,
-) -> dict[str, Any]:
-    from shared.adapters.local_call_recording import LocalCallRecorder
+) -> tuple[str, dict[str, Any]]:
+    """ACS's id of the recording and the stand-in's event for the file, not yet marked delivered."""
     from shared.bootstrap import build_store
     from shared.ports import CommunicationError
 
     store = build_store(settings)
-    recorder = LocalCallRecorder(settings.data_dir)
     try:
         stored = await store.get_recording(meeting_id, recording_id)
         call = stored.value.call if stored is not None else None
@@ -127,17 +162,18 @@ async def _recorded_event(
                 )
             participants.append((identity.acs_user_id, channel))
         try:
-            return await recorder.deliver_file(
+            event = await recorder.prepare_file(
                 call.acs_recording_id, file, participants=participants, chunk_bytes=chunk_bytes
             )
         except CommunicationError as error:
             raise ValueError(str(error)) from error
+        return call.acs_recording_id, event
     finally:
-        await recorder.aclose()
         await store.aclose()
 
 
 async def _post(url: str, event: dict[str, Any], stream: TextIO) -> int:
+    """EXIT_POSTED once devhost took the event; EXIT_MAYBE_POSTED when the answer was lost on the way."""
     import aiohttp
 
     webhook = f"{url.rstrip('/')}/runtime/webhooks/EventGrid?functionName={FUNCTION}"
@@ -148,12 +184,19 @@ async def _post(url: str, event: dict[str, Any], stream: TextIO) -> int:
             session.post(webhook, data=json.dumps([event]), headers=headers) as reply,
         ):
             body = await reply.text()
-    except aiohttp.ClientError as error:
-        print(f"error: devhost is not answering at {url} ({error}): is `make run` running?", file=stream)
+    except aiohttp.ClientConnectorError as error:
+        print(
+            f"error: devhost is not answering at {url} ({error}): is `make run` running, on this PORT? "
+            "Nothing was delivered: run this again (with its PORT=, or --url)",
+            file=stream,
+        )
         return EXIT_PROVIDER_UNAVAILABLE
+    except aiohttp.ClientError as error:
+        print(f"error: devhost's answer was lost ({error}): run this again to deliver for sure", file=stream)
+        return EXIT_MAYBE_POSTED
     if reply.status >= 300:
         print(f"error: the event was not taken ({reply.status}): {body}", file=stream)
         return EXIT_PROVIDER_REFUSED
     chunks = event["data"]["recordingStorageInfo"]["recordingChunks"]
-    print(f"delivered ACS's recording event ({len(chunks)} chunk(s)) to {FUNCTION}", file=stream)
-    return 0
+    print(f"delivered ACS's recording event ({len(chunks)} chunk(s)) to {FUNCTION} at {url}", file=stream)
+    return EXIT_POSTED

@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from devhost.app_loader import HTTP_TRIGGER, FunctionEntry, warn_unsupplied_bindings
 from devhost.context import InvocationContext, TraceContext
 from devhost.http_conversion import is_http_response, to_func_request, to_web_response
 from devhost.invoker import invoke
-from devhost.problems import problem
+from devhost.problems import PROBLEM_JSON, problem, problem_body
 from devhost.routing import Route, RouteMatch, Router, RouteTemplate, join_prefix
 from devhost.web_client import WebClientSite
 from shared.cors import CorsPolicy
@@ -75,6 +76,72 @@ class HttpEndpoint:
     def describe(self, base_url: str) -> str:
         methods = ",".join(sorted(self.methods)) if self.methods else "ANY"
         return f"  {self.entry.name}: [{methods}] {base_url}/{self.template.text}"
+
+
+async def _final_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Runs after aiohttp has filled in its defaults: no `Server` (it names aiohttp and its version, which
+    only helps an attacker), and no Content-Type on an answer that has no body by definition (204, 304;
+    func.HttpResponse gives every response one, text/plain)."""
+    response.headers.popall("Server", None)
+    if response.status in (204, 304) or response.status < 200:
+        response.headers.popall("Content-Type", None)
+
+
+@web.middleware
+async def _problem_for_http_errors(request: web.Request, handler: SystemHandler) -> web.StreamResponse:
+    """aiohttp's own refusals (a 405 from a devhost route, a body past the limit) as problem+json."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        headers = {k: v for k, v in error.headers.items() if k.lower() in ("allow", "retry-after")}
+        return problem(error.status, error.reason, instance=request.rel_url.raw_path, headers=headers)
+
+
+class _ProblemRequestHandler(RequestHandler):
+    """Answers what never reaches the app (a malformed request line, a newline in the path, headers past
+    the limits: 400, 431) with problem+json, not aiohttp's text/plain; the connection still closes."""
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        super().handle_error(request, status, exc, message)  # logs it, refuses if a response began
+        # aiohttp's message quotes the offending bytes: the title and a generic cause are enough.
+        detail = "the request could not be read as HTTP" if status < 500 else "the server failed"
+        response = _BareResponse(
+            status=status,
+            body=problem_body(status, detail),
+            content_type=PROBLEM_JSON,
+            headers={"X-Content-Type-Options": "nosniff"},
+        )
+        response.force_close()
+        return response
+
+
+class _BareResponse(web.Response):
+    """A response that never passes the app's on_response_prepare (a request aiohttp could not read):
+    it drops aiohttp's Server header itself."""
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()
+        self.headers.popall("Server", None)
+
+
+class _ProblemServer(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _ProblemRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class _ProblemAppRunner(web.AppRunner):
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _ProblemServer  # the one aiohttp built, its handlers made by ours
+        return server
 
 
 def _has_key(request: web.BaseRequest, key: str) -> bool:
@@ -142,6 +209,15 @@ class HttpRunner:
         return self._site
 
     @property
+    def requested_host(self) -> str:
+        return self._host
+
+    @property
+    def requested_port(self) -> int:
+        """The port asked for (0: any free one); `port` is the one bound."""
+        return self._port
+
+    @property
     def port(self) -> int:
         if self._bound_port is None:
             raise RuntimeError("the HTTP runner is not started")
@@ -170,17 +246,21 @@ class HttpRunner:
                     ", ".join(endpoint.template.unchecked_constraints),
                 )
         warn_unsupplied_bindings(e.entry for e in self.endpoints)
-        app = web.Application(client_max_size=MAX_REQUEST_BODY, middlewares=[self._preflight])
+        app = web.Application(
+            client_max_size=MAX_REQUEST_BODY, middlewares=[_problem_for_http_errors, self._preflight]
+        )
         # On prepare, not in a middleware: every response gets them, the ones an expect handler or an
         # exception makes too, after the handler has set its own Vary (FileResponse does, for encodings).
         app.on_response_prepare.append(self._cors_headers)
+        app.on_response_prepare.append(_final_headers)
         # Before the catch-all, which would otherwise take them to the app's routes.
         for route in self._system_routes:
             app.router.add_route(
                 route.method, route.path, self._logged(route), expect_handler=self._logged_expect(route)
             )
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(
+        # Any path, newlines (%0A) included: `.` would leave those to aiohttp's text/plain 404.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._handle)
+        runner = _ProblemAppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS
         )
         await runner.setup()

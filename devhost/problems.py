@@ -14,10 +14,13 @@ PROBLEM_JSON = "application/problem+json"
 def problem(
     status: int, detail: str, *, instance: str | None = None, headers: Mapping[str, str] | None = None
 ) -> web.Response:
+    body = problem_body(status, detail, instance=instance)
+    return web.Response(status=status, body=body, content_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_body(status: int, detail: str, *, instance: str | None = None) -> bytes:
     body: dict[str, object] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
     body["detail"] = detail
     if instance is not None:
         body["instance"] = instance
-    return web.Response(
-        status=status, body=json.dumps(body).encode(), content_type=PROBLEM_JSON, headers=headers
-    )
+    return json.dumps(body).encode()

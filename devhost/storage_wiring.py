@@ -43,6 +43,7 @@ from shared.ports import BlobInfo, BlobStore, QueueStore
 from shared.secrets import SecretResolver
 from shared.signing import Signer
 
+WATCHER_STATE = "devhost-blob-watcher-{account}.json"  # under DATA_DIR: the blobs announced, across restarts
 LOCAL_ACCOUNT = "devhost"  # the embedded store's account name, in BlobCreated events' topic
 
 
@@ -127,7 +128,15 @@ async def wire_storage(
         host.http.add_system_route(EventGridWebhook(event_grid).route())
         # Storage announces every write, whoever makes it: the watcher stands in for that (the app's own
         # writes, and on Azurite the clients' uploads), the upload route announces its uploads at once.
-        watcher = BlobWatcher(blobs, notifier.blob_landed, containers=watch, interval=watch_interval)
+        watcher = BlobWatcher(
+            blobs,
+            notifier.blob_landed,
+            containers=watch,
+            interval=watch_interval,
+            # Beside the data it describes (a fresh DATA_DIR announces everything, as it should), one per
+            # account: the embedded store and Azurite hold different blobs under the same names.
+            state_file=settings.data_dir / WATCHER_STATE.format(account=account),
+        )
         host.add_runner(watcher)
         if isinstance(blobs, LocalBlobStore):
 

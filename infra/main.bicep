@@ -51,6 +51,13 @@ param developerPrincipalId string = ''
 ])
 param developerPrincipalType string = 'User'
 
+@description('Web PubSub tier: Free_F1 (20 connections: trying it out) or Standard_S1 (1,000 connections per unit).')
+@allowed([
+  'Free_F1'
+  'Standard_S1'
+])
+param webPubSubSku string = 'Free_F1'
+
 @description('Memory of each Flex Consumption instance, MB.')
 @allowed([
   512
@@ -289,6 +296,21 @@ module eventGrid 'modules/eventgrid.bicep' = {
   }
 }
 
+module live 'modules/live.bicep' = {
+  name: 'live'
+  scope: rg
+  params: {
+    webPubSubName: 'wps-${resourceToken}'
+    topicName: 'evgt-events-${resourceToken}'
+    location: location
+    tags: tags
+    webPubSubSku: webPubSubSku
+    appPrincipalId: identity.outputs.principalId
+    developerPrincipalId: developerPrincipalId
+    developerPrincipalType: developerPrincipalType
+  }
+}
+
 // The app starts as soon as it exists, so it comes last: it takes outputs from every other module, and
 // a module's outputs exist only once all of it (its role assignments included) has been deployed.
 module functionApp 'modules/functionapp.bicep' = {
@@ -330,6 +352,8 @@ module functionApp 'modules/functionapp.bicep' = {
     summaryModel: chatModel
     summaryTokenBudget: summaryTokenBudget
     keyVaultUri: keyVault.outputs.uri
+    webPubSubEndpoint: live.outputs.webPubSubEndpoint
+    eventGridTopicEndpoint: live.outputs.topicEndpoint
   }
 }
 
@@ -358,6 +382,8 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output COSMOS_DATABASE string = cosmos.outputs.databaseName
 output ACS_ENDPOINT string = communication.outputs.endpoint
 output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
+output WEBPUBSUB_ENDPOINT string = live.outputs.webPubSubEndpoint
+output EVENTGRID_TOPIC_ENDPOINT string = live.outputs.topicEndpoint
 output AZURE_OPENAI_API_VERSION string = openAiApiVersion
 output AZURE_OPENAI_TRANSCRIBE_DEPLOYMENT string = openAi.outputs.transcribeDeploymentName
 output AZURE_OPENAI_CHAT_DEPLOYMENT string = openAi.outputs.chatDeploymentName

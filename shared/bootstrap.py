@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from shared.auth import Authenticator, build_authenticator
 from shared.config import Settings, get_settings
 from shared.logs import configure_logging
-from shared.ports import BlobStore, CallRecorder, Communication, QueueStore, Store, Summarizer, Transcriber
+from shared.ports import (
+    BlobStore,
+    CallRecorder,
+    Communication,
+    EventSink,
+    QueueStore,
+    RealtimeHub,
+    Store,
+    Summarizer,
+    Transcriber,
+)
+from shared.realtime.events import HUB, EventPublisher
 from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
 from shared.services.call_recording_fetch import CallRecordingFetch
@@ -21,6 +32,8 @@ from shared.services.call_recordings import CallRecordingService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
+from shared.services.realtime import RealtimeService
+from shared.services.reconciler import Reconciler
 from shared.services.recordings import RecordingService
 from shared.services.summary import SummaryJob
 from shared.services.transcription import TranscriptionJob
@@ -48,9 +61,16 @@ class Services:
     recorder: CallRecorder
     call_recordings: CallRecordingService
     call_recording_fetch: CallRecordingFetch
+    reconciler: Reconciler
+    realtime: RealtimeHub
+    event_sink: EventSink
+    events: EventPublisher
+    live: RealtimeService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
+        await self.event_sink.aclose()
+        await self.realtime.aclose()
         await self.transcriber.aclose()
         await self.summarizer.aclose()
         await self.recorder.aclose()
@@ -123,6 +143,8 @@ def build_services(
     transcriber: Transcriber | None = None,
     summarizer: Summarizer | None = None,
     recorder: CallRecorder | None = None,
+    realtime: RealtimeHub | None = None,
+    event_sink: EventSink | None = None,
 ) -> Services:
     """Builds every service; the adapters given replace those Settings would pick."""
     from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
@@ -145,14 +167,17 @@ def build_services(
         settings.transcriber,
         settings.summarizer,
     )
-    meetings = MeetingService(store, communication, signer)
+    realtime = realtime or build_realtime(settings)
+    event_sink = event_sink or build_event_sink(settings)
+    events = EventPublisher(realtime, event_sink)
+    meetings = MeetingService(store, communication, signer, events=events)
     secrets = secrets or SecretResolver(settings.key_vault_url)
     blobs = build_blob_store(settings, Signer(key, purpose=UPLOAD_SIGNING_PURPOSE), settings.public_base_url)
     queues = build_queue_store(settings)
     transcriber = transcriber or build_transcriber(settings, secrets)
     summarizer = summarizer or build_summarizer(settings, secrets)
     recorder = recorder or _build_recorder(settings)
-    recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder)
+    recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder, events=events)
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -167,17 +192,59 @@ def build_services(
         summarizer=summarizer,
         recordings=recordings,
         transcription=TranscriptionJob(
-            store, blobs, queues, transcriber, max_recording_minutes=settings.max_recording_minutes
+            store,
+            blobs,
+            queues,
+            transcriber,
+            max_recording_minutes=settings.max_recording_minutes,
+            events=events,
         ),
-        summary=SummaryJob(store, blobs, queues, summarizer),
+        summary=SummaryJob(store, blobs, queues, summarizer, events=events),
         recorder=recorder,
         call_recordings=CallRecordingService(
-            store, blobs, recorder=recorder, meetings=meetings, queues=queues
+            store, blobs, recorder=recorder, meetings=meetings, queues=queues, events=events
         ),
         call_recording_fetch=CallRecordingFetch(
-            store, blobs, queues, recorder=recorder, recordings=recordings
+            store, blobs, queues, recorder=recorder, recordings=recordings, events=events
         ),
+        reconciler=Reconciler(store, blobs, queues, recordings, events=events),
+        realtime=realtime,
+        event_sink=event_sink,
+        events=events,
+        live=RealtimeService(store, events),
     )
+
+
+def build_realtime(settings: Settings) -> RealtimeHub:
+    """The hub REALTIME names: devhost's endpoint in this process, or Azure Web PubSub (keyless)."""
+    if settings.realtime == "local":
+        from shared.adapters.local_realtime import LocalRealtimeHub  # noqa: PLC0415
+
+        return LocalRealtimeHub(settings.data_dir, settings.public_base_url, HUB)
+    from azure.identity.aio import DefaultAzureCredential  # noqa: PLC0415
+
+    from shared.adapters.webpubsub_realtime import WebPubSubHub  # noqa: PLC0415
+
+    assert settings.webpubsub_endpoint is not None  # Settings checks it
+    return WebPubSubHub(settings.webpubsub_endpoint, HUB, DefaultAzureCredential())
+
+
+def build_event_sink(settings: Settings) -> EventSink:
+    """The sink EVENTS names: local webhooks (none listed: nowhere), or an Event Grid topic (keyless)."""
+    if settings.events == "local":
+        from urllib.parse import urlsplit  # noqa: PLC0415
+
+        from shared.adapters.webhook_sink import KEY_FILE, WebhookSink  # noqa: PLC0415
+
+        origin = urlsplit(settings.public_base_url).hostname or "localhost"
+        key = local_key(settings.data_dir, KEY_FILE) if settings.webhook_urls else b""
+        return WebhookSink(settings.webhook_urls, key, origin=origin)
+    from azure.identity.aio import DefaultAzureCredential  # noqa: PLC0415
+
+    from shared.adapters.eventgrid_sink import EventGridSink  # noqa: PLC0415
+
+    assert settings.eventgrid_topic_endpoint is not None  # Settings checks it
+    return EventGridSink(settings.eventgrid_topic_endpoint, DefaultAzureCredential())
 
 
 def build_transcriber(settings: Settings, secrets: SecretResolver) -> Transcriber:

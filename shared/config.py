@@ -92,6 +92,16 @@ class Settings(BaseSettings):
     # so that a merge request holds two parts' notes and its answer; at most the gpt-4o context window.
     summary_token_budget: int = Field(default=32_000, ge=16_000, le=128_000)
 
+    # Live events to the web client: devhost's Web PubSub-compatible endpoint, or Azure Web PubSub (keyless:
+    # the app's identity is Web PubSub Service Owner on WEBPUBSUB_ENDPOINT, e.g. https://x.webpubsub.azure.com).
+    realtime: Literal["local", "webpubsub"] = "local"
+    webpubsub_endpoint: str | None = None
+    # Events to other systems: local webhooks (comma-separated URLs, CloudEvents, signed), or an Event Grid
+    # custom topic (keyless: EventGrid Data Sender on EVENTGRID_TOPIC_ENDPOINT, the topic's /api/events URL).
+    events: Literal["local", "eventgrid"] = "local"
+    event_webhooks: str | None = None
+    eventgrid_topic_endpoint: str | None = None
+
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
     public_base_url: str = "http://127.0.0.1:7071"
@@ -111,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def cors_origins(self) -> tuple[str, ...]:
         return parse_origins(self.allowed_origins)
+
+    @property
+    def webhook_urls(self) -> tuple[str, ...]:
+        return tuple(u.strip() for u in (self.event_webhooks or "").split(",") if u.strip())
 
     @property
     def api_scopes(self) -> tuple[str, ...]:
@@ -165,6 +179,7 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 "SUMMARIZER=azure-openai needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_CHAT_DEPLOYMENT"
             )
+        self._check_live()
         if self.communication == "acs" and not (self.acs_connection_string or self.acs_endpoint):
             raise ConfigurationError("COMMUNICATION=acs needs ACS_ENDPOINT or ACS_CONNECTION_STRING")
         try:
@@ -183,6 +198,12 @@ class Settings(BaseSettings):
                 "SIGNING_KEY is required in Azure so that every instance signs continuation tokens alike"
             )
         return self
+
+    def _check_live(self) -> None:
+        if self.realtime == "webpubsub" and not self.webpubsub_endpoint:
+            raise ConfigurationError("REALTIME=webpubsub needs WEBPUBSUB_ENDPOINT")
+        if self.events == "eventgrid" and not self.eventgrid_topic_endpoint:
+            raise ConfigurationError("EVENTS=eventgrid needs EVENTGRID_TOPIC_ENDPOINT")
 
     def _check_entra(self) -> None:
         if not (self.scopes or self.roles):

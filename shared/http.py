@@ -212,8 +212,8 @@ def endpoint(
         implied.add(401)
     if body is not None:
         implied |= {400, 413, 415}
-    if query is not None:
-        implied.add(400)
+    if query is not None or "{userId}" in route:
+        implied.add(400)  # a userId in the path is checked (USER_ID_PATTERN) before anything else
     operation = Operation(
         name=name,
         method=method.upper(),

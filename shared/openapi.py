@@ -12,12 +12,17 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from shared.domain.ids import USER_ID_PATTERN
 from shared.http import _TITLES, JSON, PROBLEM_JSON, Operation, is_json_media_type
 from shared.schemas import Problem
 
 _REF = "#/components/schemas/{model}"
 TEXT: dict[str, Any] = {"type": "string"}
 _PATH_PARAM = re.compile(r"\{([^}:?*]+)")
+# Path parameters with rules of their own (anything else is any string: an unknown id is a 404).
+_PATH_SCHEMAS: dict[str, dict[str, Any]] = {"userId": {"type": "string", "pattern": USER_ID_PATTERN}}
+# Where a created resource's answer gives a path parameter other than its own id (links).
+_LINKED_FIELDS = {"userId": "organizerId"}
 
 
 def build_openapi(operations: Iterable[Operation], version: str, route_prefix: str = "api") -> dict[str, Any]:
@@ -25,7 +30,10 @@ def build_openapi(operations: Iterable[Operation], version: str, route_prefix: s
     refs, schemas = _schemas(operations)
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        paths.setdefault("/" + op.route.strip("/"), {})[op.method.lower()] = _operation(op, refs)
+        spec = _operation(op, refs)
+        if links := _links(op, operations):
+            spec["responses"][str(op.ok_status)]["links"] = links
+        paths.setdefault("/" + op.route.strip("/"), {})[op.method.lower()] = spec
     return {
         "openapi": "3.1.0",
         "info": {
@@ -83,9 +91,38 @@ def _operation(op: Operation, refs: dict[Key, dict[str, Any]]) -> dict[str, Any]
     return spec
 
 
+def _links(op: Operation, operations: list[Operation]) -> dict[str, Any]:
+    """What a create answer leads to: every operation on the resource it made (`{route}/{id}...`), its id
+    from the answer, the rest of the path as the request had it. Clients (and a stateful fuzzer) follow
+    them instead of guessing ids."""
+    if op.method != "POST" or op.ok_status != 201 or op.ok_model is None:
+        return {}
+    fields = op.ok_model.model_json_schema(by_alias=True, mode="serialization").get("properties", {})
+    if "id" not in fields:
+        return {}
+    known = _PATH_PARAM.findall(op.route)
+    links: dict[str, Any] = {}
+    for target in operations:
+        tail = target.route.strip("/").removeprefix(op.route.strip("/") + "/")
+        if tail == target.route.strip("/") or not tail.startswith("{"):
+            continue
+        new = _PATH_PARAM.findall(tail)[0]
+        parameters: dict[str, str] = {}
+        for name in _PATH_PARAM.findall(target.route):
+            if name == new:
+                parameters[name] = "$response.body#/id"
+            elif name in known:
+                parameters[name] = f"$request.path.{name}"
+            elif (field := _LINKED_FIELDS.get(name)) in fields:
+                parameters[name] = f"$response.body#/{field}"
+        if len(parameters) == len(_PATH_PARAM.findall(target.route)):
+            links[target.name] = {"operationId": target.name, "parameters": parameters}
+    return links
+
+
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": dict(_PATH_SCHEMAS.get(name, TEXT))}
         for name in _PATH_PARAM.findall(op.route)
     ]
     if op.query is not None:
@@ -98,6 +135,11 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                 "required": name in required,
                 "schema": prop,
             }
+            if name not in required:
+                # The Functions host drops a query parameter with an empty value (`?to=`) before the
+                # app sees it: an empty value is the parameter omitted, and the document says so.
+                param["allowEmptyValue"] = True
+                param["schema"] = {"anyOf": [prop, {"const": ""}]}
             if "description" in prop:
                 param["description"] = prop["description"]
             params.append(param)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
-    from shared.domain.recordings import Recording
+    from shared.domain.recordings import Recording, RecordingStatus
     from shared.summaries import SummaryContent
     from shared.transcripts import Transcript
 
@@ -91,6 +91,11 @@ class MeetingStore(Protocol):
 
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
         """Deletes the recording document; one that does not exist is not an error."""
+        ...
+
+    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+        """Recordings in `status` across every meeting, at most `limit`, oldest update first: the
+        reconciler's sweep (a timer's, rarely: on Cosmos DB a cross-partition query)."""
         ...
 
     # ACS names a call recording by its own id in the events it sends: this maps it to ours, in a
@@ -528,6 +533,62 @@ class Summarizer(Protocol):
         Retries 429 (honouring Retry-After) and 5xx itself, then raises SummarizerUnavailable; a refusal or
         output that stays invalid raises SummarizerRejected.
         """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- live events (Web PubSub, Event Grid) ------------------------------------------------------------
+
+
+class RealtimeError(Exception):
+    """Base of the errors every realtime hub and event sink adapter raises instead of its SDK's own."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAccess:
+    """Where a browser connects to receive a user's events: a URL with its access token, until it expires."""
+
+    url: str
+    expires_on: datetime
+
+
+class RealtimeHub(Protocol):
+    """Web PubSub's hub: users connect with a client access URL and receive what is sent to their groups.
+
+    Connections are receive-only: they can join or send to no group themselves (no roles), so a user only
+    ever hears what the app puts them in.
+    """
+
+    async def client_access(self, user_id: str, groups: Sequence[str], lifetime: timedelta) -> ClientAccess:
+        """A URL that connects as `user_id`, in `groups` from the start, with no role."""
+        ...
+
+    async def send_to_group(self, group: str, message: dict[str, object]) -> None:
+        """A JSON message to every connection in the group; nobody listening is not an error."""
+        ...
+
+    async def send_to_user(self, user_id: str, message: dict[str, object]) -> None:
+        """A JSON message to every connection of the user."""
+        ...
+
+    async def add_user_to_group(self, group: str, user_id: str) -> None:
+        """Puts the user's connections (those open now) into the group."""
+        ...
+
+    async def remove_user_from_group(self, group: str, user_id: str) -> None:
+        """Takes the user's connections out of the group: they receive nothing more sent to it."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class EventSink(Protocol):
+    """Where events go for other systems: an Event Grid custom topic, or local webhooks."""
+
+    async def publish(self, events: Sequence[dict[str, object]]) -> None:
+        """Delivers the events (each `{"id", "type", "time", "meetingId", "data"}`) at least once, or raises
+        RealtimeError. An adapter may deliver in the background; `aclose` waits for what is under way."""
         ...
 
     async def aclose(self) -> None: ...

@@ -1,6 +1,7 @@
 """The HTTP API's request and response bodies: handlers validate with these, OpenAPI is made from them."""
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
@@ -8,18 +9,20 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from shared.domain.ids import USER_ID_PATTERN
 from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
-from shared.ports import UploadTarget
+from shared.ports import RECORDING_FORMATS, UploadTarget
 from shared.summaries import Summary
 from shared.timefmt import iso, utc_instant
 from shared.transcripts import Transcript
@@ -34,10 +37,37 @@ class ApiModel(BaseModel):
 
 
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
-Instant = Annotated[AwareDatetime, AfterValidator(utc_instant)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _iso_text(value: object) -> object:
+    """An instant is given as RFC 3339 text: pydantic would also take a number (`0`, or `0.5` in a query)
+    as Unix seconds, which the document does not offer and no client means."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2030-01-31T09:00:00Z")
+
+
+def _json_number(value: object) -> object:
+    """A JSON Schema integer: a number without a fraction (2 and 2.0), never `true` or `"2"`, which lax
+    pydantic would take for 1 and 2."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(utc_instant)]
+# Stripped, then at least one character: so something other than whitespace, which the pattern says
+# (Unicode's White_Space, spelled out: what the strip removes, and what every regex dialect reads alike).
+NOT_ONLY_SPACE = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_ONLY_SPACE)
+]
 Description = Annotated[str, StringConstraints(max_length=2000)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NOT_ONLY_SPACE)
+]
 DISPLAY_NAME = "How the meeting names the participant (transcripts, summaries); 1-100 characters."
 
 
@@ -82,14 +112,20 @@ def _participant(given: ParticipantIn) -> Participant:
     return Participant(user_id=given.user_id, role=given.role, display_name=given.display_name)
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    """An optional field that may not be null: its default (None, meaning omitted) is no valid value."""
+    schema.pop("default", None)
+
+
 class UpdateMeeting(ApiModel):
     """Every field optional; only those present change. `participants` replaces the whole list."""
 
-    title: Title | None = None
+    # Omitted is None; null itself is refused (`_no_nulls`), so the document does not offer it.
+    title: Title | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     description: Description | None = None
-    starts_at: Instant | None = None
-    ends_at: Instant | None = None
-    participants: Participants | None = None
+    starts_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    ends_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    participants: Participants | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
 
     @model_validator(mode="before")
     @classmethod
@@ -227,6 +263,14 @@ class JoinOut(ApiModel):
     endpoint: str = Field(description="The ACS endpoint the calling SDK connects to.")
 
 
+class NegotiateOut(ApiModel):
+    url: str = Field(
+        description="The Web PubSub client access URL (with its token), for @azure/web-pubsub-client. "
+        "The connection is in the groups of the caller's meetings and receive-only."
+    )
+    expires_on: datetime = Field(description="After this the URL no longer connects: negotiate again.")
+
+
 class Health(ApiModel):
     status: str
     version: str
@@ -295,7 +339,7 @@ class ClientConfig(ApiModel):
 
 
 class ChannelIn(ApiModel):
-    channel: int = Field(ge=0, lt=MAX_CHANNELS, description="0-based channel of the unmixed recording.")
+    channel: JsonInt = Field(ge=0, lt=MAX_CHANNELS, description="0-based channel of the unmixed recording.")
     user_id: UserId
 
 
@@ -309,7 +353,7 @@ def _distinct_channels(channels: list[ChannelIn]) -> list[ChannelIn]:
 class CreateRecording(ApiModel):
     file_name: FileName
     content_type: RecordingContentType
-    size_bytes: int = Field(gt=0, le=MAX_RECORDING_BYTES)
+    size_bytes: JsonInt = Field(gt=0, le=MAX_RECORDING_BYTES)
     channels: Annotated[
         list[ChannelIn], Field(max_length=MAX_CHANNELS), AfterValidator(_distinct_channels)
     ] = Field(
@@ -385,6 +429,7 @@ class RecordingOut(ApiModel):
                     "source_blob": True,
                     "source_parts": True,
                     "source_etag": True,
+                    "upload_expires_at": True,
                     "attempts": True,
                     "claim": True,
                     "call": {"acs_recording_id", "chunks"},
@@ -442,12 +487,35 @@ class SummaryQuery(ApiModel):
 # --- recording the meeting's call -----------------------------------------------------------------------
 
 
+def _acs_combinations(schema: dict[str, Any]) -> None:
+    """The document says which content, channels and format go together (RECORDING_FORMATS), as the
+    validator below checks: one `anyOf` branch per combination, each field omitted taking its default."""
+    branches: list[dict[str, Any]] = []
+    for (content, channels), formats in RECORDING_FORMATS.items():
+        # A field left out takes its default, so a branch with another value requires the field.
+        required = [
+            name for name, value in (("content", content), ("channels", channels)) if value != _DEFAULTS[name]
+        ]
+        properties = {
+            "content": {"const": content},
+            "channels": {"const": channels},
+            "format": {"anyOf": [{"enum": list(formats)}, {"type": "null"}]},
+        }
+        branches.append({"properties": properties, "required": required})
+    schema["anyOf"] = branches
+
+
+_DEFAULTS = {"content": "audio", "channels": "mixed"}
+
+
 class StartCallRecording(ApiModel):
     """What to record of the meeting's own call (its ACS room's call).
 
     Any other call is refused on purpose: the app cannot tell who owns a call known only by its server
     call id, so accepting one would let any organizer record any call on the ACS resource.
     """
+
+    model_config = ConfigDict(json_schema_extra=_acs_combinations)
 
     content: Literal["audio", "audio-video"] = "audio"
     channels: Literal["mixed", "unmixed"] = Field(
@@ -460,7 +528,6 @@ class StartCallRecording(ApiModel):
 
     @model_validator(mode="after")
     def _allowed_by_acs(self) -> Self:
-        from shared.ports import RECORDING_FORMATS  # noqa: PLC0415 - a table, no I/O
 
         allowed = RECORDING_FORMATS.get((self.content, self.channels))
         if allowed is None:

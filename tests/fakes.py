@@ -18,7 +18,7 @@ from typing import Any
 from shared.adapters import keyset
 from shared.adapters.local_communication import check_room_window
 from shared.domain.models import AcsIdentity, Meeting, Membership, Role
-from shared.domain.recordings import Recording
+from shared.domain.recordings import Recording, RecordingStatus
 from shared.ports import (
     AccessToken,
     AlreadyExists,
@@ -146,6 +146,11 @@ class InMemoryStore:
         self.operations["queries"] += 1
         stored = self._recordings.get(meeting_id, {}).values()
         return sorted((s.value.model_copy(deep=True) for s in stored), key=lambda r: (r.created_at, r.id))
+
+    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+        self.operations["queries"] += 1
+        found = [s.value for p in self._recordings.values() for s in p.values() if s.value.status == status]
+        return [r.model_copy(deep=True) for r in sorted(found, key=lambda r: r.updated_at)[:limit]]
 
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
         self.operations["writes"] += 1

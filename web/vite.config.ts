@@ -32,5 +32,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
+    // Generous for the same reason as asyncUtilTimeout in src/test/setup.ts; a hung test still fails.
+    testTimeout: 30_000,
   },
 });

@@ -54,6 +54,8 @@ param chatDeployment string
 param summaryModel string
 param summaryTokenBudget int
 param keyVaultUri string
+param webPubSubEndpoint string
+param eventGridTopicEndpoint string
 
 // Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
 // the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
@@ -100,6 +102,11 @@ var appSettings = [
   { name: 'SUMMARY_MODEL', value: summaryModel }
   { name: 'SUMMARY_TOKEN_BUDGET', value: string(summaryTokenBudget) }
   { name: 'KEY_VAULT_URL', value: keyVaultUri }
+  // Live events, keyless: Web PubSub to the web client, the Event Grid topic to other systems.
+  { name: 'REALTIME', value: 'webpubsub' }
+  { name: 'WEBPUBSUB_ENDPOINT', value: webPubSubEndpoint }
+  { name: 'EVENTS', value: 'eventgrid' }
+  { name: 'EVENTGRID_TOPIC_ENDPOINT', value: eventGridTopicEndpoint }
   // Read from Key Vault at first use (shared/secrets.py), so that every instance signs alike.
   { name: 'SIGNING_KEY', value: 'keyvault:signing-key' }
 ]

@@ -41,7 +41,7 @@ from pydantic import TypeAdapter
 from shared.adapters import keyset
 from shared.domain.models import AcsIdentity, Meeting, Membership
 from shared.domain.recording_paths import call_recording_key
-from shared.domain.recordings import Recording
+from shared.domain.recordings import Recording, RecordingStatus
 from shared.ports import (
     AlreadyExists,
     EtagMismatch,
@@ -354,6 +354,22 @@ class CosmosStore:
         )
         docs = await self._call("queries", f"list the recordings of {meeting_id}", _collect(pager))
         return sorted(_RECORDINGS.validate_python(docs), key=lambda r: (r.created_at, r.id))
+
+    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+        # Across partitions, on purpose: only the reconciler's timer asks (every few minutes), `status`
+        # is indexed like every path, and a sweep must see every meeting. An index entry per status
+        # would cost a second write on every status change of every recording to save this one query.
+        # updatedAt is ISO text in UTC: sorted as text is (to the second) sorted in time.
+        query = (
+            "SELECT TOP @limit * FROM c WHERE c.type = 'recording' AND c.status = @status"
+            " ORDER BY c.updatedAt"
+        )
+        meetings = await self._meetings()
+        pager = meetings.query_items(
+            query, parameters=[{"name": "@limit", "value": limit}, {"name": "@status", "value": status.value}]
+        )
+        docs = await self._call("queries", f"list the recordings {status.value}", _collect(pager))
+        return _RECORDINGS.validate_python(docs)
 
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
         if not self._recording_address(meeting_id, recording_id):

@@ -154,8 +154,29 @@ class LocalCallRecorder:
         `participants` are (ACS raw id, channel) pairs for the metadata (unmixed audio: who is on which
         channel). `chunk_bytes` cuts the file into chunks of about that size, as ACS cuts long
         recordings (MP3 and PCM WAV only). A recording is delivered once: `recording_event` gives the
-        same event again, for a redelivery.
+        same event again, for a redelivery. `prepare_file` and `mark_delivered` are its two halves.
         """
+        event = await self.prepare_file(
+            recording_id, source, participants=participants, chunk_bytes=chunk_bytes
+        )
+        try:
+            await self.mark_delivered(recording_id, event)
+        except BaseException:
+            await self.discard_files(event)
+            raise
+        return event
+
+    async def prepare_file(
+        self,
+        recording_id: str,
+        source: Path,
+        *,
+        participants: Sequence[tuple[str, int]] = (),
+        chunk_bytes: int | None = None,
+    ) -> dict[str, Any]:
+        """`deliver_file` up to the event, the recording not yet marked delivered: until `mark_delivered`
+        it can be delivered again (devhost's command marks it once the running app took the event, so a
+        wrong port or a stopped devhost leaves nothing stranded). `discard_files` drops what it stored."""
         session = self._session(recording_id)
         if session["state"] != "stopped":
             raise CallRecordingConflict(f"recording {recording_id} has not ended: stop it first")
@@ -188,7 +209,10 @@ class LocalCallRecorder:
             )
             chunks.append(chunk)
             started += timedelta(milliseconds=duration)
-        event = recording_file_event(call, chunks, topic=LOCAL_TOPIC)
+        return recording_file_event(call, chunks, topic=LOCAL_TOPIC)
+
+    async def mark_delivered(self, recording_id: str, event: dict[str, Any]) -> None:
+        """Records `event` as the recording's delivery; CallRecordingConflict if one was recorded first."""
         stored = await self._db.write(
             lambda c: (
                 c.execute(
@@ -199,7 +223,11 @@ class LocalCallRecorder:
         )
         if not stored:
             raise CallRecordingConflict(f"recording {recording_id} was delivered already")
-        return event
+
+    async def discard_files(self, event: dict[str, Any]) -> None:
+        """Removes the files `prepare_file` stored for `event` (never delivered: nothing refers to them)."""
+        for chunk in event["data"]["recordingStorageInfo"]["recordingChunks"]:
+            await asyncio.to_thread(shutil.rmtree, self._files / chunk["documentId"], ignore_errors=True)
 
     async def recording_event(self, recording_id: str) -> dict[str, Any]:
         """The event `deliver_file` returned, again (Event Grid delivers at least once)."""

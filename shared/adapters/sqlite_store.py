@@ -19,7 +19,7 @@ from shared.adapters import keyset
 from shared.adapters.sqlite_database import SqliteDatabase
 from shared.domain.models import AcsIdentity, Meeting, Membership
 from shared.domain.recording_paths import call_recording_key
-from shared.domain.recordings import Recording
+from shared.domain.recordings import Recording, RecordingStatus
 from shared.ports import AlreadyExists, EtagMismatch, Page, Stored
 from shared.timefmt import iso
 
@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS users (
     pk TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, etag TEXT NOT NULL,
     PRIMARY KEY (pk, id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS recordings_by_status
+    ON meetings (json_extract(body, '$.status'), json_extract(body, '$.updatedAt')) WHERE type = 'recording';
 CREATE INDEX IF NOT EXISTS users_by_start
     ON users (pk, type, json_extract(body, '$.startsAt'), json_extract(body, '$.meetingId'));
 """
@@ -205,6 +207,17 @@ class SqliteStore:
         return sorted(
             (Recording.model_validate_json(row[0]) for row in rows), key=lambda r: (r.created_at, r.id)
         )
+
+    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+        rows = self._read(
+            "queries",
+            lambda conn: conn.execute(
+                "SELECT body FROM meetings WHERE type = 'recording' AND json_extract(body, '$.status') = ?"
+                " ORDER BY json_extract(body, '$.updatedAt') LIMIT ?",
+                (status.value, limit),
+            ).fetchall(),
+        )
+        return [Recording.model_validate_json(row[0]) for row in rows]
 
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
         await self._write(

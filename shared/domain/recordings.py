@@ -136,6 +136,9 @@ class Recording(CamelModel):
     # The version of the source that was queued (its ETag, unquoted): a storage event for that same
     # version again is a redelivery, not a new upload.
     source_etag: str | None = None
+    # When the last upload URL handed out expires (renewing it moves this on): past it, with no file,
+    # the reconciler fails the recording (`upload_expired`). None for a call recording (ACS delivers).
+    upload_expires_at: datetime | None = None
     call: CallRecording | None = None
     created_at: datetime
     updated_at: datetime

@@ -32,6 +32,7 @@ from shared.ports import (
     QueueStore,
     Store,
 )
+from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
 from shared.services.recordings import RecordingService
 from shared.timefmt import now as utc_now
@@ -62,8 +63,11 @@ class CallRecordingFetch(RecordingJob):
         recordings: RecordingService,
         clock: Callable[[], datetime] = utc_now,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
-        super().__init__(FETCH_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds)
+        super().__init__(
+            FETCH_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds, events=events
+        )
         self._blobs = blobs
         self._recorder = recorder
         self._recordings = recordings

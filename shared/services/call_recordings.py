@@ -47,6 +47,7 @@ from shared.ports import (
     RecordingRequest,
     Store,
 )
+from shared.realtime.events import NO_EVENTS, EventPublisher, recording_changes
 from shared.schemas import StartCallRecording
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
@@ -72,6 +73,7 @@ class CallRecordingService:
         meetings: MeetingService,
         queues: QueueStore,
         clock: Callable[[], datetime] = utc_now,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
         self._store = store
         self._blobs = blobs
@@ -79,6 +81,7 @@ class CallRecordingService:
         self._meetings = meetings
         self._queues = queues
         self._clock = clock
+        self._events = events
 
     # --- start, pause, resume, stop ------------------------------------------------------------------
 
@@ -116,6 +119,7 @@ class CallRecordingService:
         # Ours first, ACS's after: a failure to start leaves a visible failed recording, never a recording
         # running in ACS that nothing of ours knows about.
         await self._store.create_recording(recording)
+        await self._events.publish(*recording_changes(None, recording))
         try:
             acs_id = await self._recorder.start_recording(
                 locator, RecordingRequest(request.content, request.channels, request.format)
@@ -209,7 +213,7 @@ class CallRecordingService:
             return recording
 
         stored = await recording_state.update(
-            self._store, ref.meeting_id, ref.recording_id, note, clock=self._clock
+            self._store, ref.meeting_id, ref.recording_id, note, clock=self._clock, events=self._events
         )
         if (
             stored is None
@@ -259,7 +263,7 @@ class CallRecordingService:
         self, meeting_id: str, recording_id: str, change: Callable[[Recording], Recording]
     ) -> Recording:
         stored = await recording_state.update(
-            self._store, meeting_id, recording_id, change, clock=self._clock
+            self._store, meeting_id, recording_id, change, clock=self._clock, events=self._events
         )
         if stored is None:
             raise NotFound(f"recording {recording_id} was not found")

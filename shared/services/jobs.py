@@ -30,6 +30,7 @@ from shared.domain.recordings import (
 )
 from shared.logs import bind_meeting, bind_recording
 from shared.ports import QueueStore, Store, Stored
+from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
 from shared.timefmt import now as utc_now
 
@@ -37,8 +38,11 @@ log = logging.getLogger(__name__)
 
 # A claim not renewed for this long belongs to a job that died: another may take over.
 LEASE = timedelta(minutes=3)
-# How often a running job renews its claim and reports progress.
+# How often a running job renews its claim.
 HEARTBEAT_SECONDS = 20.0
+# How often a running job stores (and so announces) its progress when it has moved: often enough for a
+# live progress bar, rarely enough that a job writes its recording at most once in that time.
+PROGRESS_SECONDS = 2.0
 
 
 class Outcome(StrEnum):
@@ -81,12 +85,16 @@ class RecordingJob(ABC):
         *,
         clock: Callable[[], datetime] = utc_now,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        progress_seconds: float = PROGRESS_SECONDS,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
         self._stage = stage
         self._store = store
         self._queues = queues
         self._clock = clock
         self._heartbeat = heartbeat_seconds
+        self._progress_every = min(progress_seconds, heartbeat_seconds)
+        self._events = events
 
     async def run(self, job: Job) -> Outcome:
         """Claims the recording and does the work; the outcome. Raises what the queue should retry."""
@@ -190,16 +198,26 @@ class RecordingJob(ABC):
     async def _keeping_claim(
         self, job: Job, progress: Callable[[], float | None] = lambda: None
     ) -> AsyncIterator[None]:
-        """Renews the claim (with the progress) while the body runs; a lost claim cancels the body."""
+        """Renews the claim while the body runs, and stores the progress when it has moved (each write
+        announces it); a lost claim cancels the body."""
         body = asyncio.current_task()
         assert body is not None
         lost: list[BaseException] = []
+        loop = asyncio.get_running_loop()
+        renewed_at = loop.time()
+        stored: list[float | None] = [None]
 
         async def heartbeat() -> None:
+            nonlocal renewed_at
             while True:
-                await asyncio.sleep(self._heartbeat)
+                await asyncio.sleep(self._progress_every)
+                now = progress()
+                moved = now is not None and now != stored[0]
+                if not moved and loop.time() - renewed_at < self._heartbeat - self._progress_every / 2:
+                    continue
                 try:
-                    await self._renew(job, progress())
+                    await self._renew(job, now)
+                    renewed_at, stored[0] = loop.time(), now
                 except ClaimLost as exc:
                     lost.append(exc)
                     body.cancel()
@@ -302,7 +320,13 @@ class RecordingJob(ABC):
 
         before = await self._store.get_recording(ref.meeting_id, ref.recording_id)
         stored = await recording_state.update(
-            self._store, ref.meeting_id, ref.recording_id, fail, clock=self._clock, current=before
+            self._store,
+            ref.meeting_id,
+            ref.recording_id,
+            fail,
+            clock=self._clock,
+            current=before,
+            events=self._events,
         )
         failed = stored is not None and before is not None and stored.etag != before.etag
         if failed:
@@ -320,7 +344,7 @@ class RecordingJob(ABC):
 
     async def _update(self, ref: RecordingRef, change: recording_state.Change) -> Stored[Recording] | None:
         return await recording_state.update(
-            self._store, ref.meeting_id, ref.recording_id, change, clock=self._clock
+            self._store, ref.meeting_id, ref.recording_id, change, clock=self._clock, events=self._events
         )
 
 

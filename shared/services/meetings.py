@@ -43,6 +43,8 @@ from shared.ports import (
     Store,
     Stored,
 )
+from shared.realtime import events as ev
+from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.schemas import CreateMeeting, ListMeetingsQuery, UpdateMeeting
 from shared.signing import BadSignature, Signer
 from shared.timefmt import iso
@@ -89,11 +91,14 @@ class MeetingService:
         communication: Communication,
         signer: Signer,
         clock: Callable[[], datetime] = utc_now,
+        *,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
         self._store = store
         self._acs = communication
         self._signer = signer
         self._clock = clock
+        self._events = events
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -164,6 +169,8 @@ class MeetingService:
         etag = await self._store.create_meeting(meeting)
         log.info("meeting created with %s participants, room %s", len(participants), room_id)
         await self._project(meeting, meeting.participants, removed=())
+        # Nothing to announce yet (no one was told of it), but connections open now follow it from here.
+        await self._events.join(meeting.id, [p.user_id for p in meeting.participants])
         return Stored(meeting, etag)
 
     # --- changing ----------------------------------------------------------------------------------
@@ -190,6 +197,7 @@ class MeetingService:
                 await self._sync_room_window(new)
             await self._sync_room_roles(new, _changed_roles(old, new))
             await self._project(new, new.participants, removed)
+            await self._announce_update(old, new, [p.user_id for p in removed])
             return Stored(new, etag)
         raise Conflict("the meeting is being changed by others: try again")
 
@@ -241,6 +249,9 @@ class MeetingService:
             await call_acs(self._acs.delete_room(meeting.room_id))
         await self._revoke([p.user_id for p in meeting.participants])
         await self._project(meeting, meeting.participants, removed=())
+        # Told to everyone, then everyone leaves the group: a cancelled meeting has nothing more to say.
+        await self._events.publish(ev.meeting_cancelled(meeting))
+        await self._events.leave(meeting.id, [p.user_id for p in meeting.participants])
         log.info("meeting cancelled")
 
     async def put_participant(
@@ -268,6 +279,7 @@ class MeetingService:
                 # Nothing changes; still re-assert the room and the entry, so a retry repairs them.
                 await self._sync_room_roles(old, [participant])
                 await self._project(old, [participant], removed=())
+                await self._events.join(old.id, [user_id])
                 return participant
             if current is None and len(old.participants) >= MAX_PARTICIPANTS:
                 raise Conflict(f"a meeting has at most {MAX_PARTICIPANTS} participants")
@@ -286,6 +298,9 @@ class MeetingService:
             if current is not role:  # a new name alone is nothing ACS holds
                 await self._sync_room_roles(new, [participant])
             await self._project(new, [participant], removed=())
+            await self._events.join(new.id, [user_id])
+            if current is not role:
+                await self._events.publish(ev.participant_added(new, participant, current))
             return participant
         raise Conflict("the meeting is being changed by others: try again")
 
@@ -356,8 +371,26 @@ class MeetingService:
             # token: between the two, no interleaving leaves them a token or a seat (JoinService._confirm).
             await self._leave_room(new, [user_id])
             await self._project(new, [], removed=[Participant(user_id=user_id, role=Role.ATTENDEE)])
+            await self._announce_removal(new, [user_id])
             return
         raise Conflict("the meeting is being changed by others: try again")
+
+    # --- events ------------------------------------------------------------------------------------
+
+    async def _announce_update(self, old: Meeting, new: Meeting, removed: Sequence[str]) -> None:
+        await self._announce_removal(new, removed)
+        changed = _changed_roles(old, new)
+        await self._events.join(new.id, [p.user_id for p in changed if old.role_of(p.user_id) is None])
+        await self._events.publish(
+            ev.meeting_updated(new), *(ev.participant_added(new, p, old.role_of(p.user_id)) for p in changed)
+        )
+
+    async def _announce_removal(self, meeting: Meeting, user_ids: Sequence[str]) -> None:
+        """Out of the group first, then told: the removed user hears of their removal (sent to them
+        directly), and of the meeting nothing after it."""
+        await self._events.leave(meeting.id, user_ids)
+        for user_id in user_ids:
+            await self._events.publish(ev.participant_removed(meeting, user_id), also_to=[user_id])
 
     # --- helpers -----------------------------------------------------------------------------------
 

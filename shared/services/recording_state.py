@@ -1,7 +1,8 @@
 """Changing a recording document safely: read, change, write with its ETag, again on a lost race.
 
 Every writer (the HTTP routes, the upload event, the jobs, the poison handler) goes through `update`, so
-no write ever overwrites a change it did not see.
+no write ever overwrites a change it did not see, and every stored change is announced (recording.status,
+transcript.ready, ...) once it is stored.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from shared.domain.recordings import Recording
 from shared.ports import EtagMismatch, MeetingStore, Stored
+from shared.realtime.events import NO_EVENTS, EventPublisher, recording_changes
 from shared.timefmt import now as utc_now
 
 WRITE_ATTEMPTS = 5
@@ -27,6 +29,7 @@ async def update(
     *,
     clock: Callable[[], datetime] = utc_now,
     current: Stored[Recording] | None = None,
+    events: EventPublisher = NO_EVENTS,
 ) -> Stored[Recording] | None:
     """Applies `change` to the stored recording; the stored result (unchanged if `change` said None).
 
@@ -46,5 +49,6 @@ async def update(
             etag = await store.replace_recording(changed, stored.etag)
         except EtagMismatch:
             continue
+        await events.publish(*recording_changes(stored.value, changed))
         return Stored(changed, etag)
     raise EtagMismatch(f"recording {recording_id} kept changing under {WRITE_ATTEMPTS} attempts to write it")

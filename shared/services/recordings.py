@@ -49,6 +49,7 @@ from shared.ports import (
     Stored,
     UploadTarget,
 )
+from shared.realtime.events import NO_EVENTS, EventPublisher, recording_changes
 from shared.schemas import CreateRecording
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
@@ -108,6 +109,7 @@ class RecordingService:
         clock: Callable[[], datetime] = utc_now,
         *,
         recorder: CallRecorder | None = None,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
         self._store = store
         self._blobs = blobs
@@ -115,6 +117,7 @@ class RecordingService:
         self._meetings = meetings
         self._clock = clock
         self._recorder = recorder  # to stop a call recording that is deleted while ACS records
+        self._events = events
 
     # --- HTTP use cases --------------------------------------------------------------------------
 
@@ -148,15 +151,18 @@ class RecordingService:
             content_type=request.content_type,
             expires_in=upload_lifetime(request.size_bytes),
         )
+        recording.upload_expires_at = upload.expires_on
         await self._store.create_recording(recording)
+        await self._events.publish(*recording_changes(None, recording))
         log.info("recording %s created, awaiting its upload", recording_id)
         return CreatedRecording(recording, upload)
 
     async def renew_upload(self, caller: str, meeting_id: str, recording_id: str) -> CreatedRecording:
         """A fresh upload URL for a recording still waiting for its file, or one that failed.
 
-        Nothing changes in the recording: a failed one keeps its error until the new file lands, and
-        then starts over (queue_transcription: a new version of a failed source is a new upload).
+        Only the recording's upload window moves on (the reconciler fails one whose window passed with no
+        file): a failed one keeps its error until the new file lands, and then starts over
+        (queue_transcription: a new version of a failed source is a new upload).
         """
         meeting = await self._meeting(caller, meeting_id)
         if meeting.role_of(caller) != Role.PRESENTER:
@@ -176,6 +182,9 @@ class RecordingService:
             recording.source_blob,
             content_type=recording.content_type,
             expires_in=upload_lifetime(recording.size_bytes),
+        )
+        await recording_state.update(
+            self._store, meeting_id, recording_id, _upload_until(upload.expires_on), clock=self._clock
         )
         log.info("recording %s: a new upload URL (the recording is %s)", recording_id, recording.status)
         return CreatedRecording(recording, upload)
@@ -253,7 +262,13 @@ class RecordingService:
             return recording
 
         updated = await recording_state.update(
-            self._store, meeting_id, recording_id, restart, clock=self._clock, current=stored
+            self._store,
+            meeting_id,
+            recording_id,
+            restart,
+            clock=self._clock,
+            current=stored,
+            events=self._events,
         )
         if updated is None:
             raise NotFound(f"recording {recording_id} was not found")
@@ -414,7 +429,7 @@ class RecordingService:
             return queued
 
         stored = await recording_state.update(
-            self._store, ref.meeting_id, ref.recording_id, queue, clock=self._clock
+            self._store, ref.meeting_id, ref.recording_id, queue, clock=self._clock, events=self._events
         )
         if stored is None or foreign:
             log.warning("recordings/%s is no recording's source: left alone", landed)
@@ -454,6 +469,20 @@ class RecordingService:
         if stored is None:
             raise NotFound(f"recording {recording_id} was not found")
         return stored
+
+
+def _upload_until(expires_on: datetime) -> recording_state.Change:
+    """The recording waits for its file until `expires_on` at least (the reconciler reads it)."""
+
+    def extend(recording: Recording) -> Recording | None:
+        if recording.status not in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.FAILED):
+            return None  # the file came meanwhile
+        if recording.upload_expires_at is not None and recording.upload_expires_at >= expires_on:
+            return None
+        recording.upload_expires_at = expires_on
+        return recording
+
+    return extend
 
 
 def _no_media(recording: Recording) -> str:

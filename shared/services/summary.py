@@ -24,6 +24,7 @@ from shared.domain.recording_paths import (
 )
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
 from shared.ports import BlobNotFound, BlobStore, QueueStore, Store, Summarizer, SummarizerRejected
+from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
 from shared.summaries import Summary, SummaryContent, to_json, to_markdown
 from shared.timefmt import now as utc_now
@@ -68,8 +69,11 @@ class SummaryJob(RecordingJob):
         *,
         clock: Callable[[], datetime] = utc_now,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
-        super().__init__(SUMMARY_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds)
+        super().__init__(
+            SUMMARY_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds, events=events
+        )
         self._blobs = blobs
         self._summarizer = summarizer
 

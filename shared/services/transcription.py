@@ -35,6 +35,7 @@ from shared.domain.recording_paths import (
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
 from shared.media import MediaError, probe
 from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberRejected
+from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
 from shared.speech import SpeechResult, in_decoder_thread, transcribe_source
 from shared.timefmt import now as utc_now
@@ -87,8 +88,11 @@ class TranscriptionJob(RecordingJob):
         time_budget_seconds: float = TIME_BUDGET_SECONDS,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         max_recording_minutes: int = MAX_RECORDING_MINUTES,
+        events: EventPublisher = NO_EVENTS,
     ) -> None:
-        super().__init__(TRANSCRIPT_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds)
+        super().__init__(
+            TRANSCRIPT_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds, events=events
+        )
         self._blobs = blobs
         self._transcriber = transcriber
         self._budget = time_budget_seconds

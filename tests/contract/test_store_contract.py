@@ -343,6 +343,36 @@ async def test_recordings_are_listed_per_meeting_by_created_at_then_id(store: St
     assert listed == [recording("r-other", "m-2")]
 
 
+async def test_recordings_are_listed_by_status_across_meetings_oldest_update_first(store: Store) -> None:
+    await store.create_meeting(meeting("m-1"))
+    await store.create_meeting(meeting("m-2"))
+    for recording_id, meeting_id, status, minutes in (
+        ("r-late", "m-1", RecordingStatus.AWAITING_UPLOAD, 5),
+        ("r-early", "m-2", RecordingStatus.AWAITING_UPLOAD, -5),
+        ("r-mid", "m-1", RecordingStatus.AWAITING_UPLOAD, 0),
+        ("r-busy", "m-2", RecordingStatus.TRANSCRIBING, 0),
+    ):
+        created = recording(
+            recording_id, meeting_id, status=status, created_at=BASE + timedelta(minutes=minutes)
+        )
+        await store.create_recording(created)
+    waiting = await store.list_recordings_by_status(RecordingStatus.AWAITING_UPLOAD, limit=10)
+    assert [r.id for r in waiting] == ["r-early", "r-mid", "r-late"]
+    assert waiting[0] == recording(
+        "r-early", "m-2", status=RecordingStatus.AWAITING_UPLOAD, created_at=BASE - timedelta(minutes=5)
+    )
+    assert [
+        r.id for r in await store.list_recordings_by_status(RecordingStatus.AWAITING_UPLOAD, limit=2)
+    ] == [
+        "r-early",
+        "r-mid",
+    ]
+    assert [r.id for r in await store.list_recordings_by_status(RecordingStatus.TRANSCRIBING, limit=10)] == [
+        "r-busy"
+    ]
+    assert await store.list_recordings_by_status(RecordingStatus.COMPLETED, limit=10) == []
+
+
 async def test_a_recording_in_the_partition_does_not_confuse_the_meeting(store: Store) -> None:
     meeting_etag = await store.create_meeting(meeting())
     await store.create_recording(recording())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -86,4 +87,60 @@ async def test_start_stop_deliver_and_the_call_is_transcribed(
     assert (
         again.returncode != 0
     )  # the stand-in delivers a recording once; its event replay is in the contract tests
+    assert server.stop() == 0
+
+
+async def test_a_delivery_nothing_took_can_be_made_again(
+    server: Server, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """`make run` on another port than the command thinks: the recording must not be stranded."""
+    api = server.api
+    starts = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    meeting = {
+        "title": "t",
+        "startsAt": starts.isoformat(),
+        "endsAt": (starts + timedelta(hours=1)).isoformat(),
+    }
+    async with http.post(f"{api}/meetings", json=meeting, headers=_as("alice")) as reply:
+        meeting_id = (await reply.json())["id"]
+    async with http.post(f"{api}/meetings/{meeting_id}/join", headers=_as("alice")) as reply:
+        assert reply.status == 200
+    async with http.post(
+        f"{api}/meetings/{meeting_id}/recording/start",
+        json={"content": "audio", "channels": "unmixed"},
+        headers=_as("alice"),
+    ) as reply:
+        assert reply.status == 202, await reply.text()
+        recording_id = (await reply.json())["id"]
+    async with http.post(f"{api}/meetings/{meeting_id}/recording/stop", headers=_as("alice")) as reply:
+        assert reply.status == 202, await reply.text()
+    file = tmp_path / "call.wav"
+    file.write_bytes(audio.wav([audio.silence(1.0)]))
+    command = [sys.executable, "-m", "devhost", "deliver-recording", meeting_id, recording_id, str(file)]
+
+    def deliver(port: int) -> subprocess.CompletedProcess[str]:
+        # No --url: PORT and DATA_DIR, as `make run` reads them.
+        env = {**os.environ, "DATA_DIR": server.data_dir, "PORT": str(port)}
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+    with socket.socket() as unused:  # bound, not listening: nothing answers there
+        unused.bind(("127.0.0.1", 0))
+        missed = await asyncio.to_thread(deliver, unused.getsockname()[1])
+    assert missed.returncode == 4, missed.stderr
+    assert "PORT=" in missed.stderr
+    delivered = await asyncio.to_thread(deliver, int(api.rsplit(":", 1)[1].split("/")[0]))
+    assert delivered.returncode == 0, delivered.stderr
+
+    url = f"{api}/meetings/{meeting_id}/recordings/{recording_id}"
+    for _ in range(300):
+        async with http.get(url, headers=_as("alice")) as reply:
+            recording: dict[str, Any] = await reply.json()
+        if recording["call"]["state"] == "fetched":
+            break
+        await asyncio.sleep(0.1)
+    assert recording["call"]["state"] == "fetched", recording
+    # Delivered now, once: the stand-in refuses a second delivery.
+    again = await asyncio.to_thread(deliver, int(api.rsplit(":", 1)[1].split("/")[0]))
+    assert again.returncode == 2
+    assert "delivered already" in again.stderr
     assert server.stop() == 0

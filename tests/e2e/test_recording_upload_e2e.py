@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -56,3 +58,60 @@ async def test_an_upload_reaches_the_pipeline(server: Server, http: aiohttp.Clie
     log = "".join(server.output)
     assert "eventgrid function=recording_uploaded" in log
     assert "queue transcription-jobs function=transcription_job" in log
+
+
+async def test_a_restart_starts_nothing_no_upload_asked_for(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """Restarting `make run` announces no blob announced before (Storage would not either): a failed
+    recording whose file did not change stays failed, and is not transcribed again."""
+    first = Server(tmp_path / "data")
+    try:
+        api = first.api
+        starts = datetime.now(UTC) + timedelta(days=1)
+        meeting = {
+            "title": "R",
+            "startsAt": starts.isoformat(),
+            "endsAt": (starts + timedelta(hours=1)).isoformat(),
+        }
+        async with http.post(f"{api}/meetings", json=meeting, headers=ALICE) as reply:
+            meeting_id = (await reply.json())["id"]
+        recording = {"fileName": "talk.wav", "contentType": "audio/wav", "sizeBytes": len(NOT_AUDIO)}
+        async with http.post(
+            f"{api}/meetings/{meeting_id}/recordings", json=recording, headers=ALICE
+        ) as reply:
+            created = await reply.json()
+        upload = created["upload"]
+        async with http.request(
+            upload["method"], upload["url"], data=NOT_AUDIO, headers=upload["headers"]
+        ) as reply:
+            assert reply.status == 201
+        path = f"/meetings/{meeting_id}/recordings/{created['id']}"
+        failed = await _settled(http, api + path)
+        assert failed["status"] == "failed"
+    finally:
+        assert first.stop() == 0
+
+    again = Server(tmp_path / "data")
+    try:
+        await asyncio.sleep(3.0)  # the blob watcher's first listings, and a job's time to start
+        async with http.get(again.api + path, headers=ALICE) as reply:
+            after = await reply.json()
+        assert after["status"] == "failed"
+        assert after["updatedAt"] == failed["updatedAt"]
+    finally:
+        assert again.stop() == 0
+    log = "".join(again.output)
+    assert "starting over" not in log
+    assert "function=recording_uploaded" not in log  # the blob was announced before the restart
+    assert "function=transcription_job" not in log
+
+
+async def _settled(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    for _ in range(100):
+        async with http.get(url, headers=ALICE) as reply:
+            recording: dict[str, Any] = await reply.json()
+        if recording["status"] in ("failed", "completed"):
+            break
+        await asyncio.sleep(0.1)
+    return recording

@@ -55,3 +55,54 @@ async def test_schemas_are_the_models_the_handlers_validate_with(call: FunctionC
     assert "412" in patch["responses"]
     assert any(p["name"] == "If-Match" and p["in"] == "header" for p in patch["parameters"])
     assert document["paths"]["/health"]["get"]["security"] == []
+
+
+async def test_the_document_states_what_the_api_requires(call: FunctionCaller) -> None:
+    document = await _document(call)
+    paths = document["paths"]
+    participant = paths["/meetings/{meetingId}/participants/{userId}"]
+    for method in ("put", "patch", "delete"):
+        [user] = [p for p in participant[method]["parameters"] if p["name"] == "userId"]
+        assert user["schema"]["pattern"] == r"^[A-Za-z0-9.@_+\-]{1,128}$"
+        assert "400" in participant[method]["responses"]  # a userId not matching it
+    update = document["components"]["schemas"]["UpdateMeeting"]["properties"]
+    for field in ("title", "startsAt", "endsAt", "participants"):  # omitted, never null
+        assert "null" not in str(update[field]), field
+        assert "default" not in update[field], field
+    assert "null" in str(update["description"])  # the one that may be cleared
+    [to] = [p for p in paths["/meetings"]["get"]["parameters"] if p["name"] == "to"]
+    assert to["allowEmptyValue"] is True  # the host drops `?to=`: omitted
+    assert {"const": ""} in to["schema"]["anyOf"]
+
+
+async def test_links_lead_from_what_is_created_to_what_works_on_it(call: FunctionCaller) -> None:
+    document = await _document(call)
+    paths = document["paths"]
+    meeting_links = paths["/meetings"]["post"]["responses"]["201"]["links"]
+    assert meeting_links["get_meeting"] == {
+        "operationId": "get_meeting",
+        "parameters": {"meetingId": "$response.body#/id"},
+    }
+    assert meeting_links["put_participant"]["parameters"] == {
+        "meetingId": "$response.body#/id",
+        "userId": "$response.body#/organizerId",
+    }
+    meeting_ops = {
+        op["operationId"]
+        for path, ops in paths.items()
+        if path.startswith("/meetings/{meetingId}") and "{recordingId}" not in path
+        for op in ops.values()
+    }
+    assert set(meeting_links) == meeting_ops  # those on a recording: from the recording's creation
+    recording_links = paths["/meetings/{meetingId}/recordings"]["post"]["responses"]["201"]["links"]
+    assert recording_links["get_recording_media"]["parameters"] == {
+        "meetingId": "$request.path.meetingId",
+        "recordingId": "$response.body#/id",
+    }
+    recording_ops = {
+        op["operationId"]
+        for path, ops in paths.items()
+        if path.startswith("/meetings/{meetingId}/recordings/{recordingId}")
+        for op in ops.values()
+    }
+    assert set(recording_links) == recording_ops

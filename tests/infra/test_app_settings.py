@@ -25,6 +25,7 @@ LOCAL_ONLY: dict[str, str] = {
     "data_dir": "where the embedded (local) backends keep their files; nothing is local in Azure",
     "public_base_url": "where devhost's embedded upload URLs point; in Azure uploads go to Blob storage "
     "(user-delegation SAS URLs)",
+    "event_webhooks": "local webhooks (EVENTS=local); Azure publishes to the Event Grid topic",
     "website_instance_id": "set by the platform on every instance (it is how the app knows it runs in Azure)"
     "; a deployment must not set it",
 }

@@ -31,6 +31,8 @@ ROLES = {
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "00000000-0000-0000-0000-000000000002": "Cosmos DB Built-in Data Contributor",
+    "12cf5a90-567b-43ae-8102-96cf46c7d9b4": "Web PubSub Service Owner",
+    "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
 }
 # Broad roles nobody here may hold at a scope wider than one resource.
 FORBIDDEN_ROLES = {
@@ -47,6 +49,7 @@ TLS_MINIMUMS = {
         ("properties.siteConfig.minTlsVersion", {"1.2", "1.3"}),
         ("properties.siteConfig.scmMinTlsVersion", {"1.2", "1.3"}),
     ],
+    "Microsoft.EventGrid/topics": [("properties.minimumTlsVersionAllowed", {"1.2", "1.3"})],
 }
 TLS_KEYS = re.compile(
     r"^(minimumTlsVersion|minimalTlsVersion|minTlsVersion|scmMinTlsVersion|minimumTlsVersionAllowed)$"
@@ -105,6 +108,8 @@ def test_storage_is_keyless_private_and_https_only(files: list[BicepFile]) -> No
         ("Microsoft.CognitiveServices/accounts", "properties.disableLocalAuth"),
         ("Microsoft.Insights/components", "properties.DisableLocalAuth"),
         ("Microsoft.OperationalInsights/workspaces", "properties.features.disableLocalAuth"),
+        ("Microsoft.SignalRService/webPubSub", "properties.disableLocalAuth"),
+        ("Microsoft.EventGrid/topics", "properties.disableLocalAuth"),
     ],
 )
 def test_local_auth_is_off(files: list[BicepFile], type_: str, path: str) -> None:
@@ -248,6 +253,8 @@ def test_app_data_roles_cover_what_the_app_uses(files: list[BicepFile]) -> None:
         "Key Vault Secrets User",
         "Contributor",
         "Cosmos DB Built-in Data Contributor",
+        "Web PubSub Service Owner",
+        "EventGrid Data Sender",
     }
 
 

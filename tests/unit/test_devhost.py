@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -239,6 +241,14 @@ async def test_response_headers_keep_every_cookie(host: DevHost, client: aiohttp
         assert response.headers["X-One"] == "1"
         # The worker sends headers as a dict: apart from Set-Cookie, the last value wins.
         assert response.headers.getall("X-Repeated") == ["last"]
+        # No body by definition, so no type (func.HttpResponse gives every response text/plain).
+        assert "Content-Type" not in response.headers
+
+
+async def test_no_server_header_names_the_software(host: DevHost, client: aiohttp.ClientSession) -> None:
+    for path in ("/api/items/new", "/api/cookies", "/api/nowhere", "/api/boom"):
+        async with client.get(f"{host.base_url}{path}") as response:
+            assert "Server" not in response.headers, path
 
 
 async def test_content_type_defaults_from_mimetype_and_charset(
@@ -417,3 +427,45 @@ async def test_more_trigger_runners_plug_into_the_host(caplog: pytest.LogCapture
     async with host:
         with pytest.raises(RuntimeError, match="before the host starts"):
             host.add_runner(queue)
+
+
+def _raw_exchange(base_url: str, request: bytes) -> bytes:
+    """What the server answers to bytes no HTTP client would send."""
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /api/items/a\nb HTTP/1.1\r\nHost: x\r\n\r\n",  # a newline in the request line
+        b"NOT HTTP\r\n\r\n",
+        b"GET /api/items/new HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n",
+        b"GET /api/items/new HTTP/1.1\r\nHost: x\r\n" + b"X-H: a\r\n" * 50_000 + b"\r\n",
+    ],
+    ids=["newline", "not-http", "huge-header", "many-headers"],
+)
+async def test_what_never_reaches_the_app_is_refused_as_a_problem(
+    host: DevHost, request_bytes: bytes
+) -> None:
+    answer = await asyncio.to_thread(_raw_exchange, host.base_url, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0].split(" ")[1] in ("400", "431"), lines[0]
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert headers["content-type"] == "application/problem+json"
+    assert "server" not in headers
+    problem = json.loads(body)
+    assert problem["status"] == int(lines[0].split(" ")[1])
+    assert "aaaa" not in problem["detail"]
+
+
+async def test_a_newline_in_a_path_reaches_the_routes(host: DevHost, client: aiohttp.ClientSession) -> None:
+    async with client.get(f"{host.base_url}/api/items/a%0Ab") as response:
+        assert response.status == 200
+        assert (await response.json())["params"] == {"name": "a\nb"}

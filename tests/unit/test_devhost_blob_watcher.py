@@ -121,3 +121,47 @@ async def test_start_polls_until_stopped(store: LocalBlobStore) -> None:
     await store.put("recordings", "after-stop.webm", b"1")
     await asyncio.sleep(0.05)
     assert landed.calls == []
+
+
+async def test_a_restart_announces_only_what_changed_meanwhile(store: LocalBlobStore, tmp_path: Path) -> None:
+    state = tmp_path / "data" / "watcher.json"
+    await store.put("recordings", "m1/r1/source.wav", b"announced before the restart")
+    landed = Landed()
+    before = BlobWatcher(store, landed, state_file=state)
+    await before.start()
+    await before.stop()
+    await before.scan()
+    uploaded = await store.put("recordings", "m1/r2/source.wav", b"through the upload route")
+    before.seen("recordings", uploaded)
+    await before.scan()
+    assert landed.names() == ["m1/r1/source.wav"]
+
+    # Down: one blob replaced, one new; the others were announced before and are not again.
+    await store.put("recordings", "m1/r3/source.wav", b"landed while down")
+    await store.put("recordings", "m1/r1/source.wav", b"replaced while down")
+    after = BlobWatcher(store, landed, state_file=state)
+    await after.start()
+    await after.stop()
+    await after.scan()
+    assert sorted(landed.names()) == ["m1/r1/source.wav", "m1/r3/source.wav"]
+
+    # No state (a fresh DATA_DIR) or an unreadable one: everything there counts as new.
+    state.write_text("{not json")
+    fresh = BlobWatcher(store, landed, state_file=state)
+    await fresh.start()
+    await fresh.stop()
+    await fresh.scan()
+    assert len(landed.names()) == 3
+
+
+async def test_an_upload_seen_just_before_a_stop_is_kept(store: LocalBlobStore, tmp_path: Path) -> None:
+    state = tmp_path / "watcher.json"
+    watcher = BlobWatcher(store, Landed(), state_file=state)
+    uploaded = await store.put("recordings", "m1/r1/source.wav", b"uploaded, no pass since")
+    watcher.seen("recordings", uploaded)
+    await watcher.stop()
+    landed = Landed()
+    after = BlobWatcher(store, landed, state_file=state)
+    await after.start()
+    await after.stop()
+    assert await after.scan() == 0

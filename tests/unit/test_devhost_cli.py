@@ -8,13 +8,20 @@ import logging
 import os
 import re
 import signal
+import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from devhost.cli import AZURE_HTTP_LOGGER, LOG_FORMAT, build_parser, configure_logging
+from devhost.cli import (
+    AZURE_HTTP_LOGGER,
+    LOG_FORMAT,
+    build_parser,
+    configure_logging,
+    log_level_from_env,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,6 +88,10 @@ async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, sig
         site = await _read_line(process.stdout)
         assert site.startswith(f"Web client on {base_url}/ from ")
         assert site.endswith(f"{tmp_path / 'web' / 'dist'} (not built yet: make web)")
+        # REALTIME=local (the default): devhost's Web PubSub-compatible endpoint is served too.
+        live = await _read_line(process.stdout)
+        ws_url = "ws" + base_url.removeprefix("http")
+        assert live == f"Live events (Web PubSub-compatible) on {ws_url}/client/hubs/{{hub}}"
 
         async with aiohttp.ClientSession() as client:
             async with client.get(f"{base_url}/v1/hello/devhost") as response:
@@ -124,3 +135,54 @@ def test_log_format_tolerates_records_without_context() -> None:
     assert handler.format(formatter_record).endswith("plain message [invocationId=abc]")
     assert "%(context)s" in LOG_FORMAT
     assert not logging.getLogger(AZURE_HTTP_LOGGER).isEnabledFor(logging.INFO)
+
+
+COSMOS_HTTP_LOGGER = "azure.cosmos._cosmos_http_logging_policy"
+
+
+@pytest.mark.parametrize("name", [AZURE_HTTP_LOGGER, COSMOS_HTTP_LOGGER, "azure.cosmos.LocationCache"])
+def test_azure_sdk_logging_is_quiet_unless_asked_for(name: str) -> None:
+    try:
+        configure_logging()
+        assert not logging.getLogger(name).isEnabledFor(logging.INFO)
+        assert logging.getLogger(name).isEnabledFor(logging.WARNING)
+        assert logging.getLogger("devhost.http_host").isEnabledFor(logging.INFO)
+        configure_logging(logging.DEBUG, verbose=True)
+        assert logging.getLogger(name).isEnabledFor(logging.DEBUG)
+    finally:
+        configure_logging()
+
+
+def test_log_level_comes_from_the_environment() -> None:
+    assert log_level_from_env({}) == (logging.INFO, False)
+    assert log_level_from_env({"LOG_LEVEL": "warning"}) == (logging.WARNING, False)
+    assert log_level_from_env({"LOG_LEVEL": "DEBUG"}) == (logging.DEBUG, True)
+    assert log_level_from_env({"LOG_LEVEL": "loud"}) == (logging.INFO, False)
+    assert build_parser().parse_args(["serve", "--verbose"]).verbose
+
+
+async def test_port_in_use_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "function_app.py").write_text(APP_SOURCE)
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0"}))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PORT": str(port), "DATA_DIR": str(tmp_path)}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "devhost",
+            "serve",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 1
+    assert stdout == b""
+    lines = stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert f"port {port} on 127.0.0.1 is in use" in lines[0]
+    assert "PORT=" in lines[0]

@@ -301,6 +301,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/realtime/negotiate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A Web PubSub client access URL in the groups of the caller's meetings (receive-only) */
+        get: operations["realtime_negotiate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -648,6 +665,20 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** NegotiateOut */
+        NegotiateOut: {
+            /**
+             * Expireson
+             * Format: date-time
+             * @description After this the URL no longer connects: negotiate again.
+             */
+            expiresOn: string;
+            /**
+             * Url
+             * @description The Web PubSub client access URL (with its token), for @azure/web-pubsub-client. The connection is in the groups of the caller's meetings and receive-only.
+             */
+            url: string;
+        };
         /** ParticipantIn */
         ParticipantIn: {
             /**
@@ -875,6 +906,24 @@ export interface components {
              * @default null
              */
             language: string | null;
+        } | {
+            /** @constant */
+            channels?: "mixed";
+            /** @constant */
+            content?: "audio";
+            format?: ("mp3" | "wav") | null;
+        } | {
+            /** @constant */
+            channels: "unmixed";
+            /** @constant */
+            content?: "audio";
+            format?: "wav" | null;
+        } | {
+            /** @constant */
+            channels?: "mixed";
+            /** @constant */
+            content: "audio-video";
+            format?: "mp4" | null;
         };
         /**
          * SummaryOut
@@ -953,24 +1002,18 @@ export interface components {
             description: string | null;
             /**
              * Endsat
-             * @default null
+             * Format: date-time
              */
-            endsAt: string | null;
-            /**
-             * Participants
-             * @default null
-             */
-            participants: components["schemas"]["ParticipantIn"][] | null;
+            endsAt?: string;
+            /** Participants */
+            participants?: components["schemas"]["ParticipantIn"][];
             /**
              * Startsat
-             * @default null
+             * Format: date-time
              */
-            startsAt: string | null;
-            /**
-             * Title
-             * @default null
-             */
-            title: string | null;
+            startsAt?: string;
+            /** Title */
+            title?: string;
         };
         /** UploadOut */
         UploadOut: {
@@ -1083,11 +1126,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Meetings ending after this. */
-                from?: string | null;
+                from?: (string | null) | "";
                 /** @description Meetings starting before this. */
-                to?: string | null;
-                limit?: number;
-                continuationToken?: string | null;
+                to?: (string | null) | "";
+                limit?: number | "";
+                continuationToken?: (string | null) | "";
             };
             header?: never;
             path?: never;
@@ -1706,6 +1749,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1895,7 +1947,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which recording, when the meeting has more than one call being recorded. */
-                recordingId?: string | null;
+                recordingId?: (string | null) | "";
             };
             header?: never;
             path: {
@@ -1992,7 +2044,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which recording, when the meeting has more than one call being recorded. */
-                recordingId?: string | null;
+                recordingId?: (string | null) | "";
             };
             header?: never;
             path: {
@@ -2205,7 +2257,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Which recording, when the meeting has more than one call being recorded. */
-                recordingId?: string | null;
+                recordingId?: (string | null) | "";
             };
             header?: never;
             path: {
@@ -2642,7 +2694,7 @@ export interface operations {
     get_summary: {
         parameters: {
             query?: {
-                format?: "json" | "md";
+                format?: ("json" | "md") | "";
             };
             header?: never;
             path: {
@@ -2790,7 +2842,7 @@ export interface operations {
     get_transcript: {
         parameters: {
             query?: {
-                format?: "json" | "vtt" | "srt" | "txt";
+                format?: ("json" | "vtt" | "srt" | "txt") | "";
             };
             header?: never;
             path: {
@@ -2955,6 +3007,53 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    realtime_negotiate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to connect, and until when */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NegotiateOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

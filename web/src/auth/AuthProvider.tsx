@@ -11,8 +11,12 @@ import { startEasyAuth } from "./easyAuth";
 /** Starts the session of a mode other than dev. Entra's MSAL is imported here, lazily, and only here. */
 export async function startSession(config: ClientConfig): Promise<AuthSession> {
   if (config.authMode === "entra") {
+    if (config.entra === null) {
+      // AUTH_CLIENT_ID and AUTH_API_SCOPE are not both set on the API: say so rather than fail in MSAL.
+      throw new Error("Sign-in is not configured on this deployment: the API reports no Entra client id.");
+    }
     const { startEntra } = await import("./entra");
-    return startEntra(config.entra ?? { clientId: null, authority: null, scopes: [] });
+    return startEntra(config.entra);
   }
   return startEasyAuth();
 }
