@@ -7,7 +7,8 @@ PORT ?= 7071
 DATA_DIR ?= .local
 export PORT DATA_DIR
 
-.PHONY: run run-emulators test lint typecheck unit bench emulators node-realtime clean infra-scan web web-check fuzz
+.PHONY: run run-emulators test lint typecheck unit bench emulators node-realtime clean infra-scan web web-check fuzz \
+	e2e e2e-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,7 +69,7 @@ web-check: $(VENV)/.dev web/node_modules/.installed
 	cd web && npm run --silent typecheck && npm run --silent lint && npm run --silent format:check && npm run --silent test
 
 ## Lint, type-check and run every test (the contract suites start and stop their own emulators).
-test: $(VENV)/.dev emulators lint typecheck unit web-check
+test: $(VENV)/.dev emulators lint typecheck unit web-check e2e
 # The Bicep in infra/: checkov (offline); the project's own infra checks are tests/infra, run by `unit`.
 test: infra-scan
 
@@ -81,6 +82,32 @@ typecheck: $(VENV)/.dev
 
 unit: $(VENV)/.dev emulators node-realtime
 	$(BIN)/python -m pytest
+
+# The browser tests (web/e2e, Playwright) drive the system's Chromium: Playwright never downloads one
+# (exported to every recipe, npm ci included).
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+E2E_CHROMIUM := $(firstword $(CHROMIUM_PATH) $(wildcard /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome))
+
+# What the browser tests need besides Node: Chromium, and espeak-ng and ffmpeg to make the recording the
+# scenario uploads. Installed with apt-get where that is possible (root on Debian/Ubuntu, as CI runs).
+e2e-tools:
+	@missing=""; [ -x "$(E2E_CHROMIUM)" ] || missing="chromium"; \
+	for tool in espeak-ng ffmpeg ffprobe; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: the browser tests need $${missing# }: apt-get install chromium espeak-ng ffmpeg"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium espeak-ng ffmpeg >/dev/null; \
+	else \
+		echo "make: the browser tests need: $${missing# } (not found). Install them, e.g. on Debian/Ubuntu:"; \
+		echo "      sudo apt-get install chromium espeak-ng ffmpeg"; \
+		echo "      (elsewhere: Chromium or Google Chrome, with CHROMIUM_PATH=/path/to/it; espeak-ng; ffmpeg)"; \
+		exit 1; \
+	fi
+
+## The browser tests: the built client and the app served by devhost, in headless Chromium (web/e2e).
+## Screenshots, traces of failures and devhost's log go to web/test-results/.
+e2e: $(VENV)/.runtime web e2e-tools
+	cd web && npm run --silent e2e
 
 # checkov pins old versions of packages the app uses, so it gets a venv of its own, reinstalled only when
 # its pin changes (the stamp file, as for .venv). It lives inside .venv so that everything that already
@@ -102,13 +129,15 @@ fuzz: $(VENV)/.dev
 	$(BIN)/python -m tests.fuzz.run --max-examples $(FUZZ_EXAMPLES)
 
 ## Benchmarks: they print ratios measured side by side in one run.
-bench: $(VENV)/.dev emulators
+bench: $(VENV)/.dev emulators web
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.store_ops
 	$(BIN)/python -m bench.summary
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.realtime
+	$(BIN)/python -m bench.web_bundle
 
 clean:
-	rm -rf $(VENV) node_modules tests/node_realtime/node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist
+	rm -rf $(VENV) node_modules tests/node_realtime/node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist \
+		web/test-results
