@@ -211,7 +211,12 @@ function MeetingView({ meeting, reload, error }: { meeting: Meeting; reload: () 
       <Participants meeting={meeting} organizer={organizer && !cancelled} reload={reload} />
 
       <div className={styles.recordings}>
-        <RecordingsPanel meetingId={meeting.id} canUpload={presenter} canManage={organizer} />
+        <RecordingsPanel
+          meetingId={meeting.id}
+          canUpload={presenter}
+          canManage={organizer}
+          participants={meeting.participants}
+        />
       </div>
     </>
   );

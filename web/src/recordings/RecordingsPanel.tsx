@@ -3,12 +3,16 @@
 import { makeStyles, Spinner, Title3, tokens } from "@fluentui/react-components";
 import { lazy, Suspense } from "react";
 
+import type { Participant } from "./channelSpeakers";
+
 export interface RecordingsPanelProps {
   meetingId: string;
   /** Organizer and presenters may upload and record. */
   canUpload: boolean;
   /** The organizer may delete recordings and regenerate summaries. */
   canManage: boolean;
+  /** The meeting's participants: who may be named as the speaker of a channel of an unmixed recording. */
+  participants?: Participant[];
 }
 
 const RecordingsPanelBody = lazy(() => import("./RecordingsPanelBody"));

@@ -2,6 +2,7 @@
 import {
   Button,
   Caption1,
+  Checkbox,
   Dialog,
   DialogActions,
   DialogBody,
@@ -13,7 +14,9 @@ import {
   MessageBar,
   MessageBarActions,
   MessageBarBody,
+  Field,
   ProgressBar,
+  Select,
   Spinner,
   Text,
   tokens,
@@ -24,6 +27,7 @@ import { Link } from "react-router-dom";
 import { errorMessage } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { channelsOf, duplicateSpeaker, MAX_CHANNELS, participantLabel } from "./channelSpeakers";
 import { formatBytes, formatTime } from "./format";
 import {
   createRecording,
@@ -70,6 +74,12 @@ const useStyles = makeStyles({
   progress: { maxWidth: "32rem" },
   detail: { color: tokens.colorNeutralForeground3, overflowWrap: "anywhere" },
   failed: { color: tokens.colorPaletteRedForeground1, fontWeight: tokens.fontWeightSemibold },
+  channels: {
+    display: "grid",
+    gridTemplateColumns: "repeat(auto-fill, minmax(12rem, 1fr))",
+    gap: tokens.spacingHorizontalM,
+    marginBlockEnd: tokens.spacingVerticalM,
+  },
 });
 
 interface Problem {
@@ -78,7 +88,12 @@ interface Problem {
 }
 
 /** The meeting's recordings: upload (file picker or drop), progress, status until done, delete. */
-export default function RecordingsPanelBody({ meetingId, canUpload, canManage }: RecordingsPanelProps) {
+export default function RecordingsPanelBody({
+  meetingId,
+  canUpload,
+  canManage,
+  participants = [],
+}: RecordingsPanelProps) {
   const styles = useStyles();
   const { config, user } = useAuth();
   const rules = useMemo(() => uploadRules(config), [config]);
@@ -86,6 +101,11 @@ export default function RecordingsPanelBody({ meetingId, canUpload, canManage }:
   const [loadError, setLoadError] = useState<unknown>(null);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [dragging, setDragging] = useState(false);
+  // An unmixed recording (one participant a channel, as ACS records them): who speaks on which channel.
+  const [perChannel, setPerChannel] = useState(false);
+  const [speakers, setSpeakers] = useState<(string | null)[]>(() =>
+    Array<string | null>(MAX_CHANNELS).fill(null),
+  );
   const [toDelete, setToDelete] = useState<Recording | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<unknown>(null);
@@ -166,6 +186,14 @@ export default function RecordingsPanelBody({ meetingId, canUpload, canManage }:
       report(verdict.message);
       return;
     }
+    const twice = perChannel ? duplicateSpeaker(speakers) : null;
+    if (twice !== null) {
+      report(
+        `"${file.name}" was not uploaded: ${twice} is chosen for two channels; each person speaks on one.`,
+      );
+      return;
+    }
+    const channels = perChannel ? channelsOf(speakers) : [];
     let created;
     try {
       created = await createRecording(meetingId, {
@@ -174,6 +202,7 @@ export default function RecordingsPanelBody({ meetingId, canUpload, canManage }:
         contentType: verdict.contentType as CreateRecordingBody["contentType"],
         sizeBytes: file.size,
         language: null, // detected from the audio
+        ...(channels.length > 0 ? { channels } : {}),
       });
     } catch (error) {
       report(`"${file.name}" could not be uploaded: ${errorMessage(error)}`);
@@ -305,6 +334,39 @@ export default function RecordingsPanelBody({ meetingId, canUpload, canManage }:
             }}
           />
         </div>
+      )}
+
+      {canUpload && (
+        <>
+          <Checkbox
+            label="One speaker per channel"
+            checked={perChannel}
+            onChange={(_, data) => {
+              setPerChannel(data.checked === true);
+            }}
+          />
+          {perChannel && (
+            <div className={styles.channels}>
+              {speakers.map((userId, index) => (
+                <Field key={index} label={`Channel ${index + 1} speaker`}>
+                  <Select
+                    value={userId ?? ""}
+                    onChange={(_, data) => {
+                      setSpeakers((list) => list.map((u, i) => (i === index ? data.value || null : u)));
+                    }}
+                  >
+                    <option value="">(nobody)</option>
+                    {participants.map((p) => (
+                      <option key={p.userId} value={p.userId}>
+                        {participantLabel(p)}
+                      </option>
+                    ))}
+                  </Select>
+                </Field>
+              ))}
+            </div>
+          )}
+        </>
       )}
 
       {problems.map((problem) => (
