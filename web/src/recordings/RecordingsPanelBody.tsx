@@ -74,6 +74,7 @@ const useStyles = makeStyles({
   progress: { maxWidth: "32rem" },
   detail: { color: tokens.colorNeutralForeground3, overflowWrap: "anywhere" },
   failed: { color: tokens.colorPaletteRedForeground1, fontWeight: tokens.fontWeightSemibold },
+  channelChoice: { display: "block", marginBlockEnd: tokens.spacingVerticalS },
   channels: {
     display: "grid",
     gridTemplateColumns: "repeat(auto-fill, minmax(12rem, 1fr))",
@@ -337,7 +338,7 @@ export default function RecordingsPanelBody({
       )}
 
       {canUpload && (
-        <>
+        <div className={styles.channelChoice}>
           <Checkbox
             label="One speaker per channel"
             checked={perChannel}
@@ -366,7 +367,7 @@ export default function RecordingsPanelBody({
               ))}
             </div>
           )}
-        </>
+        </div>
       )}
 
       {problems.map((problem) => (
