@@ -137,6 +137,7 @@ bench: $(VENV)/.dev emulators web
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.realtime
 	$(BIN)/python -m bench.web_bundle
+	$(BIN)/python -m bench.attacks
 
 clean:
 	rm -rf $(VENV) node_modules tests/node_realtime/node_modules .mypy_cache .ruff_cache .pytest_cache web/node_modules web/dist \
