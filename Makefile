@@ -108,6 +108,7 @@ bench: $(VENV)/.dev emulators
 	$(BIN)/python -m bench.store_ops
 	$(BIN)/python -m bench.summary
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.turnaround
 	$(BIN)/python -m bench.realtime
 
 clean:
