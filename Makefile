@@ -135,6 +135,7 @@ bench: $(VENV)/.dev emulators web
 	$(BIN)/python -m bench.store_ops
 	$(BIN)/python -m bench.summary
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.turnaround
 	$(BIN)/python -m bench.realtime
 	$(BIN)/python -m bench.web_bundle
 	$(BIN)/python -m bench.attacks

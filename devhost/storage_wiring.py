@@ -4,7 +4,9 @@
 `wire_storage(host, settings, host_json)` builds the BlobStore and QueueStore with the app's builders and
 settings (so the same DATA_DIR, or the same Azurite account), then adds to `host`:
 
-- QueueTriggerRunner (host.json `extensions.queues`), BlobTriggerRunner and EventGridRunner;
+- QueueTriggerRunner (host.json `extensions.queues`), BlobTriggerRunner and EventGridRunner; on the
+  embedded queue store the runner is woken by every send of this process (the app's jobs and blob
+  trigger), so a queued job starts at once rather than at the end of the poll backoff;
 - the Event Grid webhook, `POST /runtime/webhooks/EventGrid?functionName=<name>`;
 - where blobs land: a watcher listing the `recordings` container every second (Storage announces every
   write: the clients' PUTs straight to Azurite, the app's own writes on either store), and on the embedded
@@ -19,8 +21,10 @@ the host stops.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +39,7 @@ from devhost.host import DevHost
 from devhost.queue_runner import QueueTriggerRunner
 from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store, connection_string
 from shared.adapters.local_blobs import UPLOAD_ROUTE, UPLOAD_SIGNING_PURPOSE, LocalBlobStore
+from shared.adapters.local_queues import LocalQueueStore, on_send
 
 # The app's own key derivation: the upload URLs it signs must verify here.
 from shared.bootstrap import resolve_secrets, signing_key_of
@@ -53,8 +58,10 @@ class HostStorage:
     queues: QueueStore
     notifier: BlobNotifier
     event_grid: EventGridRunner
+    stop_listening: Callable[[], None] = field(default=lambda: None)
 
     async def aclose(self) -> None:
+        self.stop_listening()
         try:
             await self.blobs.aclose()
         finally:
@@ -110,11 +117,14 @@ async def wire_storage(
     account, endpoint = storage_account(settings)
     blobs = build_blob_store(settings, await upload_signer(settings), settings.public_base_url)
     queues: QueueStore | None = None
+    stop_listening: Callable[[], None] = _nothing
     try:
         queues = build_queue_store(settings)
         blob_runner = BlobTriggerRunner(host.index, blobs, host_json=host_json, base_url=endpoint)
         event_grid = EventGridRunner(host.index)
-        host.add_runner(QueueTriggerRunner(host.index, queues, host_json=host_json))
+        queue_runner = QueueTriggerRunner(host.index, queues, host_json=host_json)
+        host.add_runner(queue_runner)
+        stop_listening = wake_on_send(queues, queue_runner)
         host.add_runner(blob_runner)
         host.add_runner(event_grid)
         notifier = BlobNotifier(
@@ -149,8 +159,33 @@ async def wire_storage(
             for route in BlobReadRoute(blobs).routes():
                 host.http.add_system_route(route)
     except BaseException:
+        stop_listening()
         await blobs.aclose()
         if queues is not None:
             await queues.aclose()
         raise
-    return HostStorage(blobs, queues, notifier, event_grid)
+    return HostStorage(blobs, queues, notifier, event_grid, stop_listening)
+
+
+def wake_on_send(queues: QueueStore, runner: QueueTriggerRunner) -> Callable[[], None]:
+    """Wakes `runner`'s poll of a queue when this process sends to it (on the embedded store), at once or
+    when a delayed message becomes visible; returns what stops that. Sends may come from any thread."""
+    if not isinstance(queues, LocalQueueStore):
+        return _nothing
+    loop = asyncio.get_running_loop()
+
+    def wake(queue: str, delay_seconds: float) -> None:
+        if delay_seconds > 0:
+            loop.call_later(delay_seconds, runner.wake, queue)
+        else:
+            runner.wake(queue)
+
+    def sent(queue: str, delay_seconds: float) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the host has stopped
+            loop.call_soon_threadsafe(wake, queue, delay_seconds)
+
+    return on_send(queues.path, sent)
+
+
+def _nothing() -> None:
+    pass

@@ -21,6 +21,8 @@ RECORDINGS = "meetings/{meetingId}/recordings"
 RECORDING = "meetings/{meetingId}/recordings/{recordingId}"
 TRANSCRIPT_MEDIA_TYPES = ("application/json", "text/vtt", "application/x-subrip", "text/plain")
 SUMMARY_MEDIA_TYPES = ("application/json", "text/markdown")
+# On a summary: whether it is the previous one, served while a new one is made (the JSON says it too).
+REGENERATING_HEADER = "X-Summary-Regenerating"
 # The host's storage connection: the queues the app writes are the ones its triggers read.
 JOBS_CONNECTION = "AzureWebJobsStorage"
 
@@ -150,13 +152,15 @@ async def get_transcript(req: ApiRequest[None, schemas.TranscriptQuery]) -> ApiR
     query="SummaryQuery",
     ok=(200, "SummaryOut", "The summary as JSON or Markdown (the schema is the JSON one's)"),
     errors=(404, 409),
+    response_headers=(REGENERATING_HEADER,),
     ok_media_types=SUMMARY_MEDIA_TYPES,
 )
 async def get_summary(req: ApiRequest[None, schemas.SummaryQuery]) -> ApiResponse:
     summary = await req.services.recordings.summary(
         req.caller.user_id, req.route["meetingId"], req.route["recordingId"], req.query.format
     )
-    return ApiResponse(200, summary.body, summary.media_type)
+    regenerating = "true" if summary.regenerating else "false"
+    return ApiResponse(200, summary.body, summary.media_type, {REGENERATING_HEADER: regenerating})
 
 
 @endpoint(

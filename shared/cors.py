@@ -31,7 +31,7 @@ ALLOWED_HEADERS = (
 ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 # Response headers a script may read besides the CORS-safelisted ones: the ETag an edit sends back in
 # If-Match, the Location of what was created, and how long to wait when throttled.
-EXPOSED_HEADERS = ("ETag", "Location", "Retry-After")
+EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "X-Summary-Regenerating")
 # Chromium caps a preflight's cache at 2 hours; Firefox at 24.
 MAX_AGE_SECONDS = 7200
 

@@ -471,6 +471,12 @@ class TranscriptOut(Transcript):
 class SummaryOut(Summary):
     """`summary.json` as served: the very model the summary job writes it with (no copy to drift)."""
 
+    regenerating: bool = Field(
+        default=False,
+        description="True while a new summary is being made: this is the previous one, served until the new "
+        "one is written (also the `X-Summary-Regenerating` header, in every format).",
+    )
+
 
 class TranscriptQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")

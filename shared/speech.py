@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -49,6 +51,90 @@ OnPiece = Callable[[str, PieceResult], Awaitable[None]]
 OnDecoded = Callable[[float], None]
 
 
+# Before any piece has come back, a piece is expected to take this long per second of its audio (the
+# offline recogniser's pace on a loaded machine); afterwards, the pace measured on the finished ones.
+EXPECTED_SECONDS_PER_AUDIO_SECOND = 0.5
+# The share of the work that is decoding and cutting (fast), the rest being the transcriber's.
+DECODING_SHARE = 0.1
+
+
+class SpeechProgress:
+    """How far a recording's transcription has got, as a share from 0 to 0.99, moving while the work does.
+
+    Decoding tells the seconds decoded (a small share of the work); each piece's audio counts once it is
+    transcribed, and while it is in flight, by the time it has been out against the time pieces take
+    (measured on the finished ones): a piece is never waited on in silence. The speech still to come is
+    estimated from the speech found so far. Called from the decoding thread and the event loop.
+    """
+
+    def __init__(
+        self, declared_seconds: float | None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._declared = declared_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._decoded = 0.0
+        self._cut = 0.0  # seconds of audio in the pieces cut so far
+        self._done = 0.0  # of those, transcribed (or found transcribed by an earlier attempt)
+        self._in_flight: dict[str, tuple[float, float]] = {}  # key -> (audio seconds, sent at)
+        self._timed_audio = 0.0  # audio seconds of the pieces timed so far, and their time
+        self._timed_seconds = 0.0
+        self._high = 0.0
+
+    def decoded(self, seconds: float) -> None:
+        self._decoded = seconds
+
+    def cut(self, audio_seconds: float) -> None:
+        with self._lock:
+            self._cut += audio_seconds
+
+    def started(self, key: str, audio_seconds: float) -> None:
+        with self._lock:
+            self._in_flight[key] = (audio_seconds, self._clock())
+
+    def finished(self, key: str, audio_seconds: float) -> None:
+        with self._lock:
+            sent = self._in_flight.pop(key, None)
+            if sent is not None and audio_seconds > 0:
+                self._timed_audio += audio_seconds
+                self._timed_seconds += self._clock() - sent[1]
+            self._done += audio_seconds
+
+    def fraction(self) -> float | None:
+        if not self._declared:
+            return None
+        with self._lock:
+            decoded = min(1.0, self._decoded / self._declared)
+            pace = (
+                self._timed_seconds / self._timed_audio
+                if self._timed_audio
+                else EXPECTED_SECONDS_PER_AUDIO_SECOND
+            )
+            now = self._clock()
+            moving = sum(
+                audio * eased((now - sent) / max(pace * audio, 1e-3))
+                for audio, sent in self._in_flight.values()
+            )
+            # Speech still to be decoded, at the density found so far.
+            expected = self._cut + (
+                self._cut / self._decoded * (self._declared - self._decoded) if self._decoded else 0
+            )
+            transcribed = (self._done + moving) / expected if expected > 0 else decoded
+            share = DECODING_SHARE * decoded + (1 - DECODING_SHARE) * min(1.0, transcribed)
+            # Never 1 before the transcript is written (the final write says done), and never backwards.
+            self._high = max(self._high, min(0.99, round(share, 3)))
+            return self._high
+
+
+def eased(elapsed_share: float) -> float:
+    """The share of a piece counted done after `elapsed_share` of the time it is expected to take: in step
+    up to 90%, then creeping towards (never reaching) the whole for a piece that takes longer: slowly
+    enough that one taking several times as long as expected still shows it moving."""
+    if elapsed_share <= 0.9:
+        return max(0.0, elapsed_share)
+    return 0.9 + 0.1 * (1 - math.exp(-(elapsed_share - 0.9) / 3))
+
+
 @dataclass(frozen=True, slots=True)
 class SpeechResult:
     pieces: list[PieceResult]
@@ -73,13 +159,15 @@ async def transcribe_source(
     finished: Mapping[str, PieceResult] | None = None,
     on_piece: OnPiece | None = None,
     on_decoded: OnDecoded | None = None,
+    progress: SpeechProgress | None = None,
 ) -> SpeechResult:
     """Transcribes every piece of speech in `source` (opened on the decoding thread), or in the parts of
     one recording, in order.
 
     Pieces whose key is in `finished` are not sent again. `on_piece` is awaited with each newly
     transcribed piece before it counts as done; `on_decoded` is called (on the decoding thread) with the
-    seconds decoded so far. A MediaError or a transcriber error stops everything and is raised.
+    seconds decoded so far. `progress` is told of the decoding and of every piece as it goes. A MediaError
+    or a transcriber error stops everything and is raised.
     """
     run = _Run(
         transcriber,
@@ -88,6 +176,7 @@ async def transcribe_source(
         done=dict(finished or {}),
         on_piece=on_piece,
         on_decoded=on_decoded,
+        progress=progress,
     )
     return await run.execute([source] if callable(source) else source)
 
@@ -104,8 +193,10 @@ class _Run:
         done: dict[str, PieceResult],
         on_piece: OnPiece | None,
         on_decoded: OnDecoded | None,
+        progress: SpeechProgress | None = None,
     ) -> None:
         self._transcriber = transcriber
+        self._progress = progress
         self._limits = transcriber.limits
         self._per_channel = per_channel
         self._language = language
@@ -149,6 +240,8 @@ class _Run:
         self._duration = seconds
         if self._on_decoded is not None:
             self._on_decoded(seconds)
+        if self._progress is not None:
+            self._progress.decoded(seconds)
 
     def _produce(self, sources: Sequence[Source], loop: asyncio.AbstractEventLoop) -> None:
         def put(item: Piece | None) -> None:
@@ -182,6 +275,8 @@ class _Run:
             on_decoded=lambda seconds: self._decoded(offset + seconds),
         )
         for piece in pieces:
+            if self._progress is not None:
+                self._progress.cut(piece.duration_seconds)
             yield (
                 piece
                 if not offset
@@ -196,10 +291,14 @@ class _Run:
             key = piece_key(piece)
             result = self._done.get(key)
             if result is None:
+                if self._progress is not None:
+                    self._progress.started(key, piece.duration_seconds)
                 result = await self._transcribe(piece)
                 if self._on_piece is not None:
                     await self._on_piece(key, result)
                 self._done[key] = result
+            if self._progress is not None:
+                self._progress.finished(key, piece.duration_seconds)
             results.append(result)
             del piece  # an idle worker must not keep its last piece's audio alive while it waits
         return results

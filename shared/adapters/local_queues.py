@@ -9,13 +9,20 @@ Azure's rules, so what works here works there.
 Every operation writes (a receive updates what it takes), so all of them run on SqliteDatabase's writer
 thread; a receive is one IMMEDIATE transaction, so two processes sharing the file never take the same
 message. Times are wall-clock seconds, shared by every process using the file.
+
+A listener added with `on_send` for a queue file hears of every message sent to it by any store of
+this process (the app builds its own store on the file devhost's queue runner reads): devhost wakes its
+queue trigger at once instead of waiting for its next poll, which Azure Storage cannot offer (there,
+host.json's short `maxPollingInterval` bounds the wait).
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -30,6 +37,42 @@ MAX_MESSAGE_CHARS = 64 * 1024  # of the base64 text, as Azure counts it
 MAX_MESSAGES = 32  # per receive, as in Azure
 TIME_TO_LIVE = timedelta(days=7)  # Azure's default message lifetime
 MAX_HIDDEN = timedelta(days=7)  # longest visibility timeout or delay Azure accepts
+
+log = logging.getLogger(__name__)
+
+# (queue, seconds until the message is visible): called on the sending thread, after the message is stored
+SendListener = Callable[[str, float], None]
+_listeners: dict[Path, list[SendListener]] = {}
+_listeners_lock = threading.Lock()
+
+
+def on_send(path: Path, listener: SendListener) -> Callable[[], None]:
+    """Calls `listener` after each message any LocalQueueStore of this process sends to the queue file
+    at `path`; returns what removes it. The listener must not block (it runs on the sender's thread)."""
+    key = Path(path).resolve()
+    with _listeners_lock:
+        _listeners.setdefault(key, []).append(listener)
+
+    def remove() -> None:
+        with _listeners_lock:
+            found = _listeners.get(key, [])
+            if listener in found:
+                found.remove(listener)
+            if not found:
+                _listeners.pop(key, None)
+
+    return remove
+
+
+def _announce(key: Path, queue: str, delay_seconds: float) -> None:
+    with _listeners_lock:
+        listeners = list(_listeners.get(key, ()))
+    for listener in listeners:
+        try:
+            listener(queue, delay_seconds)
+        except Exception:  # a listener only hastens delivery: the message is stored whatever it does
+            log.exception("A queue send listener failed")
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -73,6 +116,12 @@ class LocalQueueStore:
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self._db = SqliteDatabase(path, _SCHEMA)
         self._clock = clock
+        self._key = Path(path).resolve()
+
+    @property
+    def path(self) -> Path:
+        """The queue file (what `on_send` listens on)."""
+        return self._key
 
     async def aclose(self) -> None:
         await self._db.close()
@@ -97,6 +146,7 @@ class LocalQueueStore:
             )
 
         await self._db.write(work)
+        _announce(self._key, queue, float(hidden))
 
     async def receive(
         self, queue: str, *, max_messages: int, visibility_timeout: timedelta

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from shared.logs import bind_meeting, bind_recording
 from shared.ports import QueueStore, Store, Stored
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
+from shared.speech import eased
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,22 @@ LEASE = timedelta(minutes=3)
 # How often a running job renews its claim.
 HEARTBEAT_SECONDS = 20.0
 # How often a running job stores (and so announces) its progress when it has moved: often enough for a
-# live progress bar, rarely enough that a job writes its recording at most once in that time.
-PROGRESS_SECONDS = 2.0
+# live progress bar that never stands still 2 s (the beat, plus the write and a loaded machine's delays,
+# stays under that), rarely enough that a job writes its recording at most once in that time.
+PROGRESS_SECONDS = 1.5
+
+
+def elapsed_share(
+    expected_seconds: float, *, clock: Callable[[], float] = time.monotonic
+) -> Callable[[], float]:
+    """Progress for work that reports none of its own (a request to a model): the time it has taken against
+    the time it is expected to take, from now, in step at first and creeping after (never reaching 1)."""
+    started = clock()
+
+    def share() -> float:
+        return min(0.99, round(eased((clock() - started) / max(expected_seconds, 1e-3)), 3))
+
+    return share
 
 
 class Outcome(StrEnum):
@@ -209,8 +225,11 @@ class RecordingJob(ABC):
 
         async def heartbeat() -> None:
             nonlocal renewed_at
+            beat = loop.time()
             while True:
-                await asyncio.sleep(self._progress_every)
+                # On a fixed cadence: the time a write takes does not push the next one back.
+                beat = max(beat + self._progress_every, loop.time())
+                await asyncio.sleep(beat - loop.time())
                 now = progress()
                 moved = now is not None and now != stored[0]
                 if not moved and loop.time() - renewed_at < self._heartbeat - self._progress_every / 2:

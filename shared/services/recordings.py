@@ -7,6 +7,7 @@ organizer deletes. An outsider learns nothing (404), as for the meeting itself.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -97,6 +98,7 @@ class CreatedRecording:
 class ArtifactFile:
     body: bytes
     media_type: str
+    regenerating: bool = False  # a summary being made again: this is the previous one, still served
 
 
 class RecordingService:
@@ -226,16 +228,24 @@ class RecordingService:
         )
 
     async def summary(self, caller: str, meeting_id: str, recording_id: str, fmt: str) -> ArtifactFile:
+        """The summary; while it is regenerated, the previous one (`regenerating`), until the new one is
+        written (the job overwrites the files, then announces `completed`)."""
         name, media_type = SUMMARY_FILES[fmt]
-        return await self._artifact(
+        found = await self._artifact(
             caller, meeting_id, recording_id, name=name, media_type=media_type, what="summary"
         )
+        if fmt != "json":
+            return found
+        # Stored as the job wrote it; served saying whether it is the previous one, on its way out.
+        body = json.dumps({**json.loads(found.body), "regenerating": found.regenerating}).encode()
+        return ArtifactFile(body, found.media_type, regenerating=found.regenerating)
 
     async def regenerate_summary(self, caller: str, meeting_id: str, recording_id: str) -> Recording:
         """Summarizes the transcript again (say, after changing SUMMARIZER): organizer only.
 
         Idempotent: while the summary is being made, asking again changes nothing (it only queues the
         job again when no job holds the recording, in case an earlier request died before queueing it).
+        The previous summary stays listed and served meanwhile; the job replaces it when it is done.
         """
         meeting = await self._meeting(caller, meeting_id)
         if meeting.organizer_id != caller:
@@ -245,7 +255,6 @@ class RecordingService:
         if transcript not in stored.value.artifacts:
             raise Conflict(_not_ready(stored.value, "transcript to summarize"))
         now = self._clock()
-        summary_names = {name for name, _ in SUMMARY_FILES.values()}
 
         def restart(recording: Recording) -> Recording | None:
             # Checked again on every attempt: a lost race may have been to a new upload, with no transcript.
@@ -258,7 +267,6 @@ class RecordingService:
             recording.progress = 0.0
             recording.error = None
             recording.claim = None
-            recording.artifacts = [a for a in recording.artifacts if a not in summary_names]
             return recording
 
         updated = await recording_state.update(
@@ -291,7 +299,9 @@ class RecordingService:
         except BlobNotFound:
             # Announced but gone: only a delete racing this read does that.
             raise NotFound(f"recording {recording_id} was not found") from None
-        return ArtifactFile(body, media_type)
+        # A summary while summarizing: only a regeneration has one then (the previous one).
+        regenerating = what == "summary" and recording.status == RecordingStatus.SUMMARIZING
+        return ArtifactFile(body, media_type, regenerating=regenerating)
 
     async def delete(self, caller: str, meeting_id: str, recording_id: str) -> None:
         meeting = await self._meeting(caller, meeting_id)

@@ -25,7 +25,15 @@ from shared.domain.recording_paths import (
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
 from shared.ports import BlobNotFound, BlobStore, QueueStore, Store, Summarizer, SummarizerRejected
 from shared.realtime.events import NO_EVENTS, EventPublisher
-from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
+from shared.services.jobs import (
+    HEARTBEAT_SECONDS,
+    ClaimLost,
+    Job,
+    Outcome,
+    RecordingJob,
+    Stage,
+    elapsed_share,
+)
 from shared.summaries import Summary, SummaryContent, to_json, to_markdown
 from shared.timefmt import now as utc_now
 from shared.transcripts import Transcript
@@ -39,6 +47,17 @@ SUMMARY_STAGE = Stage(
     queue=SUMMARY_JOBS,
     failure_code="summary_failed",
 )
+
+
+# What a summary is expected to take, for its progress: a model's round trip, and its reading and writing
+# time, which grows with the transcript (map-reduce over long ones).
+SUMMARY_BASE_SECONDS = 5.0
+SUMMARY_SECONDS_PER_WORD = 0.002
+
+
+def expected_summary_seconds(transcript: Transcript) -> float:
+    words = sum(len(segment.text.split()) for segment in transcript.segments)
+    return SUMMARY_BASE_SECONDS + SUMMARY_SECONDS_PER_WORD * words
 
 
 class TranscriptMissing(Exception):
@@ -89,7 +108,8 @@ class SummaryJob(RecordingJob):
         transcript = await self._transcript(recording)
         meeting = await self._store.get_meeting(ref.meeting_id)
         title = meeting.value.title if meeting is not None else None
-        async with self._keeping_claim(job):
+        # A model's summary arrives whole: progress moves with the time it is expected to take.
+        async with self._keeping_claim(job, elapsed_share(expected_summary_seconds(transcript))):
             made = await self._summarizer.summarize(transcript, title=title)
         names = meeting.value.display_names() if meeting is not None else {}
         summary = Summary(

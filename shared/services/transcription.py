@@ -37,7 +37,7 @@ from shared.media import MediaError, probe
 from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberRejected
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
-from shared.speech import SpeechResult, in_decoder_thread, transcribe_source
+from shared.speech import SpeechProgress, SpeechResult, in_decoder_thread, transcribe_source
 from shared.timefmt import now as utc_now
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
@@ -170,6 +170,7 @@ class TranscriptionJob(RecordingJob):
                     finished=finished,
                     on_piece=keep,
                     on_decoded=progress.decoded,
+                    progress=progress.speech,
                 )
         except OutOfTime:
             await self._continue_later(job)
@@ -268,23 +269,18 @@ def _too_long(max_seconds: float, why: str) -> SourceRefused:
 
 
 class _Progress:
-    """The share of the recording transcribed, from the seconds decoded (decoding runs barely ahead), and
-    the cap on what is decoded at all."""
+    """The share of the recording transcribed (SpeechProgress: decoding, then the pieces as the transcriber
+    works on them), and the cap on what is decoded at all."""
 
     def __init__(self, declared_seconds: float | None, max_seconds: float) -> None:
-        self._declared = declared_seconds
         self._max = max_seconds
-        self._decoded = 0.0
+        self.speech = SpeechProgress(declared_seconds)
 
     def decoded(self, seconds: float) -> None:
-        """Called from the decoding thread (a float store is atomic). Past the cap it raises, which ends
-        decoding there: the audio beyond is never cut into pieces, so never sent nor billed."""
+        """Called from the decoding thread. Past the cap it raises, which ends decoding there: the audio
+        beyond is never cut into pieces, so never sent nor billed."""
         if seconds > self._max:
             raise _too_long(self._max, f"decoding passed {self._max / 60:.0f} minutes, and stopped there")
-        self._decoded = seconds
 
     def fraction(self) -> float | None:
-        if not self._declared:
-            return None
-        # Never 1 before the transcript is written: the final write says done.
-        return min(0.99, round(self._decoded / self._declared, 3))
+        return self.speech.fraction()

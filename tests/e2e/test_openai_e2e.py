@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shared.summaries import Summary
+from shared.schemas import SummaryOut
 from tests import audio
 from tests.chat_server import ChatServer
 from tests.e2e.conftest import Server
@@ -78,7 +78,7 @@ async def test_openai_transcriber_and_summarizer_through_the_served_app(
         try:
             url, recording = await _recording_through(http, server.api, data)
             async with http.get(f"{url}/summary", headers=ALICE) as reply:
-                summary = Summary.model_validate(await reply.json())
+                summary = SummaryOut.model_validate(await reply.json())  # the served schema
         finally:
             assert server.stop() == 0
         assert recording["status"] == "completed", recording["error"]

@@ -336,13 +336,15 @@ async def test_the_summary_follows_the_transcript_and_can_be_regenerated(
     assert {"summary.json", "summary.md"} <= set(done["artifacts"])
     as_json = await summary("json")
     assert as_json.headers["content-type"] == "application/json"
+    assert as_json.headers["x-summary-regenerating"] == "false"
     body = as_json.json()
     assert body["model"] == "fake:notes"
     assert body["overview"].startswith("Planning:")  # the meeting's title reached the summarizer
     assert set(body) == {
         "overview", "keyPoints", "decisions", "actionItems", "chapters", "openQuestions",
-        "model", "generatedAt",
+        "model", "generatedAt", "regenerating",
     }  # fmt: skip
+    assert body["regenerating"] is False
     markdown = await summary("md")
     assert markdown.headers["content-type"].startswith("text/markdown")
     assert markdown.body.decode().startswith("# Planning")
@@ -352,12 +354,23 @@ async def test_the_summary_follows_the_transcript_and_can_be_regenerated(
     first, again = await regenerate(), await regenerate()  # a client retrying its request
     assert (first.status, again.status) == (202, 202)
     assert first.json()["status"] == "summarizing"
-    assert "summary.json" not in first.json()["artifacts"]
-    assert (await summary("json")).status == 409
+    # Meanwhile the previous summary is still served, said to be on its way out, in both formats.
+    assert "summary.json" in first.json()["artifacts"]
+    previous = await summary("json")
+    assert previous.status == 200
+    assert previous.headers["x-summary-regenerating"] == "true"
+    assert previous.json() == {**body, "regenerating": True}  # the previous one, as it was
+    previous_md = await summary("md")
+    assert (previous_md.status, previous_md.headers["x-summary-regenerating"]) == (200, "true")
+    assert previous_md.body == markdown.body
     await _run_jobs(services, "summary_job")
     assert services.summarizer.calls == 2  # type: ignore[attr-defined]  # once more, not twice more
     regenerated = (await _get(call, meeting_id, recording_id)).json()
     assert regenerated["status"] == "completed"
+    replaced = await summary("json")
+    assert replaced.headers["x-summary-regenerating"] == "false"
+    assert replaced.json()["regenerating"] is False
+    assert replaced.json()["generatedAt"] >= body["generatedAt"]
     assert [(u["stage"], u["requests"]) for u in regenerated["usage"]] == [("transcript", 2), ("summary", 2)]
 
 

@@ -106,7 +106,7 @@ def test_actual_responses_vary_on_origin_once_any_origin_is_allowed() -> None:
     assert allowed == {
         "Vary": "Accept-Encoding, Origin",
         "Access-Control-Allow-Origin": WEB,
-        "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
+        "Access-Control-Expose-Headers": "ETag, Location, Retry-After, X-Summary-Regenerating",
     }
     # Made without an Origin, the response must still not be served from a cache to the web client.
     assert policy.response_headers(None, {}) == {"Vary": "Origin"}

@@ -348,3 +348,12 @@ def test_host_json_options() -> None:
         QueueOptions.from_host_json(host_json(visibilityTimeout="30 seconds"))
     with pytest.raises(ValueError, match="maxPollingInterval"):
         QueueOptions.from_host_json(host_json(maxPollingInterval="00:00:00.050"))
+
+
+def test_the_projects_host_json_polls_an_idle_queue_every_two_seconds_at_most() -> None:
+    """In Azure nothing wakes the queue trigger: the longest idle poll interval is how long a queued job
+    may wait before it starts (the host's default is a minute; the README states what 2 s costs)."""
+    from devhost.host_json import read_host_json
+
+    options = QueueOptions.from_host_json(read_host_json(Path(__file__).parents[2]))
+    assert options.max_polling_interval <= timedelta(seconds=2)

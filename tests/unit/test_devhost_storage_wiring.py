@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -151,3 +153,48 @@ def test_storage_account_from_the_settings(tmp_path: Path) -> None:
     )
     identity = {"storage_blob_service_uri": "https://acct2.blob.core.windows.net/"}
     assert account(storage="azure", **identity) == ("acct2", "https://acct2.blob.core.windows.net")
+
+
+async def test_a_send_on_the_embedded_store_wakes_the_queue_trigger_at_once(tmp_path: Path) -> None:
+    """The poll has backed off to host.json's maxPollingInterval (a minute here): a message sent by the
+    app's own store, from any thread, still starts its function within a fraction of a second; a delayed
+    one when it becomes visible, not a poll later; and once the storage is closed, sends wake nothing."""
+    settings = Settings(data_dir=tmp_path / "data")
+    app = func.FunctionApp()
+    got: list[tuple[str, float]] = []
+
+    @app.queue_trigger(arg_name="msg", queue_name="jobs", connection="AzureWebJobsStorage")
+    async def job(msg: func.QueueMessage) -> None:
+        got.append((msg.get_body().decode(), time.monotonic()))
+
+    host = DevHost(app, port=0)
+    slow = {"extensions": {"queues": {"maxPollingInterval": "00:01:00"}}}
+    storage = await wire_storage(host, settings, slow, watch_interval=60)
+    app_queues = build_queue_store(settings)
+    try:
+        async with host:
+            await asyncio.sleep(1.0)  # idle: the backoff is past a second by now
+            sent = time.monotonic()
+            await asyncio.to_thread(asyncio.run, app_queues.send("jobs", "now"))  # another thread, loop
+            await eventually(lambda: len(got) == 1, within=1.0)
+            assert got[0][0] == "now"
+            assert got[0][1] - sent < 0.5
+
+            await asyncio.sleep(1.0)
+            sent = time.monotonic()
+            await app_queues.send("jobs", "later", delay=timedelta(seconds=1))
+            await eventually(lambda: len(got) == 2, within=2.0)
+            assert got[1][0] == "later"
+            assert 0.9 < got[1][1] - sent < 1.5
+    finally:
+        await storage.aclose()
+    await app_queues.send("jobs", "after")  # nobody listens: no error, nothing scheduled
+    await app_queues.aclose()
+
+
+async def eventually(condition: Callable[[], bool], *, within: float) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s")
+        await asyncio.sleep(0.01)

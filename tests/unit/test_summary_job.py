@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +15,7 @@ from shared.adapters.local_queues import LocalQueueStore
 from shared.domain.models import Meeting, Participant, Role
 from shared.domain.recording_paths import ARTIFACTS, RecordingRef
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
-from shared.ports import StoreUnavailable, SummarizerRejected, SummarizerUnavailable
+from shared.ports import StoreUnavailable, Summarization, SummarizerRejected, SummarizerUnavailable
 from shared.services.jobs import Job, Outcome
 from shared.services.summary import SummaryJob, named_owners
 from shared.signing import Signer
@@ -241,3 +242,29 @@ def test_named_owners_leaves_names_as_said_alone() -> None:
     named = named_owners(content, {"alice": "Alice L.", "bob": "Bob"})
     assert [item.owner for item in named.action_items] == ["Alice L.", "Raj", None]
     assert named_owners(content, {}) is content
+
+
+async def test_progress_moves_while_the_summarizer_works(world: World) -> None:
+    """A model's summary comes back whole: meanwhile progress climbs with the time taken, below 1."""
+    gate = asyncio.Event()
+
+    class Slow(FakeSummarizer):
+        async def summarize(self, transcript: Transcript, *, title: str | None) -> Summarization:
+            await gate.wait()
+            return await super().summarize(transcript, title=title)
+
+    ref = await world.transcribed()
+    slow = SummaryJob(world.store, world.blobs, world.queues, Slow(), heartbeat_seconds=0.05)
+    running = asyncio.ensure_future(slow.run(job(ref)))
+    seen: list[float] = []
+    deadline = asyncio.get_running_loop().time() + 15
+    while len(set(seen)) < 4:
+        seen.append((await world.get(ref)).progress)
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"progress did not move while the summarizer worked: {sorted(set(seen))}")
+        await asyncio.sleep(0.02)
+    assert seen == sorted(seen)
+    assert max(seen) < 1
+    gate.set()
+    assert await running == Outcome.DONE
+    assert (await world.get(ref)).progress == 1.0

@@ -412,6 +412,26 @@ async def test_the_claim_is_renewed_with_progress_while_the_job_runs(world: Worl
     assert await running == Outcome.DONE
 
 
+async def test_progress_moves_while_a_piece_is_with_the_transcriber(world: World) -> None:
+    """Decoding ends at once; the transcriber holds the only pieces: progress still climbs, beat by beat,
+    never backwards and never to 1 before the transcript is written."""
+    ref = await world.recording(mixed_wav())
+    world.transcriber.gate = asyncio.Event()
+    running = asyncio.ensure_future(world.job(heartbeat_seconds=0.05).run(job(ref)))
+    seen: list[float] = []
+    deadline = asyncio.get_running_loop().time() + 15
+    while len(set(seen)) < 4:
+        seen.append((await world.get(ref)).progress)
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"progress did not move while the transcriber worked: {sorted(set(seen))}")
+        await asyncio.sleep(0.02)
+    assert world.transcriber.calls == []  # nothing came back yet: all of that moved while waiting
+    assert seen == sorted(seen)
+    assert max(seen) < 1
+    world.transcriber.gate.set()
+    assert await running == Outcome.DONE
+
+
 async def test_a_recording_deleted_mid_job_leaves_no_artifacts(world: World) -> None:
     ref = await world.recording(mixed_wav())
     world.transcriber.gate = asyncio.Event()

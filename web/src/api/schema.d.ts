@@ -964,6 +964,12 @@ export interface components {
              * @description What the meeting was about and what came of it, in a few sentences.
              */
             overview: string;
+            /**
+             * Regenerating
+             * @description True while a new summary is being made: this is the previous one, served until the new one is written (also the `X-Summary-Regenerating` header, in every format).
+             * @default false
+             */
+            regenerating: boolean;
         };
         /**
          * TranscriptOut
@@ -2708,6 +2714,7 @@ export interface operations {
             /** @description The summary as JSON or Markdown (the schema is the JSON one's) */
             200: {
                 headers: {
+                    "X-Summary-Regenerating"?: string;
                     [name: string]: unknown;
                 };
                 content: {
