@@ -396,6 +396,10 @@ class UsageOut(ApiModel):
     audio_seconds: float = Field(description="Speech sent to the transcriber (silence is not sent).")
     input_tokens: int
     output_tokens: int
+    cited_items: int = Field(description="Summary stage: the latest summary's items (with evidence or not).")
+    unverified_items: int = Field(
+        description="Summary stage: the latest summary's items whose evidence did not check out."
+    )
 
 
 class RecordingOut(ApiModel):
@@ -432,6 +436,7 @@ class RecordingOut(ApiModel):
                     "upload_expires_at": True,
                     "attempts": True,
                     "claim": True,
+                    "summary_versions": True,
                     "call": {"acs_recording_id", "chunks"},
                 }
             )

@@ -322,13 +322,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ActionItem */
-        ActionItem: {
+        /** ActionNote */
+        ActionNote: {
             /**
              * Due
              * @description When it is due, as said in the meeting (YYYY-MM-DD where a date is clear), or null.
              */
             due: string | null;
+            /** Evidence */
+            evidence: components["schemas"]["Evidence"][];
             /**
              * Owner
              * @description Who will do it: a speaker's name as in the transcript, or null.
@@ -339,6 +341,12 @@ export interface components {
              * @description What is to be done.
              */
             task: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /** CallRecordingOut */
         CallRecordingOut: {
@@ -372,10 +380,12 @@ export interface components {
             /** Userid */
             userId: string;
         };
-        /** Chapter */
-        Chapter: {
+        /** ChapterNote */
+        ChapterNote: {
             /** End */
             end: number;
+            /** Evidence */
+            evidence: components["schemas"]["Evidence"][];
             /**
              * Start
              * @description Seconds from the start of the recording.
@@ -385,6 +395,12 @@ export interface components {
             summary: string;
             /** Title */
             title: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /**
          * ClientConfig
@@ -517,13 +533,21 @@ export interface components {
              */
             usage: components["schemas"]["UsageOut"][];
         };
-        /** Decision */
-        Decision: {
+        /** DecisionNote */
+        DecisionNote: {
+            /** Evidence */
+            evidence: components["schemas"]["Evidence"][];
             /**
              * Text
              * @description What was decided, as one sentence.
              */
             text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /** EntraClientConfig */
         EntraClientConfig: {
@@ -542,6 +566,47 @@ export interface components {
              * @description What the web client asks a token for: the API's scope(s).
              */
             scopes: string[];
+        };
+        /**
+         * Evidence
+         * @description One span of the transcript an item rests on. The server fills `start`, `end` and `speaker` from the
+         *     segments, and checks that `quote` occurs in their text (case and punctuation aside).
+         */
+        Evidence: {
+            /**
+             * End
+             * @description Seconds: the last segment's end (filled in).
+             * @default 0
+             */
+            end: number;
+            /**
+             * Quote
+             * @description Verbatim words of those segments.
+             */
+            quote: string;
+            /**
+             * Segments
+             * @description Indexes (0-based) of the transcript's segments.
+             */
+            segments: number[];
+            /**
+             * Speaker
+             * @description Who said it, by name (filled in).
+             * @default null
+             */
+            speaker: string | null;
+            /**
+             * Speakerid
+             * @description The transcript's speaker id (filled in).
+             * @default null
+             */
+            speakerId: string | null;
+            /**
+             * Start
+             * @description Seconds: the first segment's start (filled in).
+             * @default 0
+             */
+            start: number;
         };
         /** Health */
         Health: {
@@ -575,6 +640,19 @@ export interface components {
              * @description An ACS access token with scope voip.join.
              */
             token: string;
+        };
+        /** KeyPoint */
+        KeyPoint: {
+            /** Evidence */
+            evidence: components["schemas"]["Evidence"][];
+            /** Text */
+            text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /** MediaOut */
         MediaOut: {
@@ -678,6 +756,19 @@ export interface components {
              * @description The Web PubSub client access URL (with its token), for @azure/web-pubsub-client. The connection is in the groups of the caller's meetings and receive-only.
              */
             url: string;
+        };
+        /** OpenQuestion */
+        OpenQuestion: {
+            /** Evidence */
+            evidence: components["schemas"]["Evidence"][];
+            /** Text */
+            text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /** ParticipantIn */
         ParticipantIn: {
@@ -931,39 +1022,55 @@ export interface components {
          */
         SummaryOut: {
             /** Actionitems */
-            actionItems: components["schemas"]["ActionItem"][];
+            actionItems: components["schemas"]["ActionNote"][];
             /**
-             * Chapters
-             * @description The meeting's parts in time order, covering the whole of it.
+             * Approvedat
+             * @default null
              */
-            chapters: components["schemas"]["Chapter"][];
+            approvedAt: string | null;
+            /**
+             * Approvedby
+             * @description Who approved this version; null: a draft.
+             * @default null
+             */
+            approvedBy: string | null;
+            /** Chapters */
+            chapters: components["schemas"]["ChapterNote"][];
             /** Decisions */
-            decisions: components["schemas"]["Decision"][];
+            decisions: components["schemas"]["DecisionNote"][];
+            /**
+             * Editedat
+             * @default null
+             */
+            editedAt: string | null;
+            /**
+             * Editedby
+             * @description Who made this version by hand; null if none.
+             * @default null
+             */
+            editedBy: string | null;
             /**
              * Generatedat
              * Format: date-time
              */
             generatedAt: string;
-            /**
-             * Keypoints
-             * @description The main points discussed.
-             */
-            keyPoints: string[];
+            /** Keypoints */
+            keyPoints: components["schemas"]["KeyPoint"][];
             /**
              * Model
              * @description The summarizer that wrote it, e.g. `openai:gpt-4o-mini`, `local:extractive`.
              */
             model: string;
-            /**
-             * Openquestions
-             * @description Questions raised and left unanswered.
-             */
-            openQuestions: string[];
-            /**
-             * Overview
-             * @description What the meeting was about and what came of it, in a few sentences.
-             */
+            /** Openquestions */
+            openQuestions: components["schemas"]["OpenQuestion"][];
+            /** Overview */
             overview: string;
+            /**
+             * Version
+             * @description Increases with every edit, approval or regeneration.
+             * @default 1
+             */
+            version: number;
         };
         /**
          * TranscriptOut
@@ -1044,6 +1151,11 @@ export interface components {
              * @description Speech sent to the transcriber (silence is not sent).
              */
             audioSeconds: number;
+            /**
+             * Citeditems
+             * @description Summary stage: the latest summary's items (with evidence or not).
+             */
+            citedItems: number;
             /** Inputtokens */
             inputTokens: number;
             /** Outputtokens */
@@ -1053,6 +1165,11 @@ export interface components {
             /** Requests */
             requests: number;
             stage: components["schemas"]["RecordingStage"];
+            /**
+             * Unverifieditems
+             * @description Summary stage: the latest summary's items whose evidence did not check out.
+             */
+            unverifiedItems: number;
         };
     };
     responses: never;
