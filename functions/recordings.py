@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Literal
 
+from shared.domain.recording_paths import SUMMARY_FILES
 from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, schemas
 
 if TYPE_CHECKING:
@@ -151,12 +152,16 @@ async def get_transcript(req: ApiRequest[None, schemas.TranscriptQuery]) -> ApiR
     ok=(200, "SummaryOut", "The summary as JSON or Markdown (the schema is the JSON one's)"),
     errors=(404, 409),
     ok_media_types=SUMMARY_MEDIA_TYPES,
+    response_headers=("ETag",),
 )
 async def get_summary(req: ApiRequest[None, schemas.SummaryQuery]) -> ApiResponse:
-    summary = await req.services.recordings.summary(
-        req.caller.user_id, req.route["meetingId"], req.route["recordingId"], req.query.format
-    )
-    return ApiResponse(200, summary.body, summary.media_type)
+    notes, args = req.services.notes, (req.caller.user_id, req.route["meetingId"], req.route["recordingId"])
+    current = await notes.summary(*args)
+    headers = {"ETag": current.etag}
+    if req.query.format == "md":
+        markdown = await notes.markdown(*args)
+        return ApiResponse(200, markdown.encode(), SUMMARY_FILES["md"][1], headers)
+    return ApiResponse.json(current.summary, headers=headers)
 
 
 @endpoint(
@@ -164,14 +169,16 @@ async def get_summary(req: ApiRequest[None, schemas.SummaryQuery]) -> ApiRespons
     name="regenerate_summary",
     method="POST",
     route=f"{RECORDING}/summary",
-    summary="Summarize the transcript again (organizer), e.g. after changing the summarizer",
+    summary="Summarize the transcript again (organizer), e.g. after changing the summarizer; a summary "
+    "a person edited or approved needs `force=true` (every version is kept)",
     tag="recordings",
+    query="RegenerateQuery",
     ok=(202, "RecordingOut", "The recording, summarizing"),
     errors=(403, 404, 409, 503),
 )
-async def regenerate_summary(req: ApiRequest[None, None]) -> ApiResponse:
+async def regenerate_summary(req: ApiRequest[None, schemas.RegenerateQuery]) -> ApiResponse:
     recording = await req.services.recordings.regenerate_summary(
-        req.caller.user_id, req.route["meetingId"], req.route["recordingId"]
+        req.caller.user_id, req.route["meetingId"], req.route["recordingId"], force=req.query.force
     )
     return ApiResponse.json(schemas.RecordingOut.of(recording), 202)
 

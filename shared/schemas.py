@@ -23,7 +23,7 @@ from shared.domain.models import Meeting, MeetingStatus, Membership, Participant
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
 from shared.ports import RECORDING_FORMATS, UploadTarget
-from shared.summaries import Summary
+from shared.summaries import Notes, Summary
 from shared.timefmt import iso, utc_instant
 from shared.transcripts import Transcript
 
@@ -475,6 +475,50 @@ class TranscriptOut(Transcript):
 
 class SummaryOut(Summary):
     """`summary.json` as served: the very model the summary job writes it with (no copy to drift)."""
+
+
+class SummaryEdit(Notes):
+    """The summary as the organizer corrected it: the same schema as the summary read (fields the server
+    owns, such as `model`, `version` or `approvedBy`, are ignored). Each item's evidence is checked again:
+    `segments` and `quote` count; times and speaker are filled in from the transcript."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class RegenerateQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    force: bool = Field(
+        default=False,
+        description="Regenerate even a summary a person edited or approved (versions are kept).",
+    )
+
+
+class SummaryVersionOut(ApiModel):
+    version: int
+    kind: Literal["generated", "edited", "approved", "speakers"] = Field(
+        description="Made by the summarizer, edited, approved, or re-rendered after naming a speaker."
+    )
+    by: str | None = Field(description="Who made it; null for the summarizer.")
+    at: datetime
+    approved: bool
+
+
+class SummaryVersionList(ApiModel):
+    items: list[SummaryVersionOut] = Field(description="Oldest first; the last is the current version.")
+
+
+class NameSpeaker(ApiModel):
+    """Who a diarized speaker is: a participant (`userId`, shown by their display name) or a name."""
+
+    user_id: UserId | None = None
+    display_name: DisplayName | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        if (self.user_id is None) == (self.display_name is None):
+            raise ValueError("give either userId or displayName")
+        return self
 
 
 class TranscriptQuery(ApiModel):

@@ -76,9 +76,10 @@ class SummaryVersion(CamelModel):
 
     version: int = Field(ge=1)
     blob: str
-    kind: Literal["generated", "edited", "approved"]
+    kind: Literal["generated", "edited", "approved", "speakers"]
     by: str | None = None  # None: the summarizer
     at: datetime
+    approved: bool = False  # this version's text is approved (naming a speaker keeps an approval)
 
 
 class JobClaim(CamelModel):

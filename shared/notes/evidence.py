@@ -39,6 +39,7 @@ from shared.summaries import (
 from shared.transcripts import Transcript
 
 C = TypeVar("C", bound=Cited)
+N = TypeVar("N", bound=Notes)
 
 _WORD: Final = re.compile(r"\w+")
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?\u2026\u3002\uff01\uff1f])\s+")
@@ -249,7 +250,7 @@ def checked(evidence: Evidence, transcript: Transcript) -> Evidence | None:
     return _filled(transcript, segments, evidence.quote)
 
 
-def recheck(notes: Notes, transcript: Transcript) -> Notes:
+def recheck(notes: N, transcript: Transcript) -> N:
     """`notes` (say, as a person edited them) with every evidence checked again and filled in: evidence
     that still checks out is kept; evidence that does not is kept as given and its item marked unverified;
     an item without evidence is unverified."""

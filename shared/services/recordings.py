@@ -231,7 +231,9 @@ class RecordingService:
             caller, meeting_id, recording_id, name=name, media_type=media_type, what="summary"
         )
 
-    async def regenerate_summary(self, caller: str, meeting_id: str, recording_id: str) -> Recording:
+    async def regenerate_summary(
+        self, caller: str, meeting_id: str, recording_id: str, *, force: bool = False
+    ) -> Recording:
         """Summarizes the transcript again (say, after changing SUMMARIZER): organizer only.
 
         Idempotent: while the summary is being made, asking again changes nothing (it only queues the
@@ -244,6 +246,11 @@ class RecordingService:
         transcript = TRANSCRIPT_FILES["json"][0]
         if transcript not in stored.value.artifacts:
             raise Conflict(_not_ready(stored.value, "transcript to summarize"))
+        if not force and _worked_on(stored.value):
+            raise Conflict(
+                "the summary was edited or approved: regenerating replaces that work as the current version "
+                "(the old versions are kept); ask again with force=true"
+            )
         now = self._clock()
         summary_names = {name for name, _ in SUMMARY_FILES.values()}
 
@@ -469,6 +476,13 @@ class RecordingService:
         if stored is None:
             raise NotFound(f"recording {recording_id} was not found")
         return stored
+
+
+def _worked_on(recording: Recording) -> bool:
+    """Whether a person edited or approved the summary since it was last generated."""
+    kinds = [version.kind for version in recording.summary_versions]
+    since = kinds[len(kinds) - kinds[::-1].index("generated") :] if "generated" in kinds else kinds
+    return any(kind in ("edited", "approved") for kind in since)
 
 
 def _upload_until(expires_on: datetime) -> recording_state.Change:
