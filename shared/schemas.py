@@ -508,11 +508,24 @@ class SummaryVersionList(ApiModel):
     items: list[SummaryVersionOut] = Field(description="Oldest first; the last is the current version.")
 
 
-class NameSpeaker(ApiModel):
-    """Who a diarized speaker is: a participant (`userId`, shown by their display name) or a name."""
+def _one_of_user_or_name(schema: dict[str, Any]) -> None:
+    schema["oneOf"] = [{"required": ["userId"]}, {"required": ["displayName"]}]
 
-    user_id: UserId | None = None
-    display_name: DisplayName | None = None
+
+class NameSpeaker(ApiModel):
+    """Who a diarized speaker is: a participant (`userId`, shown by their display name) or a name; one."""
+
+    model_config = ConfigDict(json_schema_extra=_one_of_user_or_name)
+
+    user_id: UserId | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    display_name: DisplayName | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(value is None for value in data.values()):
+            raise ValueError("userId and displayName may not be null")
+        return data
 
     @model_validator(mode="after")
     def _one(self) -> Self:

@@ -915,20 +915,14 @@ export interface components {
         };
         /**
          * NameSpeaker
-         * @description Who a diarized speaker is: a participant (`userId`, shown by their display name) or a name.
+         * @description Who a diarized speaker is: a participant (`userId`, shown by their display name) or a name; one.
          */
         NameSpeaker: {
-            /**
-             * Displayname
-             * @default null
-             */
-            displayName: string | null;
-            /**
-             * Userid
-             * @default null
-             */
-            userId: string | null;
-        };
+            /** Displayname */
+            displayName?: string;
+            /** Userid */
+            userId?: string;
+        } & (unknown | unknown);
         /** NegotiateOut */
         NegotiateOut: {
             /**
