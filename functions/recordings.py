@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Literal
 
+from shared.domain.recording_paths import SUMMARY_FILES
 from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, schemas
 
 if TYPE_CHECKING:
@@ -152,15 +153,21 @@ async def get_transcript(req: ApiRequest[None, schemas.TranscriptQuery]) -> ApiR
     query="SummaryQuery",
     ok=(200, "SummaryOut", "The summary as JSON or Markdown (the schema is the JSON one's)"),
     errors=(404, 409),
-    response_headers=(REGENERATING_HEADER,),
     ok_media_types=SUMMARY_MEDIA_TYPES,
+    response_headers=("ETag", REGENERATING_HEADER),
 )
 async def get_summary(req: ApiRequest[None, schemas.SummaryQuery]) -> ApiResponse:
-    summary = await req.services.recordings.summary(
-        req.caller.user_id, req.route["meetingId"], req.route["recordingId"], req.query.format
+    notes, args = req.services.notes, (req.caller.user_id, req.route["meetingId"], req.route["recordingId"])
+    current = await notes.summary(*args)
+    # While a new summary is made, this is the previous one: said in the header (every format) and the JSON.
+    headers = {"ETag": current.etag, REGENERATING_HEADER: "true" if current.regenerating else "false"}
+    if req.query.format == "md":
+        markdown = await notes.markdown(*args)
+        return ApiResponse(200, markdown.encode(), SUMMARY_FILES["md"][1], headers)
+    body = schemas.SummaryOut.model_validate(
+        {**current.summary.model_dump(), "regenerating": current.regenerating}
     )
-    regenerating = "true" if summary.regenerating else "false"
-    return ApiResponse(200, summary.body, summary.media_type, {REGENERATING_HEADER: regenerating})
+    return ApiResponse.json(body, headers=headers)
 
 
 @endpoint(
@@ -168,14 +175,16 @@ async def get_summary(req: ApiRequest[None, schemas.SummaryQuery]) -> ApiRespons
     name="regenerate_summary",
     method="POST",
     route=f"{RECORDING}/summary",
-    summary="Summarize the transcript again (organizer), e.g. after changing the summarizer",
+    summary="Summarize the transcript again (organizer), e.g. after changing the summarizer; a summary "
+    "a person edited or approved needs `force=true` (every version is kept)",
     tag="recordings",
+    query="RegenerateQuery",
     ok=(202, "RecordingOut", "The recording, summarizing"),
     errors=(403, 404, 409, 503),
 )
-async def regenerate_summary(req: ApiRequest[None, None]) -> ApiResponse:
+async def regenerate_summary(req: ApiRequest[None, schemas.RegenerateQuery]) -> ApiResponse:
     recording = await req.services.recordings.regenerate_summary(
-        req.caller.user_id, req.route["meetingId"], req.route["recordingId"]
+        req.caller.user_id, req.route["meetingId"], req.route["recordingId"], force=req.query.force
     )
     return ApiResponse.json(schemas.RecordingOut.of(recording), 202)
 

@@ -32,6 +32,7 @@ from shared.services.call_recordings import CallRecordingService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
+from shared.services.notes import NotesService
 from shared.services.realtime import RealtimeService
 from shared.services.reconciler import Reconciler
 from shared.services.recordings import RecordingService
@@ -56,6 +57,7 @@ class Services:
     transcriber: Transcriber
     summarizer: Summarizer
     recordings: RecordingService
+    notes: NotesService
     transcription: TranscriptionJob
     summary: SummaryJob
     recorder: CallRecorder
@@ -191,6 +193,7 @@ def build_services(
         transcriber=transcriber,
         summarizer=summarizer,
         recordings=recordings,
+        notes=NotesService(store, blobs, meetings, visibility=settings.summary_visibility, events=events),
         transcription=TranscriptionJob(
             store,
             blobs,

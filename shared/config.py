@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # Events to other systems: local webhooks (comma-separated URLs, CloudEvents, signed), or an Event Grid
     # custom topic (keyless: EventGrid Data Sender on EVENTGRID_TOPIC_ENDPOINT, the topic's /api/events URL).
     events: Literal["local", "eventgrid"] = "local"
+    # Which summaries participants other than the organizer read: the latest version (`drafts`), or only the
+    # latest approved one (`approved`; before any approval, none). The organizer always reads the latest.
+    summary_visibility: Literal["drafts", "approved"] = "drafts"
     event_webhooks: str | None = None
     eventgrid_topic_endpoint: str | None = None
 

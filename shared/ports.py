@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
     from shared.domain.recordings import Recording, RecordingStatus
-    from shared.summaries import SummaryContent
+    from shared.summaries import Sources, SummaryContent
     from shared.transcripts import Transcript
 
 T = TypeVar("T")
@@ -516,6 +516,8 @@ class ModelUsage:
 class Summarization:
     content: SummaryContent
     usage: ModelUsage
+    # Where each item comes from, for its evidence (shared/notes/evidence.py); None: not known.
+    sources: Sources | None = None
 
 
 class Summarizer(Protocol):

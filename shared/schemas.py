@@ -23,7 +23,7 @@ from shared.domain.models import Meeting, MeetingStatus, Membership, Participant
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
 from shared.ports import RECORDING_FORMATS, UploadTarget
-from shared.summaries import Summary
+from shared.summaries import Notes, Summary
 from shared.timefmt import iso, utc_instant
 from shared.transcripts import Transcript
 
@@ -396,6 +396,10 @@ class UsageOut(ApiModel):
     audio_seconds: float = Field(description="Speech sent to the transcriber (silence is not sent).")
     input_tokens: int
     output_tokens: int
+    cited_items: int = Field(description="Summary stage: the latest summary's items (with evidence or not).")
+    unverified_items: int = Field(
+        description="Summary stage: the latest summary's items whose evidence did not check out."
+    )
 
 
 class RecordingOut(ApiModel):
@@ -432,6 +436,7 @@ class RecordingOut(ApiModel):
                     "upload_expires_at": True,
                     "attempts": True,
                     "claim": True,
+                    "summary_versions": True,
                     "call": {"acs_recording_id", "chunks"},
                 }
             )
@@ -476,6 +481,63 @@ class SummaryOut(Summary):
         description="True while a new summary is being made: this is the previous one, served until the new "
         "one is written (also the `X-Summary-Regenerating` header, in every format).",
     )
+
+
+class SummaryEdit(Notes):
+    """The summary as the organizer corrected it: the same schema as the summary read (fields the server
+    owns, such as `model`, `version` or `approvedBy`, are ignored). Each item's evidence is checked again:
+    `segments` and `quote` count; times and speaker are filled in from the transcript."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class RegenerateQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    force: bool = Field(
+        default=False,
+        description="Regenerate even a summary a person edited or approved (versions are kept).",
+    )
+
+
+class SummaryVersionOut(ApiModel):
+    version: int
+    kind: Literal["generated", "edited", "approved", "speakers"] = Field(
+        description="Made by the summarizer, edited, approved, or re-rendered after naming a speaker."
+    )
+    by: str | None = Field(description="Who made it; null for the summarizer.")
+    at: datetime
+    approved: bool
+
+
+class SummaryVersionList(ApiModel):
+    items: list[SummaryVersionOut] = Field(description="Oldest first; the last is the current version.")
+
+
+def _one_of_user_or_name(schema: dict[str, Any]) -> None:
+    schema["oneOf"] = [{"required": ["userId"]}, {"required": ["displayName"]}]
+
+
+class NameSpeaker(ApiModel):
+    """Who a diarized speaker is: a participant (`userId`, shown by their display name) or a name; one."""
+
+    model_config = ConfigDict(json_schema_extra=_one_of_user_or_name)
+
+    user_id: UserId | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    display_name: DisplayName | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(value is None for value in data.values()):
+            raise ValueError("userId and displayName may not be null")
+        return data
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        if (self.user_id is None) == (self.display_name is None):
+            raise ValueError("give either userId or displayName")
+        return self
 
 
 class TranscriptQuery(ApiModel):

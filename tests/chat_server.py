@@ -17,14 +17,16 @@ What it checks, as the services do (400 in OpenAI's error shape otherwise):
 Each request is counted with shared/tokens.py's tokenizer for its model (`Tokenizer.count_request`: the
 messages and the response format) and recorded in `chats`, with what it sent and the status answered.
 
-Answers are notes made up from what the request shows, deterministically, in SummaryContent's JSON:
-- transcript lines (`[12:34] Alice: text`): an action item for each speaker seen (owner: that name), up to
+Answers are notes made up from what the request shows, deterministically, in the summarizer's CitedContent
+JSON (each item citing the line it comes from, `segments` and `quote`, the quote that line's first words):
+- transcript lines (`#7 [12:34] Alice: text`): an action item for each speaker seen (owner: that name), up to
   three chapters from the lines' stamps, key points from their first words, the lines asking a question;
 - part lines (`Part 2 [45:00-1:30:00] = 2700-5400 s: {notes}`): those notes merged, within fixed caps.
 `usage` says the prompt tokens counted and the answer's own; an answer longer than `max_completion_tokens`
 is cut there, with `finish_reason: "length"`. `misbehave_next(n, how)` answers the next requests otherwise:
 "malformed" (not JSON), "invalid" (JSON, but a chapter ends before it starts), "refusal", "length",
-"filtered" (Azure's content filter).
+"filtered" (Azure's content filter), "fabricate" (valid notes whose every quote is words nobody said: the
+server must catch them, FABRICATED).
 """
 
 from __future__ import annotations
@@ -58,13 +60,14 @@ TYPES: Final = frozenset({"string", "number", "integer", "boolean", "object", "a
 MAX_DEPTH: Final = 10  # nesting levels strict mode takes
 MAX_PROPERTIES: Final = 100  # properties in all (Azure's limit; OpenAI's is higher)
 CHAPTER_SECONDS: Final = 300  # the made-up notes' chapter length
-MERGED_CHAPTERS: Final = 12  # at most, in merged notes
+MERGED_CHAPTERS: Final = 8  # at most, in merged notes
 TAKEN: Final = "I can take that on"  # a line saying it is a decision in the made-up notes
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_LINE = re.compile(r"^\[(\d+(?::\d{2}){1,2})\] ([^:\n]+): (.*)$", re.MULTILINE)
+_LINE = re.compile(r"^(?:#(\d+) )?\[(\d+(?::\d{2}){1,2})\] ([^:\n]+): (.*)$", re.MULTILINE)
+FABRICATED: Final = "we agreed to triple the marketing budget"
 _PART = re.compile(r"^Part \d+ \[[^\]]*\] = [^:]* s: (\{.*\})$", re.MULTILINE)
 
-Misbehaviour = Literal["malformed", "invalid", "refusal", "length", "filtered"]
+Misbehaviour = Literal["malformed", "invalid", "refusal", "length", "filtered", "fabricate"]
 JsonObject = dict[str, Any]
 
 
@@ -104,7 +107,7 @@ class Chat:
         return value if isinstance(value, dict) else None
 
     def transcript_lines(self) -> list[str]:
-        """The transcript lines this request carried (`[12:34] Alice: text`)."""
+        """The transcript lines this request carried (`#7 [12:34] Alice: text`)."""
         return [match.group(0) for match in _LINE.finditer(self.user)]
 
 
@@ -311,7 +314,12 @@ def _answer(chat: Chat, how: Misbehaviour | None) -> tuple[str | None, str | Non
     if how == "invalid":
         notes["chapters"] = [
             {"title": "Backwards", "start": 60, "end": 30, "summary": "Ends before it starts."}
+            | _cites(0, "")
         ]
+    if how == "fabricate":
+        for name in ("keyPoints", "decisions", "actionItems", "chapters", "openQuestions"):
+            for item in notes[name]:
+                item["quote"] = FABRICATED
     content = json.dumps(notes, ensure_ascii=False)
     if how == "length":
         return content[: len(content) // 2], None, "length"
@@ -322,8 +330,14 @@ def _notes_of(user: str) -> JsonObject:
     parts = [json.loads(match.group(1)) for match in _PART.finditer(user)]
     if parts:
         return _merged(parts)
-    lines = [(_seconds(m.group(1)), m.group(2), m.group(3)) for m in _LINE.finditer(user)]
+    lines = [
+        (_seconds(m.group(2)), m.group(3), m.group(4), int(m.group(1) or 0)) for m in _LINE.finditer(user)
+    ]
     return _from_lines(lines)
+
+
+def _cites(number: int, text: str) -> JsonObject:
+    return {"segments": [number], "quote": _words(text, 5)}
 
 
 def _seconds(stamp: str) -> int:
@@ -337,10 +351,10 @@ def _words(text: str, n: int = 8) -> str:
     return " ".join(text.split()[:n])
 
 
-def _from_lines(lines: Sequence[tuple[int, str, str]]) -> JsonObject:
+def _from_lines(lines: Sequence[tuple[int, str, str, int]]) -> JsonObject:
     """Notes of transcript lines: a chapter every CHAPTER_SECONDS, about the size a model writes."""
-    speakers = list(dict.fromkeys(name for _, name, _ in lines))
-    groups: list[list[tuple[int, str, str]]] = []
+    speakers = list(dict.fromkeys(name for _, name, _, _ in lines))
+    groups: list[list[tuple[int, str, str, int]]] = []
     for line in lines:
         if not groups or line[0] >= groups[-1][0][0] + CHAPTER_SECONDS:
             groups.append([])
@@ -352,23 +366,33 @@ def _from_lines(lines: Sequence[tuple[int, str, str]]) -> JsonObject:
             "end": groups[i + 1][0][0] if i + 1 < len(groups) else group[-1][0],
             "summary": _words(group[0][2], 20),
         }
+        | _cites(group[0][3], group[0][2])
         for i, group in enumerate(groups)
     ]
-    firsts = {name: text for _, name, text in reversed(lines)}
+    firsts = {name: (text, number) for _, name, text, number in reversed(lines)}
     return {
         "overview": f"{len(lines)} utterances by {len(speakers)} speakers: {_words(lines[0][2], 12)}"
         if lines
         else "Nothing was said.",
-        "keyPoints": [_words(group[0][2], 12) for group in groups],
+        "keyPoints": [
+            {"text": _words(group[0][2], 12)} | _cites(group[0][3], group[0][2]) for group in groups
+        ],
         "decisions": [
-            {"text": f"{name} takes it on: {_words(text, 8)}"} for _, name, text in lines if TAKEN in text
+            {"text": f"{name} takes it on: {_words(text, 8)}"} | _cites(number, text)
+            for _, name, text, number in lines
+            if TAKEN in text
         ][:3],
         "actionItems": [
-            {"owner": name, "task": f"Follow up on: {_words(firsts[name], 8)}", "due": None}
+            {"owner": name, "task": f"Follow up on: {_words(firsts[name][0], 8)}", "due": None}
+            | _cites(firsts[name][1], firsts[name][0])
             for name in speakers
         ],
         "chapters": chapters,
-        "openQuestions": [text.rsplit(". ", 1)[-1] for _, _, text in lines if text.endswith("?")][:3],
+        "openQuestions": [
+            {"text": text.rsplit(". ", 1)[-1]} | _cites(number, text.rsplit(". ", 1)[-1])
+            for _, _, text, number in lines
+            if text.endswith("?")
+        ][:3],
     }
 
 
@@ -381,16 +405,12 @@ def _merged(parts: Sequence[JsonObject]) -> JsonObject:
     ]
     return {
         "overview": f"A meeting in {len(parts)} parts. {parts[0]['overview']}",
-        "keyPoints": [point for part in parts for point in part["keyPoints"]][:MERGED_CHAPTERS],
+        "keyPoints": [point for part in parts for point in part["keyPoints"]][:6],
         "decisions": _unique([d for part in parts for d in part["decisions"]])[:8],
         "actionItems": _unique([a for part in parts for a in part["actionItems"]])[:10],
         "chapters": joined,
-        "openQuestions": _unique_texts([q for part in parts for q in part["openQuestions"]])[:5],
+        "openQuestions": _unique([q for part in parts for q in part["openQuestions"]])[:5],
     }
-
-
-def _unique_texts(items: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 def _unique(items: Sequence[JsonObject]) -> list[JsonObject]:

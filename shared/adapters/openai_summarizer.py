@@ -9,10 +9,13 @@ Clients, credentials and retries are the transcriber's (shared/adapters/openai_c
 and 5xx, timeouts and connection failures are retried with backoff honouring Retry-After, then
 SummarizerUnavailable; any other 4xx is SummarizerRejected.
 
-The transcript goes to the model one line per segment, `[12:34] Alice: text` (`[1:02:03]` past an hour),
-speakers by their transcript names ("Unknown" where nobody is known): so owners come back as those names and
-chapter times as the transcript's seconds. The answer is SummaryContent, asked for with a strict
-`json_schema` response format generated from the model (`strict_schema`), and validated again here.
+The transcript goes to the model one line per segment, `#7 [12:34] Alice: text` (`#7`: the segment's
+index; `[1:02:03]` past an hour), speakers by their transcript names ("Unknown" where nobody is known): so
+owners come back as those names and chapter times as the transcript's seconds. The answer is CitedContent
+(SummaryContent with, for each item, the line numbers it rests on and a short quote of them), asked for with a
+strict `json_schema` response format generated from the model (`strict_schema`), and validated again here. The
+citations go back as the summary's Sources: the server makes the evidence from the transcript itself and
+checks the quote (shared/notes/evidence.py), so a quote the model invents is caught there.
 
 Budget: every request, prompt (schema included) plus the answer tokens it reserves, stays within
 SUMMARY_TOKEN_BUDGET, counted with shared/tokens.py. A transcript that fits goes in one request. Otherwise its
@@ -38,11 +41,19 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from shared.adapters.openai_common import Connection, Failures, Requester, Service, Sleep, connect
 from shared.ports import ModelUsage, Summarization, SummarizerRejected, SummarizerUnavailable
-from shared.summaries import SummaryContent
+from shared.summaries import (
+    ActionItem,
+    Chapter,
+    Decision,
+    ItemSource,
+    Sources,
+    SummaryContent,
+    SummaryModel,
+)
 from shared.tokens import TOKENS_PER_REPLY, Tokenizer, tokenizer_for
 
 if TYPE_CHECKING:
@@ -88,7 +99,9 @@ _SCHEMA_KEYWORDS: Final = frozenset(
 # What the schema's descriptions do not already say, briefly: this goes with every request.
 _RULES: Final = """\
 Write every text in {language}. Owners are speaker names as the transcript gives them. Chapter start and end \
-are seconds from the start ([1:02:03] is 3723). Due dates as they were said. Only what was said."""
+are seconds from the start ([1:02:03] is 3723). Due dates as they were said. Only what was said. Every \
+item cites the transcript: `segments` the numbers (#n) of the lines it rests on, `quote` a few words copied \
+exactly from those lines."""
 
 _WHOLE: Final = """\
 You write the notes of a meeting from its transcript: one line per utterance, "[time] Speaker: text", the \
@@ -104,8 +117,8 @@ this part.
 
 _MERGE: Final = """\
 You merge the notes of consecutive parts of one meeting into the notes of {what}: one line per part, its \
-time span, then its notes as JSON. Join what recurs across parts; keep owners, dates and times as they are. \
-The overview and the chapters (in time order) cover all of it.
+time span, then its notes as JSON. Join what recurs across parts; keep owners, dates, times, segments and \
+quotes as they are. The overview and the chapters (in time order) cover all of it.
 """
 
 
@@ -134,10 +147,10 @@ class Line:
 
 
 def transcript_lines(transcript: Transcript) -> list[Line]:
-    lines = []
+    lines: list[Line] = []
     for segment in transcript.segments:
         name = _one_line(transcript.speaker_name(segment.speaker) or UNKNOWN_SPEAKER) or UNKNOWN_SPEAKER
-        text = f"[{clock(segment.start)}] {name}: {_one_line(segment.text)}"
+        text = f"#{len(lines)} [{clock(segment.start)}] {name}: {_one_line(segment.text)}"
         lines.append(Line(segment.start, segment.end, text))
     return lines
 
@@ -185,12 +198,73 @@ class Prompts:
         return about + f"Speakers: {', '.join(names) or UNKNOWN_SPEAKER}\n\n"
 
 
+# --- what the model is asked for: the notes, each item citing the transcript ----------------------------
+
+
+class _Cites(SummaryModel):
+    segments: list[int] = Field(description="The numbers (#n) of the transcript lines this rests on.")
+    quote: str = Field(description="A few words copied exactly from those lines.")
+
+    def source(self) -> ItemSource:
+        return ItemSource(segments=tuple(self.segments), quote=self.quote)
+
+
+class CitedText(_Cites):
+    text: str = Field(min_length=1)
+
+
+class CitedDecision(_Cites, Decision):
+    pass
+
+
+class CitedAction(_Cites, ActionItem):
+    pass
+
+
+class CitedChapter(_Cites, Chapter):
+    pass
+
+
+class CitedContent(SummaryModel):
+    """SummaryContent with its sources: what the model writes."""
+
+    overview: str = Field(description="What the meeting was about and what came of it, in a few sentences.")
+    key_points: list[CitedText] = Field(description="The main points discussed.")
+    decisions: list[CitedDecision]
+    action_items: list[CitedAction]
+    chapters: list[CitedChapter] = Field(
+        description="The meeting's parts in time order, covering the whole of it."
+    )
+    open_questions: list[CitedText] = Field(description="Questions raised and left unanswered.")
+
+    def split(self) -> tuple[SummaryContent, Sources]:
+        cites = ("segments", "quote")
+        content = SummaryContent(
+            overview=self.overview,
+            key_points=[p.text for p in self.key_points],
+            decisions=[Decision(**d.model_dump(exclude=set(cites))) for d in self.decisions],
+            action_items=[ActionItem(**a.model_dump(exclude=set(cites))) for a in self.action_items],
+            chapters=[Chapter(**c.model_dump(exclude=set(cites))) for c in self.chapters],
+            open_questions=[q.text for q in self.open_questions],
+        )
+        sources = Sources(
+            {
+                "key_points": [p.source() for p in self.key_points],
+                "decisions": [d.source() for d in self.decisions],
+                "action_items": [a.source() for a in self.action_items],
+                "chapters": [c.source() for c in self.chapters],
+                "open_questions": [q.source() for q in self.open_questions],
+            }
+        )
+        return content, sources
+
+
 @cache
 def response_format() -> dict[str, Any]:
-    """The strict structured-outputs format that asks for SummaryContent (built once, at first use)."""
+    """The strict structured-outputs format that asks for CitedContent (built once, at first use)."""
     return {
         "type": "json_schema",
-        "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": strict_schema(SummaryContent)},
+        "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": strict_schema(CitedContent)},
     }
 
 
@@ -331,7 +405,7 @@ class Part:
 
     start: float
     end: float
-    notes: SummaryContent
+    notes: CitedContent
 
     def line(self, index: int) -> str:
         return f"Part {index} {_span(self.start, self.end)}: {self.notes.model_dump_json(by_alias=True)}"
@@ -343,7 +417,7 @@ def _validation_errors(exc: ValidationError) -> str:
     return "; ".join(shown) + more
 
 
-def within(notes: SummaryContent, duration: float) -> SummaryContent:
+def within(notes: CitedContent, duration: float) -> CitedContent:
     """The notes with chapters in time order and within the recording (a model may overshoot its end)."""
     chapters = sorted(
         (
@@ -403,14 +477,15 @@ class OpenAISummarizer:
             empty = SummaryContent(
                 overview="", key_points=[], decisions=[], action_items=[], chapters=[], open_questions=[]
             )
-            return Summarization(empty, run.tally.usage())
+            return Summarization(empty, run.tally.usage(), Sources())
         whole = run.prompts.whole(_body(line.text for line in lines))
         if self._fits(run, whole, ANSWER_TOKENS):
             notes = await self._ask(run, whole, ANSWER_TOKENS)
         else:
             parts = await self._summarize_parts(run, lines)
             notes = await self._merge(run, parts)
-        return Summarization(within(notes, transcript.duration_seconds), run.tally.usage())
+        content, sources = within(notes, transcript.duration_seconds).split()
+        return Summarization(content, run.tally.usage(), sources)
 
     # --- map: the transcript in parts -----------------------------------------------------------------
 
@@ -439,7 +514,7 @@ class OpenAISummarizer:
 
     # --- reduce: the parts' notes into one ------------------------------------------------------------
 
-    async def _merge(self, run: _Run, parts: list[Part]) -> SummaryContent:
+    async def _merge(self, run: _Run, parts: list[Part]) -> CitedContent:
         """The final notes from the parts' notes, merging a few at a time while they do not fit together."""
         while True:
             final = run.prompts.merge(_parts_body(parts), parts[0].start, parts[-1].end, final=True)
@@ -488,22 +563,22 @@ class OpenAISummarizer:
     def _fits(self, run: _Run, messages: list[Message], answer_tokens: int) -> bool:
         return self._left(run, messages, answer_tokens) >= NOTE_TOKENS
 
-    async def _ask(self, run: _Run, messages: list[Message], answer_tokens: int) -> SummaryContent:
+    async def _ask(self, run: _Run, messages: list[Message], answer_tokens: int) -> CitedContent:
         """The notes the model answers `messages` with, asked again once (with the reason) if unusable."""
         async with run.gate:
             answer = await self._attempt(run, messages, answer_tokens)
-            if isinstance(answer, SummaryContent):
+            if isinstance(answer, CitedContent):
                 return answer
             log.warning("%s: %s; asking again", self._name, answer.reason)
             note = _note(answer.note, self._left(run, messages, answer_tokens), run.tokenizer)
             again = await self._attempt(run, [*messages, note], answer_tokens)
-        if isinstance(again, SummaryContent):
+        if isinstance(again, CitedContent):
             return again
         raise SummarizerRejected(f"{self._name}: {again.reason}, also when asked again")
 
     async def _attempt(
         self, run: _Run, messages: list[Message], answer_tokens: int
-    ) -> SummaryContent | _Unusable:
+    ) -> CitedContent | _Unusable:
         completion = await self._requester.call(lambda client: self._create(client, messages, answer_tokens))
         run.tally.add(getattr(completion, "usage", None))
         return self._read(completion, answer_tokens)
@@ -518,7 +593,7 @@ class OpenAISummarizer:
             max_completion_tokens=answer_tokens,
         )
 
-    def _read(self, completion: ChatCompletion, answer_tokens: int) -> SummaryContent | _Unusable:
+    def _read(self, completion: ChatCompletion, answer_tokens: int) -> CitedContent | _Unusable:
         try:
             choice = completion.choices[0]
             content, refusal, finish = choice.message.content, choice.message.refusal, choice.finish_reason
@@ -536,7 +611,7 @@ class OpenAISummarizer:
                 "notes: fewer and shorter items, in the same schema.",
             )
         try:
-            return SummaryContent.model_validate_json(content or "")
+            return CitedContent.model_validate_json(content or "")
         except ValidationError as exc:
             errors = _validation_errors(exc)
             return _Unusable(

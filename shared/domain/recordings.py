@@ -57,12 +57,29 @@ class Usage(CamelModel):
     audio_seconds: float = 0.0  # speech sent to a transcriber (silence is never sent)
     input_tokens: int = 0
     output_tokens: int = 0
+    # Summary items, and those whose evidence did not check out: of the latest summary, not summed.
+    cited_items: int = 0
+    unverified_items: int = 0
 
     def add(self, other: Usage) -> None:
         self.requests += other.requests
         self.audio_seconds = round(self.audio_seconds + other.audio_seconds, 3)
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
+        self.cited_items = other.cited_items
+        self.unverified_items = other.unverified_items
+
+
+class SummaryVersion(CamelModel):
+    """One version of the recording's summary: its file (`summary-versions/<id>.json` among the
+    recording's artifacts), how it came about, who made it and when. The last one is the current one."""
+
+    version: int = Field(ge=1)
+    blob: str
+    kind: Literal["generated", "edited", "approved", "speakers"]
+    by: str | None = None  # None: the summarizer
+    at: datetime
+    approved: bool = False  # this version's text is approved (naming a speaker keeps an approval)
 
 
 class JobClaim(CamelModel):
@@ -120,6 +137,8 @@ class Recording(CamelModel):
     attempts: int = 0
     claim: JobClaim | None = None
     usage: list[Usage] = Field(default_factory=list)
+    # Every version of the summary, oldest first (regenerating keeps the old ones).
+    summary_versions: list[SummaryVersion] = Field(default_factory=list)
 
     def add_usage(self, usage: Usage) -> None:
         for entry in self.usage:

@@ -7,7 +7,6 @@ organizer deletes. An outsider learns nothing (404), as for the meeting itself.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from shared.domain.models import Meeting, MeetingStatus, Role
 from shared.domain.recording_paths import (
     ARTIFACTS,
     RECORDINGS,
-    SUMMARY_FILES,
     SUMMARY_JOBS,
     TRANSCRIPT_FILES,
     TRANSCRIPTION_JOBS,
@@ -98,7 +96,6 @@ class CreatedRecording:
 class ArtifactFile:
     body: bytes
     media_type: str
-    regenerating: bool = False  # a summary being made again: this is the previous one, still served
 
 
 class RecordingService:
@@ -227,20 +224,9 @@ class RecordingService:
             caller, meeting_id, recording_id, name=name, media_type=media_type, what="transcript"
         )
 
-    async def summary(self, caller: str, meeting_id: str, recording_id: str, fmt: str) -> ArtifactFile:
-        """The summary; while it is regenerated, the previous one (`regenerating`), until the new one is
-        written (the job overwrites the files, then announces `completed`)."""
-        name, media_type = SUMMARY_FILES[fmt]
-        found = await self._artifact(
-            caller, meeting_id, recording_id, name=name, media_type=media_type, what="summary"
-        )
-        if fmt != "json":
-            return found
-        # Stored as the job wrote it; served saying whether it is the previous one, on its way out.
-        body = json.dumps({**json.loads(found.body), "regenerating": found.regenerating}).encode()
-        return ArtifactFile(body, found.media_type, regenerating=found.regenerating)
-
-    async def regenerate_summary(self, caller: str, meeting_id: str, recording_id: str) -> Recording:
+    async def regenerate_summary(
+        self, caller: str, meeting_id: str, recording_id: str, *, force: bool = False
+    ) -> Recording:
         """Summarizes the transcript again (say, after changing SUMMARIZER): organizer only.
 
         Idempotent: while the summary is being made, asking again changes nothing (it only queues the
@@ -254,6 +240,11 @@ class RecordingService:
         transcript = TRANSCRIPT_FILES["json"][0]
         if transcript not in stored.value.artifacts:
             raise Conflict(_not_ready(stored.value, "transcript to summarize"))
+        if not force and _worked_on(stored.value):
+            raise Conflict(
+                "the summary was edited or approved: regenerating replaces that work as the current version "
+                "(the old versions are kept); ask again with force=true"
+            )
         now = self._clock()
 
         def restart(recording: Recording) -> Recording | None:
@@ -299,9 +290,7 @@ class RecordingService:
         except BlobNotFound:
             # Announced but gone: only a delete racing this read does that.
             raise NotFound(f"recording {recording_id} was not found") from None
-        # A summary while summarizing: only a regeneration has one then (the previous one).
-        regenerating = what == "summary" and recording.status == RecordingStatus.SUMMARIZING
-        return ArtifactFile(body, media_type, regenerating=regenerating)
+        return ArtifactFile(body, media_type)
 
     async def delete(self, caller: str, meeting_id: str, recording_id: str) -> None:
         meeting = await self._meeting(caller, meeting_id)
@@ -479,6 +468,13 @@ class RecordingService:
         if stored is None:
             raise NotFound(f"recording {recording_id} was not found")
         return stored
+
+
+def _worked_on(recording: Recording) -> bool:
+    """Whether a person edited or approved the summary since it was last generated."""
+    kinds = [version.kind for version in recording.summary_versions]
+    since = kinds[len(kinds) - kinds[::-1].index("generated") :] if "generated" in kinds else kinds
+    return any(kind in ("edited", "approved") for kind in since)
 
 
 def _upload_until(expires_on: datetime) -> recording_state.Change:

@@ -22,7 +22,8 @@ from shared.domain.recording_paths import (
     artifact_blob,
     recording_prefix,
 )
-from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
+from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, SummaryVersion, Usage
+from shared.notes.evidence import cite, counts
 from shared.ports import BlobNotFound, BlobStore, QueueStore, Store, Summarizer, SummarizerRejected
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import (
@@ -34,7 +35,8 @@ from shared.services.jobs import (
     Stage,
     elapsed_share,
 )
-from shared.summaries import Summary, SummaryContent, to_json, to_markdown
+from shared.services.summary_files import new_version_name, next_version, write_current, write_version
+from shared.summaries import Summary, SummaryContent
 from shared.timefmt import now as utc_now
 from shared.transcripts import Transcript
 
@@ -112,25 +114,24 @@ class SummaryJob(RecordingJob):
         async with self._keeping_claim(job, elapsed_share(expected_summary_seconds(transcript))):
             made = await self._summarizer.summarize(transcript, title=title)
         names = meeting.value.display_names() if meeting is not None else {}
+        # Evidence from the transcript itself: the summarizer only says where (shared/notes/evidence.py).
+        notes = cite(named_owners(made.content, names), made.sources, transcript)
+        at = self._clock()
         summary = Summary(
-            **named_owners(made.content, names).model_dump(),
-            model=self._summarizer.name,
-            generated_at=self._clock(),
+            **dict(notes), model=self._summarizer.name, generated_at=at, version=next_version(recording)
         )
-        renderings = {"json": to_json(summary), "md": to_markdown(summary, title=title)}
-        for fmt, (name, media_type) in SUMMARY_FILES.items():
-            await self._blobs.put(
-                ARTIFACTS,
-                artifact_blob(ref.meeting_id, ref.recording_id, name),
-                renderings[fmt].encode(),
-                content_type=media_type,
-            )
+        checked = counts(summary)
+        version_file = new_version_name()
+        await write_version(self._blobs, recording, version_file, summary)
+        await write_current(self._blobs, recording, summary, title)
         usage = Usage(
             stage=RecordingStage.SUMMARY,
             provider=self._summarizer.name,
             requests=made.usage.requests,
             input_tokens=made.usage.input_tokens,
             output_tokens=made.usage.output_tokens,
+            cited_items=checked.items,
+            unverified_items=checked.unverified,
         )
         written = [name for name, _ in SUMMARY_FILES.values()]
 
@@ -140,15 +141,22 @@ class SummaryJob(RecordingJob):
             stored.progress = 1.0
             stored.artifacts = sorted({*stored.artifacts, *written})
             stored.add_usage(usage)
+            # The old versions stay: regenerating adds one (a duplicate job run, too: both are listed).
+            stored.summary_versions.append(
+                SummaryVersion(version=next_version(stored), blob=version_file, kind="generated", at=at)
+            )
 
         if await self._announce(job, announce) is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote
 
         log.info(
-            "summary written: %d decisions, %d action items, %d chapters (%d requests, %d+%d tokens)",
+            "summary written: %d decisions, %d action items, %d chapters, %d of %d items unverified "
+            "(%d requests, %d+%d tokens)",
             len(summary.decisions),
             len(summary.action_items),
             len(summary.chapters),
+            checked.unverified,
+            checked.items,
             usage.requests,
             usage.input_tokens,
             usage.output_tokens,

@@ -38,12 +38,13 @@ from shared.adapters.openai_summarizer import (
     transcript_lines,
 )
 from shared.config import ConfigurationError, Settings
+from shared.notes.evidence import cite, counts
 from shared.ports import ModelUsage, SummarizerRejected, SummarizerUnavailable
 from shared.secrets import SecretResolver
 from shared.summaries import SummaryContent
 from shared.tokens import tokenizer_for
 from shared.transcripts import Segment, Speaker, Transcript
-from tests.chat_server import ChatServer, strict_schema_problems
+from tests.chat_server import FABRICATED, ChatServer, meeting_transcript, strict_schema_problems
 from tests.contract.test_openai_transcriber import Sleeps
 from tests.keyvault_server import KeyVaultServer
 
@@ -153,11 +154,11 @@ async def test_a_short_transcript_is_one_request_with_valid_notes(
     assert chat.response_format == response_format()
     # Names as the transcript gives them (display name, else user id), "Unknown" for nobody known.
     assert chat.transcript_lines() == [
-        "[0:00] Alice Martin: Guten Morgen, wir besprechen das Release.",
-        "[0:07] u-bob: Die Tests laufen, aber die Migration fehlt.",
-        "[0:16] Unknown: Wer übernimmt die Migration?",
-        "[0:31] Alice Martin: Ich kann das bis Freitag übernehmen.",
-        "[1:02] u-bob: Dann verschieben wir das Release um eine Woche.",
+        "#0 [0:00] Alice Martin: Guten Morgen, wir besprechen das Release.",
+        "#1 [0:07] u-bob: Die Tests laufen, aber die Migration fehlt.",
+        "#2 [0:16] Unknown: Wer übernimmt die Migration?",
+        "#3 [0:31] Alice Martin: Ich kann das bis Freitag übernehmen.",
+        "#4 [1:02] u-bob: Dann verschieben wir das Release um eine Woche.",
     ]
     assert 'the language tagged "de"' in chat.system
     assert "Meeting: Sprint-Review" in chat.user
@@ -342,8 +343,8 @@ async def test_a_line_longer_than_a_part_is_cut_between_words(server: ChatServer
     await summarizer.summarize(transcript, title=None)
     sent = [line for c in server.chats for line in c.transcript_lines()]
     assert len(sent) >= 2
-    assert all(line.startswith("[0:05] Eva: ") for line in sent)
-    assert " ".join(line.removeprefix("[0:05] Eva: ") for line in sent) == words
+    assert all(line.startswith("#0 [0:05] Eva: ") for line in sent)
+    assert " ".join(line.removeprefix("#0 [0:05] Eva: ") for line in sent) == words
     assert all(c.prompt_tokens + c.max_completion_tokens <= SMALLEST_BUDGET for c in server.chats)
 
 
@@ -542,3 +543,34 @@ def test_settings_name_what_each_summarizer_needs() -> None:
 def test_the_factory_refuses_other_summarizers() -> None:
     with pytest.raises(ValueError, match="SUMMARIZER=local"):
         build_openai_summarizer(Settings(summarizer="local"), SecretResolver(None))
+
+
+# --- evidence: the model cites lines; the server checks its quotes --------------------------------------
+
+
+async def test_the_model_s_citations_become_evidence_that_checks_out(
+    server: ChatServer, summarizer: OpenAISummarizer
+) -> None:
+    transcript = meeting_transcript(20)
+    made = await summarizer.summarize(transcript, title=None)
+    notes = cite(made.content, made.sources, transcript)
+    checked = counts(notes)
+    assert checked.items > 5
+    assert checked.unverified == 0
+    for item in notes.cited():
+        for evidence in item.evidence:
+            segment = transcript.segments[evidence.segments[0]]
+            assert (evidence.start, evidence.speaker_id) == (segment.start, segment.speaker)
+
+
+async def test_every_quote_the_model_invents_is_caught(
+    server: ChatServer, summarizer: OpenAISummarizer
+) -> None:
+    transcript = meeting_transcript(20)
+    server.misbehave_next(1, "fabricate")
+    made = await summarizer.summarize(transcript, title=None)
+    notes = cite(made.content, made.sources, transcript)
+    checked = counts(notes)
+    assert checked.items > 5
+    assert checked.unverified == checked.items  # every one, and none dropped
+    assert all(item.evidence[0].quote == FABRICATED for item in notes.cited())

@@ -214,7 +214,8 @@ async def test_upload_event_job_and_transcript_in_every_format(
     assert done["durationSeconds"] == pytest.approx(6.0, abs=0.05)
     assert done["usage"] == [
         {"stage": "transcript", "provider": "fake:instant", "requests": 2,
-         "audioSeconds": pytest.approx(2.7, abs=0.2), "inputTokens": 0, "outputTokens": 0}
+         "audioSeconds": pytest.approx(2.7, abs=0.2), "inputTokens": 0, "outputTokens": 0,
+         "citedItems": 0, "unverifiedItems": 0}
     ]  # fmt: skip
     spans = audio.bursts(LAYOUT)
 
@@ -342,7 +343,7 @@ async def test_the_summary_follows_the_transcript_and_can_be_regenerated(
     assert body["overview"].startswith("Planning:")  # the meeting's title reached the summarizer
     assert set(body) == {
         "overview", "keyPoints", "decisions", "actionItems", "chapters", "openQuestions",
-        "model", "generatedAt", "regenerating",
+        "model", "generatedAt", "version", "editedBy", "editedAt", "approvedBy", "approvedAt", "regenerating",
     }  # fmt: skip
     assert body["regenerating"] is False
     markdown = await summary("md")
@@ -653,7 +654,9 @@ async def test_transcript_and_summary_name_speakers_and_match_the_openapi_schema
     summary_route = {"meetingId": meeting_id, "recordingId": recording_id}
     summary = (await call("get_summary", "GET", "s", route=summary_route, params={"format": "json"})).json()
     # The fake summarizer gives the first speaker's name as the transcript has it.
-    assert summary["actionItems"] == [{"owner": "Bob <Builder>", "task": "Follow up", "due": None}]
+    assert summary["actionItems"] == [
+        {"owner": "Bob <Builder>", "task": "Follow up", "due": None, "evidence": [], "unverified": True}
+    ]  # the fake summarizer gives no sources: kept, unverified
 
     document = (await call("openapi", "GET", "openapi.json", user=None)).json()
     paths = document["paths"]["/meetings/{meetingId}/recordings/{recordingId}/transcript"]["get"]

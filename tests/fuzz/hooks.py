@@ -1,14 +1,14 @@
 """Schemathesis hooks (SCHEMATHESIS_HOOKS=tests.fuzz.hooks): the API's rules that JSON Schema cannot state.
 
 The OpenAPI document states every rule on one value (patterns, lengths, enums, what may be null, which
-content, channels and format go together). A few rules relate values to each other or to the clock, and
-no schema can state those: a meeting ends after it starts, within 24 hours, in the future and within
-180 days; each user and each channel appears once; a continuation token is the one the previous page
-handed out, signed by the server; an If-Match is an ETag the server sent. A request generated as valid
-("positive") that breaks one of them is rightly a 400 (412), which schemathesis would count as a valid
-request rejected. So, for positive cases only, this hook makes those values what a client would send:
-negative cases are left exactly as generated, so every check on what the API refuses stays as strong.
-"""
+content, channels and format go together). A few rules relate values to each other or to the clock, and no
+schema can state those: a meeting (a summary's chapter) ends after it starts, a meeting within 24 hours,
+in the future and within 180 days; each user and each channel appears once; a continuation token is the
+one the previous page handed out, signed by the server; an If-Match is an ETag the server sent. A request
+generated as valid ("positive") that breaks one of them is rightly a 400 (412), which schemathesis would
+count as a valid request rejected. So, for positive cases only, this hook makes those values what a client
+would send: negative cases are left exactly as generated, so every check on what the API refuses stays as
+strong."""
 
 from __future__ import annotations
 
@@ -42,6 +42,16 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
         body["endsAt"] = (starts + timedelta(hours=1)).isoformat()
     _distinct(body, "participants", "userId")
     _distinct(body, "channels", "channel")
+    _chapters_in_order(body)
+
+
+def _chapters_in_order(body: dict[str, Any]) -> None:
+    for chapter in body.get("chapters") or ():
+        if isinstance(chapter, dict):
+            start, end = chapter.get("start"), chapter.get("end")
+            numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (start, end))
+            if numbers and float(end) < float(start):  # type: ignore[arg-type]
+                chapter["start"], chapter["end"] = end, start
 
 
 def _instant(value: object) -> bool:

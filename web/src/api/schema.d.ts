@@ -241,9 +241,44 @@ export interface paths {
         };
         /** The recording's summary: overview, key points, decisions, action items, chapters */
         get: operations["get_summary"];
-        put?: never;
-        /** Summarize the transcript again (organizer), e.g. after changing the summarizer */
+        /** Correct the summary (organizer): a new version; evidence that no longer checks out is kept and its item marked unverified; an approval is cleared */
+        put: operations["edit_summary"];
+        /** Summarize the transcript again (organizer), e.g. after changing the summarizer; a summary a person edited or approved needs `force=true` (every version is kept) */
         post: operations["regenerate_summary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/recordings/{recordingId}/summary/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve the current summary (organizer): a new version with `approvedBy` and `approvedAt` */
+        post: operations["approve_summary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/recordings/{recordingId}/summary/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of the summary: who made it and when (participants see approved ones only when SUMMARY_VISIBILITY=approved) */
+        get: operations["list_summary_versions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -260,6 +295,23 @@ export interface paths {
         /** The recording's transcript as JSON, WebVTT, SRT or plain text */
         get: operations["get_transcript"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/recordings/{recordingId}/transcript/speakers/{speakerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Name a transcript's speaker (organizer): a participant or a name; the transcript and the summary's owners and evidence are rendered again, no provider is asked */
+        put: operations["name_speaker"];
         post?: never;
         delete?: never;
         options?: never;
@@ -322,13 +374,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ActionItem */
-        ActionItem: {
+        /** ActionNote */
+        "ActionNote-Input": {
             /**
              * Due
              * @description When it is due, as said in the meeting (YYYY-MM-DD where a date is clear), or null.
              */
             due: string | null;
+            /** Evidence */
+            evidence?: components["schemas"]["Evidence-Input"][];
             /**
              * Owner
              * @description Who will do it: a speaker's name as in the transcript, or null.
@@ -339,6 +393,38 @@ export interface components {
              * @description What is to be done.
              */
             task: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
+        };
+        /** ActionNote */
+        "ActionNote-Output": {
+            /**
+             * Due
+             * @description When it is due, as said in the meeting (YYYY-MM-DD where a date is clear), or null.
+             */
+            due: string | null;
+            /** Evidence */
+            evidence: components["schemas"]["Evidence-Output"][];
+            /**
+             * Owner
+             * @description Who will do it: a speaker's name as in the transcript, or null.
+             */
+            owner: string | null;
+            /**
+             * Task
+             * @description What is to be done.
+             */
+            task: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /** CallRecordingOut */
         CallRecordingOut: {
@@ -372,10 +458,12 @@ export interface components {
             /** Userid */
             userId: string;
         };
-        /** Chapter */
-        Chapter: {
+        /** ChapterNote */
+        "ChapterNote-Input": {
             /** End */
             end: number;
+            /** Evidence */
+            evidence?: components["schemas"]["Evidence-Input"][];
             /**
              * Start
              * @description Seconds from the start of the recording.
@@ -385,6 +473,34 @@ export interface components {
             summary: string;
             /** Title */
             title: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
+        };
+        /** ChapterNote */
+        "ChapterNote-Output": {
+            /** End */
+            end: number;
+            /** Evidence */
+            evidence: components["schemas"]["Evidence-Output"][];
+            /**
+             * Start
+             * @description Seconds from the start of the recording.
+             */
+            start: number;
+            /** Summary */
+            summary: string;
+            /** Title */
+            title: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /**
          * ClientConfig
@@ -517,13 +633,37 @@ export interface components {
              */
             usage: components["schemas"]["UsageOut"][];
         };
-        /** Decision */
-        Decision: {
+        /** DecisionNote */
+        "DecisionNote-Input": {
+            /** Evidence */
+            evidence?: components["schemas"]["Evidence-Input"][];
             /**
              * Text
              * @description What was decided, as one sentence.
              */
             text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
+        };
+        /** DecisionNote */
+        "DecisionNote-Output": {
+            /** Evidence */
+            evidence: components["schemas"]["Evidence-Output"][];
+            /**
+             * Text
+             * @description What was decided, as one sentence.
+             */
+            text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /** EntraClientConfig */
         EntraClientConfig: {
@@ -542,6 +682,88 @@ export interface components {
              * @description What the web client asks a token for: the API's scope(s).
              */
             scopes: string[];
+        };
+        /**
+         * Evidence
+         * @description One span of the transcript an item rests on. The server fills `start`, `end` and `speaker` from the
+         *     segments, and checks that `quote` occurs in their text (case and punctuation aside).
+         */
+        "Evidence-Input": {
+            /**
+             * End
+             * @description Seconds: the last segment's end (filled in).
+             * @default 0
+             */
+            end: number;
+            /**
+             * Quote
+             * @description Verbatim words of those segments.
+             */
+            quote: string;
+            /**
+             * Segments
+             * @description Indexes (0-based) of the transcript's segments.
+             */
+            segments: number[];
+            /**
+             * Speaker
+             * @description Who said it, by name (filled in).
+             * @default null
+             */
+            speaker: string | null;
+            /**
+             * Speakerid
+             * @description The transcript's speaker id (filled in).
+             * @default null
+             */
+            speakerId: string | null;
+            /**
+             * Start
+             * @description Seconds: the first segment's start (filled in).
+             * @default 0
+             */
+            start: number;
+        };
+        /**
+         * Evidence
+         * @description One span of the transcript an item rests on. The server fills `start`, `end` and `speaker` from the
+         *     segments, and checks that `quote` occurs in their text (case and punctuation aside).
+         */
+        "Evidence-Output": {
+            /**
+             * End
+             * @description Seconds: the last segment's end (filled in).
+             * @default 0
+             */
+            end: number;
+            /**
+             * Quote
+             * @description Verbatim words of those segments.
+             */
+            quote: string;
+            /**
+             * Segments
+             * @description Indexes (0-based) of the transcript's segments.
+             */
+            segments: number[];
+            /**
+             * Speaker
+             * @description Who said it, by name (filled in).
+             * @default null
+             */
+            speaker: string | null;
+            /**
+             * Speakerid
+             * @description The transcript's speaker id (filled in).
+             * @default null
+             */
+            speakerId: string | null;
+            /**
+             * Start
+             * @description Seconds: the first segment's start (filled in).
+             * @default 0
+             */
+            start: number;
         };
         /** Health */
         Health: {
@@ -575,6 +797,32 @@ export interface components {
              * @description An ACS access token with scope voip.join.
              */
             token: string;
+        };
+        /** KeyPoint */
+        "KeyPoint-Input": {
+            /** Evidence */
+            evidence?: components["schemas"]["Evidence-Input"][];
+            /** Text */
+            text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
+        };
+        /** KeyPoint */
+        "KeyPoint-Output": {
+            /** Evidence */
+            evidence: components["schemas"]["Evidence-Output"][];
+            /** Text */
+            text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /** MediaOut */
         MediaOut: {
@@ -665,6 +913,16 @@ export interface components {
             /** Title */
             title: string;
         };
+        /**
+         * NameSpeaker
+         * @description Who a diarized speaker is: a participant (`userId`, shown by their display name) or a name; one.
+         */
+        NameSpeaker: {
+            /** Displayname */
+            displayName?: string;
+            /** Userid */
+            userId?: string;
+        } & (unknown | unknown);
         /** NegotiateOut */
         NegotiateOut: {
             /**
@@ -678,6 +936,32 @@ export interface components {
              * @description The Web PubSub client access URL (with its token), for @azure/web-pubsub-client. The connection is in the groups of the caller's meetings and receive-only.
              */
             url: string;
+        };
+        /** OpenQuestion */
+        "OpenQuestion-Input": {
+            /** Evidence */
+            evidence?: components["schemas"]["Evidence-Input"][];
+            /** Text */
+            text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
+        };
+        /** OpenQuestion */
+        "OpenQuestion-Output": {
+            /** Evidence */
+            evidence: components["schemas"]["Evidence-Output"][];
+            /** Text */
+            text: string;
+            /**
+             * Unverified
+             * @description True when the item has no evidence, or evidence that does not check out.
+             * @default false
+             */
+            unverified: boolean;
         };
         /** ParticipantIn */
         ParticipantIn: {
@@ -926,43 +1210,73 @@ export interface components {
             format?: "mp4" | null;
         };
         /**
+         * SummaryEdit
+         * @description The summary as the organizer corrected it: the same schema as the summary read (fields the server
+         *     owns, such as `model`, `version` or `approvedBy`, are ignored). Each item's evidence is checked again:
+         *     `segments` and `quote` count; times and speaker are filled in from the transcript.
+         */
+        SummaryEdit: {
+            /** Actionitems */
+            actionItems: components["schemas"]["ActionNote-Input"][];
+            /** Chapters */
+            chapters: components["schemas"]["ChapterNote-Input"][];
+            /** Decisions */
+            decisions: components["schemas"]["DecisionNote-Input"][];
+            /** Keypoints */
+            keyPoints: components["schemas"]["KeyPoint-Input"][];
+            /** Openquestions */
+            openQuestions: components["schemas"]["OpenQuestion-Input"][];
+            /** Overview */
+            overview: string;
+        };
+        /**
          * SummaryOut
          * @description `summary.json` as served: the very model the summary job writes it with (no copy to drift).
          */
         SummaryOut: {
             /** Actionitems */
-            actionItems: components["schemas"]["ActionItem"][];
+            actionItems: components["schemas"]["ActionNote-Output"][];
             /**
-             * Chapters
-             * @description The meeting's parts in time order, covering the whole of it.
+             * Approvedat
+             * @default null
              */
-            chapters: components["schemas"]["Chapter"][];
+            approvedAt: string | null;
+            /**
+             * Approvedby
+             * @description Who approved this version; null: a draft.
+             * @default null
+             */
+            approvedBy: string | null;
+            /** Chapters */
+            chapters: components["schemas"]["ChapterNote-Output"][];
             /** Decisions */
-            decisions: components["schemas"]["Decision"][];
+            decisions: components["schemas"]["DecisionNote-Output"][];
+            /**
+             * Editedat
+             * @default null
+             */
+            editedAt: string | null;
+            /**
+             * Editedby
+             * @description Who made this version by hand; null if none.
+             * @default null
+             */
+            editedBy: string | null;
             /**
              * Generatedat
              * Format: date-time
              */
             generatedAt: string;
-            /**
-             * Keypoints
-             * @description The main points discussed.
-             */
-            keyPoints: string[];
+            /** Keypoints */
+            keyPoints: components["schemas"]["KeyPoint-Output"][];
             /**
              * Model
              * @description The summarizer that wrote it, e.g. `openai:gpt-4o-mini`, `local:extractive`.
              */
             model: string;
-            /**
-             * Openquestions
-             * @description Questions raised and left unanswered.
-             */
-            openQuestions: string[];
-            /**
-             * Overview
-             * @description What the meeting was about and what came of it, in a few sentences.
-             */
+            /** Openquestions */
+            openQuestions: components["schemas"]["OpenQuestion-Output"][];
+            /** Overview */
             overview: string;
             /**
              * Regenerating
@@ -970,6 +1284,43 @@ export interface components {
              * @default false
              */
             regenerating: boolean;
+            /**
+             * Version
+             * @description Increases with every edit, approval or regeneration.
+             * @default 1
+             */
+            version: number;
+        };
+        /** SummaryVersionList */
+        SummaryVersionList: {
+            /**
+             * Items
+             * @description Oldest first; the last is the current version.
+             */
+            items: components["schemas"]["SummaryVersionOut"][];
+        };
+        /** SummaryVersionOut */
+        SummaryVersionOut: {
+            /** Approved */
+            approved: boolean;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * By
+             * @description Who made it; null for the summarizer.
+             */
+            by: string | null;
+            /**
+             * Kind
+             * @description Made by the summarizer, edited, approved, or re-rendered after naming a speaker.
+             * @enum {string}
+             */
+            kind: "generated" | "edited" | "approved" | "speakers";
+            /** Version */
+            version: number;
         };
         /**
          * TranscriptOut
@@ -1050,6 +1401,11 @@ export interface components {
              * @description Speech sent to the transcriber (silence is not sent).
              */
             audioSeconds: number;
+            /**
+             * Citeditems
+             * @description Summary stage: the latest summary's items (with evidence or not).
+             */
+            citedItems: number;
             /** Inputtokens */
             inputTokens: number;
             /** Outputtokens */
@@ -1059,6 +1415,11 @@ export interface components {
             /** Requests */
             requests: number;
             stage: components["schemas"]["RecordingStage"];
+            /**
+             * Unverifieditems
+             * @description Summary stage: the latest summary's items whose evidence did not check out.
+             */
+            unverifiedItems: number;
         };
     };
     responses: never;
@@ -2714,6 +3075,7 @@ export interface operations {
             /** @description The summary as JSON or Markdown (the schema is the JSON one's) */
             200: {
                 headers: {
+                    ETag?: string;
                     "X-Summary-Regenerating"?: string;
                     [name: string]: unknown;
                 };
@@ -2769,9 +3131,123 @@ export interface operations {
             };
         };
     };
-    regenerate_summary: {
+    edit_summary: {
         parameters: {
             query?: never;
+            header?: {
+                "If-Match"?: string;
+            };
+            path: {
+                meetingId: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SummaryEdit"];
+            };
+        };
+        responses: {
+            /** @description The new version */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerate_summary: {
+        parameters: {
+            query?: {
+                /** @description Regenerate even a summary a person edited or approved (versions are kept). */
+                force?: boolean | "";
+            };
             header?: never;
             path: {
                 meetingId: string;
@@ -2788,6 +3264,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecordingOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2837,6 +3322,136 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_summary: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+            };
+            path: {
+                meetingId: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The approved version */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_summary_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The versions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryVersionList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2901,6 +3516,106 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    name_speaker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+                recordingId: string;
+                speakerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NameSpeaker"];
+            };
+        };
+        responses: {
+            /** @description The transcript with the speaker named */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscriptOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

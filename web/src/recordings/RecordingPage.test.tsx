@@ -32,13 +32,27 @@ const transcript: recordingApi.Transcript = {
 
 const summary: recordingApi.Summary = {
   overview: "A short standup.",
-  keyPoints: ["The report is late"],
-  decisions: [{ text: "Ship on Friday" }],
-  actionItems: [{ owner: "Bob", task: "Send the report", due: "Thursday" }],
-  chapters: [{ title: "The report", start: 5, end: 9, summary: "Who sends it." }],
-  openQuestions: ["Who reviews it?"],
+  keyPoints: [{ text: "The report is late", evidence: [], unverified: false }],
+  decisions: [
+    {
+      text: "Ship on Friday",
+      evidence: [{ start: 12, end: 15, segments: [2], speaker: null, speakerId: null, quote: "Thanks" }],
+      unverified: false,
+    },
+  ],
+  actionItems: [{ owner: "Bob", task: "Send the report", due: "Thursday", evidence: [], unverified: true }],
+  chapters: [
+    { title: "The report", start: 5, end: 9, summary: "Who sends it.", evidence: [], unverified: false },
+  ],
+  openQuestions: [{ text: "Who reviews it?", evidence: [], unverified: false }],
   model: "local-extractive",
   generatedAt: "2025-01-01T10:00:00Z",
+  version: 1,
+  editedBy: null,
+  editedAt: null,
+  approvedBy: null,
+  approvedAt: null,
+  regenerating: false,
 };
 
 const done = recording({
@@ -212,9 +226,12 @@ describe("RecordingPage summary", () => {
       within(table)
         .getAllByRole("cell")
         .map((c) => c.textContent),
-    ).toEqual(["Bob", "Send the report", "Thursday"]);
+    ).toEqual(["Bob", "Send the report not found in the transcript", "Thursday"]);
     await user.click(screen.getByRole("button", { name: /The report/ }));
     expect(player().currentTime).toBe(5);
+    // An item's evidence plays the moment it was said.
+    await user.click(screen.getByRole("button", { name: "Play from 0:12: “Thanks”" }));
+    expect(player().currentTime).toBe(12);
     expect(screen.getByRole("button", { name: "Download Markdown" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Regenerate" })).toBeNull(); // bob is no organizer
   });

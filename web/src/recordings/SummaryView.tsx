@@ -46,6 +46,25 @@ const useStyles = makeStyles({
   chapterTitle: { fontWeight: tokens.fontWeightSemibold },
   chapterSummary: { gridColumn: 2, color: tokens.colorNeutralForeground2 },
   meta: { display: "block", color: tokens.colorNeutralForeground3 },
+  said: {
+    marginInlineStart: tokens.spacingHorizontalXS,
+    padding: `0 ${tokens.spacingHorizontalXS}`,
+    border: `${tokens.strokeWidthThin} solid ${tokens.colorNeutralStroke1}`,
+    borderRadius: tokens.borderRadiusMedium,
+    backgroundColor: "transparent",
+    color: tokens.colorBrandForeground1,
+    font: "inherit",
+    fontSize: tokens.fontSizeBase200,
+    fontVariantNumeric: "tabular-nums",
+    cursor: "pointer",
+    ":hover": { backgroundColor: tokens.colorNeutralBackground1Hover },
+    ":focus-visible": { outline: `${tokens.strokeWidthThick} solid ${tokens.colorStrokeFocus2}` },
+  },
+  unverified: {
+    marginInlineStart: tokens.spacingHorizontalS,
+    color: tokens.colorPaletteDarkOrangeForeground1,
+    fontSize: tokens.fontSizeBase200,
+  },
 });
 
 /** "2026-12-10" as the user's calendar says it; anything else ("next week") as it was said. */
@@ -74,13 +93,58 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-function Items({ items, empty }: { items: readonly string[]; empty: string }) {
+type Evidenced = Summary["decisions"][number];
+
+/**
+ * Where an item was said: a button per span that plays the recording from there (the quote as its
+ * description), and a plain warning when the server could not find the item's quote in the transcript.
+ */
+export function EvidenceLinks({
+  item,
+  onSeek,
+}: {
+  item: Pick<Evidenced, "evidence" | "unverified">;
+  onSeek: (seconds: number) => void;
+}) {
+  const styles = useStyles();
+  return (
+    <>
+      {item.evidence.map((span, i) => (
+        <button
+          key={i}
+          type="button"
+          className={styles.said}
+          title={`“${span.quote}”${span.speaker ? ` (${span.speaker})` : ""}`}
+          aria-label={`Play from ${formatTime(span.start)}: “${span.quote}”`}
+          onClick={() => {
+            onSeek(span.start);
+          }}
+        >
+          {formatTime(span.start)}
+        </button>
+      ))}
+      {item.unverified && <span className={styles.unverified}>not found in the transcript</span>}
+    </>
+  );
+}
+
+function Items({
+  items,
+  empty,
+  onSeek,
+}: {
+  items: readonly Evidenced[];
+  empty: string;
+  onSeek: (seconds: number) => void;
+}) {
   const styles = useStyles();
   if (items.length === 0) return <Text className={styles.none}>{empty}</Text>;
   return (
     <ul className={styles.list}>
       {items.map((item, i) => (
-        <li key={i}>{item}</li>
+        <li key={i}>
+          {item.text} <EvidenceLinks item={item} onSeek={onSeek} />
+        </li>
       ))}
     </ul>
   );
@@ -97,10 +161,10 @@ export function SummaryView({ summary, onSeek }: { summary: Summary; onSeek: (se
         </Text>
       </Section>
       <Section title="Key points">
-        <Items items={summary.keyPoints} empty="No key points." />
+        <Items items={summary.keyPoints} empty="No key points." onSeek={onSeek} />
       </Section>
       <Section title="Decisions">
-        <Items items={summary.decisions.map((d) => d.text)} empty="No decisions were recorded." />
+        <Items items={summary.decisions} empty="No decisions were recorded." onSeek={onSeek} />
       </Section>
       <Section title="Action items">
         {summary.actionItems.length === 0 ? (
@@ -118,7 +182,9 @@ export function SummaryView({ summary, onSeek }: { summary: Summary; onSeek: (se
               {summary.actionItems.map((item, i) => (
                 <TableRow key={i}>
                   <TableCell>{item.owner ?? <span className={styles.none}>Unassigned</span>}</TableCell>
-                  <TableCell>{item.task}</TableCell>
+                  <TableCell>
+                    {item.task} <EvidenceLinks item={item} onSeek={onSeek} />
+                  </TableCell>
                   <TableCell>
                     {item.due !== null ? (
                       <time dateTime={item.due}>{dueText(item.due)}</time>
@@ -156,7 +222,7 @@ export function SummaryView({ summary, onSeek }: { summary: Summary; onSeek: (se
         )}
       </Section>
       <Section title="Open questions">
-        <Items items={summary.openQuestions} empty="No open questions." />
+        <Items items={summary.openQuestions} empty="No open questions." onSeek={onSeek} />
       </Section>
       <Caption1 as="p" className={styles.meta}>
         Made by {summary.model}
