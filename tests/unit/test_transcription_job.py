@@ -400,10 +400,10 @@ async def test_the_claim_is_renewed_with_progress_while_the_job_runs(world: Worl
         if recording.claim is not None:
             if first is None:
                 first = recording.claim.expires_at
-            elif recording.claim.expires_at > first:
-                break
+            elif recording.claim.expires_at > first and recording.progress > 0:
+                break  # renewed, and (a beat may come before any audio is decoded) with progress
         if asyncio.get_running_loop().time() > deadline:
-            pytest.fail("the claim was never renewed")
+            pytest.fail("the claim was never renewed with progress")
         await asyncio.sleep(0.01)
     assert 0 < recording.progress < 1
     world.transcriber.gate.set()
