@@ -405,7 +405,7 @@ async def test_the_claim_is_renewed_with_progress_while_the_job_runs(world: Worl
                 # piece by the first renewals on a loaded machine: progress is 0 until it does).
                 break
         if asyncio.get_running_loop().time() > deadline:
-            pytest.fail("the claim was never renewed")
+            pytest.fail("the claim was never renewed with progress")
         await asyncio.sleep(0.01)
     assert 0 < recording.progress < 1
     world.transcriber.gate.set()
