@@ -101,6 +101,8 @@ var appSettings = [
   { name: 'AZURE_OPENAI_CHAT_DEPLOYMENT', value: chatDeployment }
   { name: 'SUMMARY_MODEL', value: summaryModel }
   { name: 'SUMMARY_TOKEN_BUDGET', value: string(summaryTokenBudget) }
+  // Participants read draft summaries too; 'approved' shows them only what the organizer approved.
+  { name: 'SUMMARY_VISIBILITY', value: 'drafts' }
   { name: 'KEY_VAULT_URL', value: keyVaultUri }
   // Live events, keyless: Web PubSub to the web client, the Event Grid topic to other systems.
   { name: 'REALTIME', value: 'webpubsub' }
