@@ -144,18 +144,22 @@ export default function RecordingsPanelBody({
     };
   }, [meetingId, tick]);
 
-  // Live: what an event says is applied at once; a recording the list does not have yet is read.
+  // Live: what an event says is applied at once; a recording the list does not have yet is read. An
+  // event arriving while that read is on its way may be newer than its answer: one more read follows.
   const versions = useRef(new Map<string, number>());
-  useMeetingEvents(meetingId, (event) => {
-    const change = recordingChange(event);
-    if (change === null) return;
-    const known = recordings?.some((r) => r.id === change.recordingId) ?? false;
-    if (change.kind === "patch" && known) {
-      if (!newerVersion(versions.current, change.recordingId, change.version)) return;
-      setRecordings((list) => (list ?? []).map((r) => (r.id === change.recordingId ? change.apply(r) : r)));
+  const reading = useRef(new Map<string, boolean>());
+  const read = (recordingId: string) => {
+    if (reading.current.has(recordingId)) {
+      reading.current.set(recordingId, true);
       return;
     }
-    getRecording(meetingId, change.recordingId).then(
+    reading.current.set(recordingId, false);
+    const done = () => {
+      const again = reading.current.get(recordingId) === true;
+      reading.current.delete(recordingId);
+      if (again) read(recordingId);
+    };
+    getRecording(meetingId, recordingId).then(
       (fresh) => {
         setRecordings((list) =>
           list === null
@@ -164,9 +168,24 @@ export default function RecordingsPanelBody({
               ? list.map((r) => (r.id === fresh.id ? fresh : r))
               : [fresh, ...list],
         );
+        done();
       },
-      () => undefined, // deleted meanwhile, or the network: the next read shows it
+      () => {
+        // Deleted meanwhile, or the network: the next event or read shows it.
+        reading.current.delete(recordingId);
+      },
     );
+  };
+  useMeetingEvents(meetingId, (event) => {
+    const change = recordingChange(event);
+    if (change === null) return;
+    const known = recordings?.some((r) => r.id === change.recordingId) ?? false;
+    if (change.kind === "patch" && known && !reading.current.has(change.recordingId)) {
+      if (!newerVersion(versions.current, change.recordingId, change.version)) return;
+      setRecordings((list) => (list ?? []).map((r) => (r.id === change.recordingId ? change.apply(r) : r)));
+      return;
+    }
+    read(change.recordingId);
   });
   // Back from a time without events: read the list again.
   useOnReconnect(refresh);
