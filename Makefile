@@ -129,7 +129,7 @@ fuzz: $(VENV)/.dev
 	$(BIN)/python -m tests.fuzz.run --max-examples $(FUZZ_EXAMPLES)
 
 ## Benchmarks: they print ratios measured side by side in one run.
-bench: $(VENV)/.dev emulators web
+bench: $(VENV)/.dev emulators web e2e-tools
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.store_ops
@@ -137,6 +137,8 @@ bench: $(VENV)/.dev emulators web
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.turnaround
 	$(BIN)/python -m bench.realtime
+	# The same latency in a browser: a stored change (PATCH) until the other user's page shows it.
+	cd web && npm run --silent e2e -- e2e/live.spec.ts --grep latency
 	$(BIN)/python -m bench.web_bundle
 	$(BIN)/python -m bench.attacks
 

@@ -4,6 +4,8 @@ import { Link } from "react-router-dom";
 
 import { useAuth } from "../auth/AuthContext";
 import { SignIn } from "../auth/SignIn";
+import { LiveIndicator } from "../live/LiveIndicator";
+import { LiveProvider } from "../live/LiveProvider";
 
 const useStyles = makeStyles({
   header: {
@@ -27,7 +29,7 @@ const useStyles = makeStyles({
 export function Layout({ children }: { children: ReactNode }) {
   const styles = useStyles();
   const { user, signOut } = useAuth();
-  return (
+  const page = (
     <>
       <header className={styles.header}>
         <Link to="/" className={styles.brand}>
@@ -36,6 +38,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <div className={styles.spacer} />
         {user !== null && (
           <>
+            <LiveIndicator />
             <Text>
               Signed in as <strong>{user.name}</strong>
             </Text>
@@ -48,4 +51,6 @@ export function Layout({ children }: { children: ReactNode }) {
       <main className={styles.main}>{user === null ? <SignIn /> : children}</main>
     </>
   );
+  // One live connection per signed-in user; a new one when another user signs in.
+  return user === null ? page : <LiveProvider userId={user.id}>{page}</LiveProvider>;
 }

@@ -10,6 +10,9 @@ import {
   DialogTrigger,
   Field,
   Input,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
   Select,
   Text,
   Title2,
@@ -17,7 +20,7 @@ import {
   makeStyles,
   tokens,
 } from "@fluentui/react-components";
-import { useCallback, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { ApiError } from "../api/errors";
@@ -26,6 +29,7 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
 import { formatRange } from "../lib/time";
 import { useLoad } from "../lib/useLoad";
+import { useLivePolling, useMeetingEvents, useOnReconnect } from "../live/LiveProvider";
 import { RecordingsPanel } from "../recordings/RecordingsPanel";
 import {
   cancelMeeting,
@@ -37,7 +41,11 @@ import {
   type Meeting,
   type Role,
 } from "./api";
+import { meetingChange } from "./liveUpdates";
 import { participantProblem } from "./meetingForm";
+
+/** While the live channel is down, the meeting is read again this often. */
+export const MEETING_POLL_MS = 5000;
 
 const useStyles = makeStyles({
   head: {
@@ -89,12 +97,61 @@ const useStyles = makeStyles({
 
 export function MeetingPage() {
   const { meetingId = "" } = useParams();
+  const { user } = useAuth();
   const load = useCallback(() => getMeeting(meetingId), [meetingId]);
-  const { data, error, reload } = useLoad(load);
+  const { data, error, loading, reload, setData } = useLoad(load);
+  // The meeting the signed-in user was just removed from (an event says so): its content goes.
+  const [removedFrom, setRemovedFrom] = useState<string | null>(null);
+  const removed = removedFrom === meetingId;
 
-  if (data === undefined) {
+  // Live: title, times and status as they are stored; participants read again when they change.
+  useMeetingEvents(removed ? null : meetingId, (event) => {
+    const change = meetingChange(event, user?.id ?? "");
+    if (change === null) return;
+    if (change.kind === "removed") {
+      setRemovedFrom(meetingId);
+      return;
+    }
+    if (change.kind === "patch" && data !== undefined) {
+      setData({ ...data, meeting: change.apply(data.meeting) });
+    }
+    // What the event does not carry (the description, participants, the ETag): read in the background.
+    reload();
+  });
+  useOnReconnect(() => {
+    if (!removed) reload();
+  });
+  const polling = useLivePolling();
+  useEffect(() => {
+    if (!polling || removed || loading || data === undefined) return;
+    const timer = setTimeout(reload, MEETING_POLL_MS);
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [polling, removed, loading, data, reload]);
+
+  if (removed) {
+    return (
+      <>
+        <Title2 as="h1" block>
+          Meeting
+        </Title2>
+        <MessageBar intent="warning" role="alert">
+          <MessageBarBody>
+            <MessageBarTitle>You were removed from this meeting</MessageBarTitle>
+            Its details, recordings and call are no longer available to you.
+          </MessageBarBody>
+        </MessageBar>
+        <p>
+          <Link to="/">Back to your meetings</Link>
+        </p>
+      </>
+    );
+  }
+
+  const gone = error instanceof ApiError && error.status === 404;
+  if (data === undefined || gone) {
     if (error !== null) {
-      const gone = error instanceof ApiError && error.status === 404;
       return (
         <>
           <Title2 as="h1" block>

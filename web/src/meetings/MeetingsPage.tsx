@@ -9,7 +9,7 @@ import {
   makeStyles,
   tokens,
 } from "@fluentui/react-components";
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 
 import { useAuth } from "../auth/AuthContext";
@@ -17,7 +17,13 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
 import { formatRange } from "../lib/time";
 import { useLoad } from "../lib/useLoad";
+import { ALL_MEETINGS } from "../live/hub";
+import { useLivePolling, useMeetingEvents, useOnReconnect } from "../live/LiveProvider";
 import { listMeetings, type MeetingSummary } from "./api";
+import { applyToList, meetingChange } from "./liveUpdates";
+
+/** While the live channel is down, the list is read again this often. */
+export const LIST_POLL_MS = 5000;
 
 const useStyles = makeStyles({
   top: {
@@ -78,10 +84,41 @@ function MeetingSection({
   const styles = useStyles();
   const userId = useAuth().user?.id;
   const first = useCallback(() => listMeetings(query), [query]);
-  const { data, error, loading, reload } = useLoad(first);
+  const { data, error, loading, reload, setData } = useLoad(first);
   const [more, setMore] = useState<{ items: MeetingSummary[]; token: string | null } | null>(null);
   const [moreError, setMoreError] = useState<unknown>(null);
   const [loadingMore, setLoadingMore] = useState(false);
+
+  // Live: a meeting changed in place, one the user was invited to appears, one they left goes.
+  useMeetingEvents(ALL_MEETINGS, (event) => {
+    const change = meetingChange(event, userId ?? "");
+    if (change === null) return;
+    const shown =
+      (data?.items.some((m) => m.id === event.meetingId) ?? false) ||
+      (more?.items.some((m) => m.id === event.meetingId) ?? false);
+    if (change.kind === "invited" || (change.kind === "read" && event.data.userId === userId)) {
+      reload();
+      return;
+    }
+    if (change.kind === "patch" && !shown) {
+      // Moved into this list's range (its end changed): read the list.
+      const endsAt = typeof event.data.endsAt === "string" ? event.data.endsAt : null;
+      if (endsAt !== null && keep({ endsAt } as MeetingSummary)) reload();
+      return;
+    }
+    if (!shown || change.kind === "read") return;
+    if (data !== undefined) setData({ ...data, items: applyToList(data.items, event.meetingId, change) });
+    if (more !== null) setMore({ ...more, items: applyToList(more.items, event.meetingId, change) });
+  });
+  useOnReconnect(reload);
+  const polling = useLivePolling();
+  useEffect(() => {
+    if (!polling || error !== null || loading) return;
+    const timer = setTimeout(reload, LIST_POLL_MS);
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [polling, error, loading, data, reload]);
 
   const token = more === null ? (data?.continuationToken ?? null) : more.token;
   const items = [...(data?.items ?? []), ...(more?.items ?? [])].filter(keep);

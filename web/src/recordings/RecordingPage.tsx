@@ -20,6 +20,7 @@ import { ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
+import { useLivePolling, useMeetingEvents, useOnReconnect } from "../live/LiveProvider";
 import { currentSegmentIndex } from "./followAlong";
 import { formatBytes, formatTime } from "./format";
 import {
@@ -35,6 +36,7 @@ import {
   type Summary,
   type Transcript,
 } from "./recordingApi";
+import { newerVersion, recordingChange } from "./liveUpdates";
 import { RecordingPlayer } from "./RecordingPlayer";
 import { speakerNames } from "./speakers";
 import { errorText, isProcessing, stageText, statusLabel } from "./statusText";
@@ -90,10 +92,15 @@ type Loaded<T> =
     };
 
 /**
- * An artifact (transcript, summary) fetched when the recording lists it; a 409 (not ready after all)
- * is retried. The last value stays shown while a new one is made (a summary being regenerated).
+ * An artifact (transcript, summary) fetched when the recording lists it, and again when `generation`
+ * changes (a regenerated summary); a 409 (not ready after all) is retried. The last value stays shown
+ * while a new one is made.
  */
-function useArtifact<T>(ready: boolean, fetch: () => Promise<T>): { loaded: Loaded<T>; last: T | null } {
+function useArtifact<T>(
+  ready: boolean,
+  fetch: () => Promise<T>,
+  generation = 0,
+): { loaded: Loaded<T>; last: T | null } {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: "idle" });
   const [last, setLast] = useState<T | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -124,7 +131,7 @@ function useArtifact<T>(ready: boolean, fetch: () => Promise<T>): { loaded: Load
       live = false;
       clearTimeout(retry);
     };
-  }, [ready, fetch, attempt]);
+  }, [ready, fetch, attempt, generation]);
 
   // Ready but not answered yet: loading (derived, so the effect sets no state before its request).
   return { loaded: ready && loaded.state === "idle" ? { state: "loading" } : loaded, last };
@@ -144,6 +151,7 @@ export default function RecordingPage() {
   const [playing, setPlaying] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
   const [regenerating, setRegenerating] = useState(false);
+  const [summaryGeneration, setSummaryGeneration] = useState(0);
   const mediaRef = useRef<HTMLMediaElement | null>(null);
 
   useEffect(() => {
@@ -177,9 +185,39 @@ export default function RecordingPage() {
     };
   }, [meetingId]);
 
+  // Live: the recording's progress as it is stored; what the event does not carry is read.
+  const versions = useRef(new Map<string, number>());
+  useMeetingEvents(meetingId, (event) => {
+    const change = recordingChange(event);
+    if (change === null || change.recordingId !== recordingId) return;
+    if (change.kind === "read" || event.type === "summary.ready" || event.type === "transcript.ready") {
+      // Ready artifacts: the recording lists them (and their formats) once read. A new summary is read
+      // when the status turns from summarizing to completed (below), whether that came live or polled.
+      setTick((n) => n + 1);
+      return;
+    }
+    if (newerVersion(versions.current, recordingId, change.version)) {
+      setRecording((current) => (current === null ? current : change.apply(current)));
+    }
+  });
+  const polling = useLivePolling();
+  useOnReconnect(() => {
+    setTick((n) => n + 1);
+  });
+
   const status = recording?.status;
+  // Summarized (again): the new summary replaces the old one.
+  const previousStatus = useRef(status);
   useEffect(() => {
-    if (status === undefined || status === "completed" || status === "failed") return;
+    if (previousStatus.current === "summarizing" && status === "completed") {
+      setSummaryGeneration((n) => n + 1);
+    }
+    previousStatus.current = status;
+  }, [status]);
+
+  // Polled only while the live channel is down.
+  useEffect(() => {
+    if (!polling || status === undefined || status === "completed" || status === "failed") return;
     const every = isProcessing(status) ? PAGE_POLL_MS : SLOW_POLL_MS;
     const timer = setTimeout(() => {
       setTick((n) => n + 1);
@@ -187,7 +225,7 @@ export default function RecordingPage() {
     return () => {
       clearTimeout(timer);
     };
-  }, [status, recording]);
+  }, [status, recording, polling]);
 
   useEffect(() => {
     if (recording !== null) document.title = `${recording.fileName} – video-signaling`;
@@ -197,7 +235,7 @@ export default function RecordingPage() {
   const fetchSummary = useCallback(() => getSummary(meetingId, recordingId), [meetingId, recordingId]);
   const artifacts = recording?.artifacts ?? [];
   const transcript = useArtifact<Transcript>(artifacts.includes("transcript.json"), fetchTranscript);
-  const summary = useArtifact<Summary>(artifacts.includes("summary.json"), fetchSummary);
+  const summary = useArtifact<Summary>(artifacts.includes("summary.json"), fetchSummary, summaryGeneration);
 
   const names = useMemo(() => {
     const known = new Map<string, string>();

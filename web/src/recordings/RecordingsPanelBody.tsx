@@ -27,16 +27,19 @@ import { Link } from "react-router-dom";
 import { errorMessage } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { useLivePolling, useMeetingEvents, useOnReconnect } from "../live/LiveProvider";
 import { channelsOf, duplicateSpeaker, MAX_CHANNELS, participantLabel } from "./channelSpeakers";
 import { formatBytes, formatTime } from "./format";
 import {
   createRecording,
   deleteRecording,
+  getRecording,
   listRecordings,
   renewUpload,
   type CreateRecordingBody,
   type Recording,
 } from "./recordingApi";
+import { newerVersion, recordingChange } from "./liveUpdates";
 import type { RecordingsPanelProps } from "./RecordingsPanel";
 import { errorText, isProcessing, POLL_MS, stageText, statusLabel, uploadAgainHelps } from "./statusText";
 import { acceptAttribute, checkFile, contentTypeFor, formatNames, uploadRules } from "./uploadRules";
@@ -142,17 +145,64 @@ export default function RecordingsPanelBody({
     };
   }, [meetingId, tick]);
 
-  // Poll while the server works on something: processing, a call being recorded, or a file just sent
-  // that the blob trigger has not queued yet.
+  // Live: what an event says is applied at once; a recording the list does not have yet is read. An
+  // event arriving while that read is on its way may be newer than its answer: one more read follows.
+  const versions = useRef(new Map<string, number>());
+  const reading = useRef(new Map<string, boolean>());
+  const read = (recordingId: string) => {
+    if (reading.current.has(recordingId)) {
+      reading.current.set(recordingId, true);
+      return;
+    }
+    reading.current.set(recordingId, false);
+    const done = () => {
+      const again = reading.current.get(recordingId) === true;
+      reading.current.delete(recordingId);
+      if (again) read(recordingId);
+    };
+    getRecording(meetingId, recordingId).then(
+      (fresh) => {
+        setRecordings((list) =>
+          list === null
+            ? list
+            : list.some((r) => r.id === fresh.id)
+              ? list.map((r) => (r.id === fresh.id ? fresh : r))
+              : [fresh, ...list],
+        );
+        done();
+      },
+      () => {
+        // Deleted meanwhile, or the network: the next event or read shows it.
+        reading.current.delete(recordingId);
+      },
+    );
+  };
+  useMeetingEvents(meetingId, (event) => {
+    const change = recordingChange(event);
+    if (change === null) return;
+    const known = recordings?.some((r) => r.id === change.recordingId) ?? false;
+    if (change.kind === "patch" && known && !reading.current.has(change.recordingId)) {
+      if (!newerVersion(versions.current, change.recordingId, change.version)) return;
+      setRecordings((list) => (list ?? []).map((r) => (r.id === change.recordingId ? change.apply(r) : r)));
+      return;
+    }
+    read(change.recordingId);
+  });
+  // Back from a time without events: read the list again.
+  useOnReconnect(refresh);
+  const polling = useLivePolling();
+
+  // While the live channel is down, poll while the server works on something: processing, a call being
+  // recorded, or a file just sent that the blob trigger has not queued yet.
   const pollEvery = useMemo(() => {
-    if (recordings === null) return null;
+    if (recordings === null || !polling) return null;
     const waiting = recordings.some(
       (r) =>
         isProcessing(r.status) || (r.status === "awaiting_upload" && uploads.get(r.id)?.state === "sent"),
     );
     if (waiting) return POLL_MS;
     return recordings.some((r) => r.status === "recording") ? SLOW_POLL_MS : null;
-  }, [recordings, uploads]);
+  }, [recordings, uploads, polling]);
 
   useEffect(() => {
     if (pollEvery === null || loadError !== null) return;
