@@ -374,9 +374,10 @@ def _from_lines(lines: Sequence[tuple[int, str, str, int]]) -> JsonObject:
         "overview": f"{len(lines)} utterances by {len(speakers)} speakers: {_words(lines[0][2], 12)}"
         if lines
         else "Nothing was said.",
+        # A handful, as a model writes them: one per chapter with a quote each outgrows the 2,000 tokens.
         "keyPoints": [
             {"text": _words(group[0][2], 12)} | _cites(group[0][3], group[0][2]) for group in groups
-        ],
+        ][:6],
         "decisions": [
             {"text": f"{name} takes it on: {_words(text, 8)}"} | _cites(number, text)
             for _, name, text, number in lines
@@ -406,8 +407,9 @@ def _merged(parts: Sequence[JsonObject]) -> JsonObject:
     return {
         "overview": f"A meeting in {len(parts)} parts. {parts[0]['overview']}",
         "keyPoints": [point for part in parts for point in part["keyPoints"]][:6],
-        "decisions": _unique([d for part in parts for d in part["decisions"]])[:8],
-        "actionItems": _unique([a for part in parts for a in part["actionItems"]])[:10],
+        # Few enough that cited items (segments and a quote each) fit the 2,000 tokens asked for.
+        "decisions": _unique([d for part in parts for d in part["decisions"]])[:6],
+        "actionItems": _unique([a for part in parts for a in part["actionItems"]])[:6],
         "chapters": joined,
         "openQuestions": _unique([q for part in parts for q in part["openQuestions"]])[:5],
     }
