@@ -51,12 +51,12 @@ param developerPrincipalId string = ''
 ])
 param developerPrincipalType string = 'User'
 
-@description('Web PubSub tier: Free_F1 (20 connections: trying it out) or Standard_S1 (1,000 connections per unit).')
+@description('Web PubSub tier: Standard_S1 (1,000 connections per unit, with an SLA: the default) or Free_F1 (20 connections, no SLA: trying it out).')
 @allowed([
   'Free_F1'
   'Standard_S1'
 ])
-param webPubSubSku string = 'Free_F1'
+param webPubSubSku string = 'Standard_S1'
 
 @description('Memory of each Flex Consumption instance, MB.')
 @allowed([

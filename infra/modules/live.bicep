@@ -6,7 +6,7 @@ param webPubSubName string
 param topicName string
 param location string
 param tags object
-@description('Free_F1 (20 connections, 20k messages a day: trying it out) or Standard_S1 (1,000 connections per unit).')
+@description('Standard_S1 (1,000 connections per unit, with an SLA) or Free_F1 (20 connections, 20k messages a day, no SLA: trying it out).')
 @allowed([
   'Free_F1'
   'Standard_S1'
