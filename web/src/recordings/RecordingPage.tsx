@@ -40,6 +40,7 @@ import { newerVersion, recordingChange } from "./liveUpdates";
 import { RecordingPlayer } from "./RecordingPlayer";
 import { speakerNames } from "./speakers";
 import { errorText, isProcessing, stageText, statusLabel } from "./statusText";
+import { SpeakerNaming } from "./SpeakerNaming";
 import { SummaryView } from "./SummaryView";
 import { TranscriptView } from "./TranscriptView";
 
@@ -100,7 +101,7 @@ function useArtifact<T>(
   ready: boolean,
   fetch: () => Promise<T>,
   generation = 0,
-): { loaded: Loaded<T>; last: T | null } {
+): { loaded: Loaded<T>; last: T | null; replace: (value: T) => void } {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: "idle" });
   const [last, setLast] = useState<T | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -134,7 +135,12 @@ function useArtifact<T>(
   }, [ready, fetch, attempt, generation]);
 
   // Ready but not answered yet: loading (derived, so the effect sets no state before its request).
-  return { loaded: ready && loaded.state === "idle" ? { state: "loading" } : loaded, last };
+  // A value the page got from a change it made (a speaker named, the summary edited) is shown at once.
+  const replace = useCallback((value: T) => {
+    setLoaded({ state: "ready", value });
+    setLast(value);
+  }, []);
+  return { loaded: ready && loaded.state === "idle" ? { state: "loading" } : loaded, last, replace };
 }
 
 /** The recording: player, transcript that follows it, summary, downloads; progress until it is done. */
@@ -391,6 +397,20 @@ export default function RecordingPage() {
                       </Button>
                     ))}
                   </div>
+                  {isOrganizer && (
+                    <SpeakerNaming
+                      meetingId={meetingId}
+                      recordingId={recordingId}
+                      transcript={transcript.last}
+                      names={names}
+                      participants={meeting.participants}
+                      onNamed={(named) => {
+                        transcript.replace(named);
+                        // The server wrote a summary version with the new name: read it.
+                        setSummaryGeneration((n) => n + 1);
+                      }}
+                    />
+                  )}
                   <TranscriptView
                     transcript={transcript.last}
                     names={names}
