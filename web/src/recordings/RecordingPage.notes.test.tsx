@@ -157,3 +157,125 @@ describe("naming speakers", () => {
     expect(screen.queryByRole("button", { name: "Name Speaker A" })).toBeNull();
   });
 });
+
+describe("editing and approving the summary", () => {
+  async function openSummary() {
+    const user = userEvent.setup();
+    renderPage();
+    await user.click(await screen.findByRole("tab", { name: "Summary" }));
+    await screen.findByText("A short standup.");
+    return user;
+  }
+
+  it("saves the edited lists with the summary's ETag, and shows who edited it", async () => {
+    api.saveSummary.mockImplementation((_m, _r, body) =>
+      Promise.resolve({
+        ...summary,
+        overview: body.overview,
+        version: 4,
+        editedBy: "alice",
+        editedAt: "2025-01-02T10:00:00Z",
+      }),
+    );
+    const user = await openSummary();
+    await user.click(screen.getByRole("button", { name: "Edit" }));
+    const overview = screen.getByRole("textbox", { name: "Overview" });
+    await user.clear(overview);
+    await user.type(overview, "A longer standup.");
+    await user.click(screen.getByRole("button", { name: "Remove decision 1" }));
+    await user.click(screen.getByRole("button", { name: "Add action item" }));
+    await user.type(screen.getByRole("textbox", { name: "Owner 2" }), "Carol");
+    await user.type(screen.getByRole("textbox", { name: "Task 2" }), "Book the room");
+    await user.clear(screen.getByRole("textbox", { name: "Due 1" }));
+    // A blank item added by mistake is left out, not refused.
+    await user.click(screen.getByRole("button", { name: "Add open question" }));
+    await user.click(screen.getByRole("button", { name: "Save" }));
+
+    expect(api.saveSummary).toHaveBeenCalledTimes(1);
+    const [meetingId, recordingId, body, etag] = api.saveSummary.mock.calls[0] ?? [];
+    if (body === undefined) throw new Error("no body sent");
+    expect([meetingId, recordingId, etag]).toEqual(["m1", "r1", '"summary-3"']);
+    expect(body.overview).toBe("A longer standup.");
+    expect(body.decisions).toEqual([]);
+    expect(body.actionItems.map((a) => [a.owner, a.task, a.due])).toEqual([
+      ["Bob", "Send the report", null],
+      ["Carol", "Book the room", null],
+    ]);
+    expect(body.openQuestions.map((q) => q.text)).toEqual(["Who reviews it?"]);
+    expect(await screen.findByText("Edited by Alice Martin")).toBeInTheDocument();
+    expect(screen.getByText("A longer standup.")).toBeInTheDocument();
+    expect(screen.queryByRole("textbox", { name: "Overview" })).toBeNull();
+  });
+
+  it("says someone else changed the summary on a 412 and reloads it on request", async () => {
+    api.saveSummary.mockRejectedValue(new ApiError(412, null));
+    const user = await openSummary();
+    await user.click(screen.getByRole("button", { name: "Edit" }));
+    await user.type(screen.getByRole("textbox", { name: "Overview" }), " Mine.");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Someone else changed the summary")).toBeInTheDocument();
+    // The draft stays until the user reloads.
+    expect(screen.getByRole("textbox", { name: "Overview" })).toHaveValue("A short standup. Mine.");
+
+    api.getSummary.mockResolvedValue({
+      ...summary,
+      overview: "Their standup.",
+      version: 5,
+      editedBy: "carol",
+    });
+    await user.click(screen.getByRole("button", { name: "Reload summary" }));
+    expect(await screen.findByText("Their standup.")).toBeInTheDocument();
+    expect(screen.getByText("Edited by Carol King")).toBeInTheDocument();
+    expect(screen.queryByText("Someone else changed the summary")).toBeNull();
+    expect(api.getSummary).toHaveBeenCalledTimes(2);
+  });
+
+  it("approves the version shown and says who approved it and when", async () => {
+    api.approveSummary.mockResolvedValue({
+      ...summary,
+      version: 4,
+      approvedBy: "alice",
+      approvedAt: "2025-01-02T10:00:00Z",
+    });
+    const user = await openSummary();
+    await user.click(screen.getByRole("button", { name: "Approve" }));
+    expect(api.approveSummary).toHaveBeenCalledWith("m1", "r1", '"summary-3"');
+    const on = new Date("2025-01-02T10:00:00Z").toLocaleDateString();
+    expect(await screen.findByText(`Approved by Alice Martin on ${on}`)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Approve" })).toBeNull();
+  });
+
+  it("shows a 412 on approve as a conflict too", async () => {
+    api.approveSummary.mockRejectedValue(new ApiError(412, null));
+    const user = await openSummary();
+    await user.click(screen.getByRole("button", { name: "Approve" }));
+    expect(await screen.findByRole("button", { name: "Reload summary" })).toBeInTheDocument();
+    expect(screen.getByText("Someone else changed the summary")).toBeInTheDocument();
+  });
+
+  it("asks before regenerating an approved summary, then forces it", async () => {
+    api.getSummary.mockResolvedValue({ ...summary, approvedBy: "alice", approvedAt: "2025-01-02T10:00:00Z" });
+    api.regenerateSummary.mockResolvedValue({ ...done, status: "summarizing", progress: 0 });
+    const user = await openSummary();
+    await user.click(screen.getByRole("button", { name: "Regenerate" }));
+    const dialog = await screen.findByRole("dialog", { hidden: true });
+    expect(api.regenerateSummary).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByRole("button", { name: "Regenerate anyway", hidden: true }));
+    expect(api.regenerateSummary).toHaveBeenCalledWith("m1", "r1", true);
+    expect(await screen.findByText(/A new summary is being made/)).toBeInTheDocument();
+  });
+
+  it("lists the versions", async () => {
+    api.listSummaryVersions.mockResolvedValue([
+      { version: 1, kind: "generated", by: null, at: "2025-01-01T10:00:00Z", approved: false },
+      { version: 3, kind: "edited", by: "alice", at: "2025-01-02T10:00:00Z", approved: false },
+    ]);
+    const user = await openSummary();
+    await user.click(screen.getByRole("button", { name: "Versions" }));
+    const table = await screen.findByRole("table", { name: "Summary versions" });
+    const rows = within(table).getAllByRole("row").slice(1);
+    expect(rows.map((r) => within(r).getAllByRole("cell")[1]?.textContent)).toEqual(["Edited", "Generated"]);
+    expect(rows[0]).toHaveTextContent("Alice Martin");
+    expect(rows[1]).toHaveTextContent("Summarizer");
+  });
+});
