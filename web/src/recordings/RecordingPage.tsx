@@ -1,8 +1,15 @@
 import {
   Button,
   Caption1,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
   makeStyles,
   MessageBar,
+  MessageBarActions,
   MessageBarBody,
   MessageBarTitle,
   ProgressBar,
@@ -24,22 +31,29 @@ import { useLivePolling, useMeetingEvents, useOnReconnect } from "../live/LivePr
 import { currentSegmentIndex } from "./followAlong";
 import { formatBytes, formatTime } from "./format";
 import {
+  approveSummary,
   downloadArtifact,
   getMeeting,
   getRecording,
   getSummary,
   getTranscript,
   regenerateSummary,
+  saveSummary,
+  summaryETag,
   type ArtifactFormat,
   type Meeting,
   type Recording,
   type Summary,
+  type SummaryEdit,
   type Transcript,
 } from "./recordingApi";
 import { newerVersion, recordingChange } from "./liveUpdates";
 import { RecordingPlayer } from "./RecordingPlayer";
 import { speakerNames } from "./speakers";
 import { errorText, isProcessing, stageText, statusLabel } from "./statusText";
+import { SpeakerNaming } from "./SpeakerNaming";
+import { SummaryEditor } from "./SummaryEditor";
+import { SummaryVersions } from "./SummaryVersions";
 import { SummaryView } from "./SummaryView";
 import { TranscriptView } from "./TranscriptView";
 
@@ -100,7 +114,7 @@ function useArtifact<T>(
   ready: boolean,
   fetch: () => Promise<T>,
   generation = 0,
-): { loaded: Loaded<T>; last: T | null } {
+): { loaded: Loaded<T>; last: T | null; replace: (value: T) => void } {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: "idle" });
   const [last, setLast] = useState<T | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -134,7 +148,12 @@ function useArtifact<T>(
   }, [ready, fetch, attempt, generation]);
 
   // Ready but not answered yet: loading (derived, so the effect sets no state before its request).
-  return { loaded: ready && loaded.state === "idle" ? { state: "loading" } : loaded, last };
+  // A value the page got from a change it made (a speaker named, the summary edited) is shown at once.
+  const replace = useCallback((value: T) => {
+    setLoaded({ state: "ready", value });
+    setLast(value);
+  }, []);
+  return { loaded: ready && loaded.state === "idle" ? { state: "loading" } : loaded, last, replace };
 }
 
 /** The recording: player, transcript that follows it, summary, downloads; progress until it is done. */
@@ -152,6 +171,12 @@ export default function RecordingPage() {
   const [actionError, setActionError] = useState<unknown>(null);
   const [regenerating, setRegenerating] = useState(false);
   const [summaryGeneration, setSummaryGeneration] = useState(0);
+  const [editing, setEditing] = useState(false);
+  const [changingSummary, setChangingSummary] = useState(false);
+  const [summaryError, setSummaryError] = useState<unknown>(null);
+  // The summary changed on the server since it was read (412): only a reload helps.
+  const [summaryConflict, setSummaryConflict] = useState(false);
+  const [confirmingRegenerate, setConfirmingRegenerate] = useState(false);
   const mediaRef = useRef<HTMLMediaElement | null>(null);
 
   useEffect(() => {
@@ -237,11 +262,17 @@ export default function RecordingPage() {
   const transcript = useArtifact<Transcript>(artifacts.includes("transcript.json"), fetchTranscript);
   const summary = useArtifact<Summary>(artifacts.includes("summary.json"), fetchSummary, summaryGeneration);
 
-  const names = useMemo(() => {
+  // User id -> the meeting's display name: speakers known only by id, who edited or approved the summary.
+  const people = useMemo(() => {
     const known = new Map<string, string>();
     for (const p of meeting?.participants ?? []) if (p.displayName) known.set(p.userId, p.displayName);
-    return speakerNames(transcript.last?.speakers ?? [], known);
-  }, [transcript.last, meeting]);
+    return known;
+  }, [meeting]);
+
+  const names = useMemo(
+    () => speakerNames(transcript.last?.speakers ?? [], people),
+    [transcript.last, people],
+  );
 
   const segments = transcript.last?.segments;
   const currentIndex = useMemo(() => currentSegmentIndex(segments ?? [], time), [segments, time]);
@@ -258,16 +289,46 @@ export default function RecordingPage() {
     downloadArtifact(meetingId, recordingId, recording.fileName, artifact).catch(setActionError);
   };
 
-  const regenerate = async () => {
+  const regenerate = async (force = false) => {
     setActionError(null);
+    setConfirmingRegenerate(false);
     setRegenerating(true);
     try {
-      setRecording(await regenerateSummary(meetingId, recordingId));
+      setRecording(
+        await (force
+          ? regenerateSummary(meetingId, recordingId, true)
+          : regenerateSummary(meetingId, recordingId)),
+      );
+      setEditing(false);
     } catch (error) {
       setActionError(error);
     } finally {
       setRegenerating(false);
     }
+  };
+
+  /** Saves or approves the summary shown; a 412 means someone else changed it since it was read. */
+  const changeSummary = async (change: (etag: string) => Promise<Summary>) => {
+    if (summary.last === null) return;
+    setSummaryError(null);
+    setSummaryConflict(false);
+    setChangingSummary(true);
+    try {
+      summary.replace(await change(summaryETag(summary.last)));
+      setEditing(false);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) setSummaryConflict(true);
+      else setSummaryError(error);
+    } finally {
+      setChangingSummary(false);
+    }
+  };
+
+  const reloadSummary = () => {
+    setSummaryConflict(false);
+    setSummaryError(null);
+    setEditing(false);
+    setSummaryGeneration((n) => n + 1);
   };
 
   if (loadError !== null && recording === null) {
@@ -391,6 +452,20 @@ export default function RecordingPage() {
                       </Button>
                     ))}
                   </div>
+                  {isOrganizer && (
+                    <SpeakerNaming
+                      meetingId={meetingId}
+                      recordingId={recordingId}
+                      transcript={transcript.last}
+                      names={names}
+                      participants={meeting.participants}
+                      onNamed={(named) => {
+                        transcript.replace(named);
+                        // The server wrote a summary version with the new name: read it.
+                        setSummaryGeneration((n) => n + 1);
+                      }}
+                    />
+                  )}
                   <TranscriptView
                     transcript={transcript.last}
                     names={names}
@@ -423,9 +498,38 @@ export default function RecordingPage() {
                         recording.status === "summarizing" ||
                         !artifacts.includes("transcript.json")
                       }
-                      onClick={() => void regenerate()}
+                      onClick={() => {
+                        // A person's words are not replaced without asking (the versions are kept).
+                        const reviewed =
+                          summary.last !== null &&
+                          (summary.last.editedBy != null || summary.last.approvedBy != null);
+                        if (reviewed) setConfirmingRegenerate(true);
+                        else void regenerate();
+                      }}
                     >
                       Regenerate
+                    </Button>
+                  )}
+                  {isOrganizer && summary.last !== null && !editing && (
+                    <Button
+                      disabled={changingSummary || recording.status === "summarizing"}
+                      onClick={() => {
+                        setSummaryError(null);
+                        setSummaryConflict(false);
+                        setEditing(true);
+                      }}
+                    >
+                      Edit
+                    </Button>
+                  )}
+                  {isOrganizer && summary.last !== null && !editing && summary.last.approvedBy == null && (
+                    <Button
+                      disabled={changingSummary || recording.status === "summarizing"}
+                      onClick={() =>
+                        void changeSummary((etag) => approveSummary(meetingId, recordingId, etag))
+                      }
+                    >
+                      Approve
                     </Button>
                   )}
                   {summary.last !== null && artifacts.includes("summary.md") && (
@@ -446,8 +550,41 @@ export default function RecordingPage() {
                   </MessageBarBody>
                 </MessageBar>
               )}
-              {summary.last !== null ? (
-                <SummaryView summary={summary.last} onSeek={seek} />
+              {summaryConflict && (
+                <MessageBar intent="warning" role="alert">
+                  <MessageBarBody>
+                    <MessageBarTitle>Someone else changed the summary</MessageBarTitle>
+                    Reload it to see their version{editing ? " (your changes here are lost)" : ""}.
+                  </MessageBarBody>
+                  <MessageBarActions>
+                    <Button onClick={reloadSummary}>Reload summary</Button>
+                  </MessageBarActions>
+                </MessageBar>
+              )}
+              {summaryError !== null && <ErrorMessage error={summaryError} />}
+              {summary.last !== null && editing ? (
+                <SummaryEditor
+                  summary={summary.last}
+                  saving={changingSummary}
+                  onSave={(body: SummaryEdit) =>
+                    void changeSummary((etag) => saveSummary(meetingId, recordingId, body, etag))
+                  }
+                  onCancel={() => {
+                    setEditing(false);
+                    setSummaryError(null);
+                    setSummaryConflict(false);
+                  }}
+                />
+              ) : summary.last !== null ? (
+                <>
+                  <SummaryView summary={summary.last} onSeek={seek} people={people} />
+                  <SummaryVersions
+                    meetingId={meetingId}
+                    recordingId={recordingId}
+                    current={summary.last.version}
+                    people={people}
+                  />
+                </>
               ) : (
                 <NotYet
                   loaded={summary.loaded}
@@ -462,6 +599,33 @@ export default function RecordingPage() {
           )}
         </div>
       </div>
+      <Dialog
+        open={confirmingRegenerate}
+        onOpenChange={(_, data) => {
+          setConfirmingRegenerate(data.open);
+        }}
+      >
+        <DialogSurface>
+          <DialogBody>
+            <DialogTitle>Regenerate the summary?</DialogTitle>
+            <DialogContent>
+              A person edited or approved this summary. A new one replaces it; the earlier versions are kept.
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="primary" onClick={() => void regenerate(true)}>
+                Regenerate anyway
+              </Button>
+              <Button
+                onClick={() => {
+                  setConfirmingRegenerate(false);
+                }}
+              >
+                Cancel
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
     </article>
   );
 }

@@ -150,11 +150,39 @@ function Items({
   );
 }
 
-export function SummaryView({ summary, onSeek }: { summary: Summary; onSeek: (seconds: number) => void }) {
+/** "Approved by Alice on 12/7/2026" / "Edited by Alice": who stands behind these words, if anyone. */
+export function reviewText(summary: Summary, people: ReadonlyMap<string, string> = new Map()): string[] {
+  const who = (id: string) => people.get(id) ?? id;
+  const lines: string[] = [];
+  if (summary.approvedBy != null) {
+    const at = summary.approvedAt == null ? null : new Date(summary.approvedAt);
+    const on = at === null || Number.isNaN(at.getTime()) ? "" : ` on ${at.toLocaleDateString()}`;
+    lines.push(`Approved by ${who(summary.approvedBy)}${on}`);
+  }
+  if (summary.editedBy != null) lines.push(`Edited by ${who(summary.editedBy)}`);
+  return lines;
+}
+
+export function SummaryView({
+  summary,
+  onSeek,
+  people,
+}: {
+  summary: Summary;
+  onSeek: (seconds: number) => void;
+  /** User id -> display name, for who edited or approved it. */
+  people?: ReadonlyMap<string, string>;
+}) {
   const styles = useStyles();
   const generated = new Date(summary.generatedAt);
+  const review = reviewText(summary, people);
   return (
     <div>
+      {review.length > 0 && (
+        <Text as="p" weight="semibold" className={styles.block}>
+          {review.join(" · ")}
+        </Text>
+      )}
       <Section title="Overview">
         <Text as="p" className={styles.block}>
           {summary.overview || "No overview."}

@@ -16,6 +16,25 @@ export type Summary = components["schemas"]["SummaryOut"];
 export type Media = components["schemas"]["MediaOut"];
 
 export type Meeting = components["schemas"]["MeetingOut"];
+export type SummaryEdit = components["schemas"]["SummaryEdit"];
+export type SummaryVersion = components["schemas"]["SummaryVersionOut"];
+export type NameSpeakerBody = { userId: string } | { displayName: string };
+
+// The ETag each summary was served with (PUT and approve send it as If-Match). Kept beside the object, not
+// in it, so the summary stays the server's shape; one the page got elsewhere falls back to the documented
+// `"summary-<version>"`.
+const etags = new WeakMap<Summary, string>();
+
+/** The ETag to send as If-Match when changing this summary. */
+export function summaryETag(summary: Summary): string {
+  return etags.get(summary) ?? `"summary-${summary.version}"`;
+}
+
+function tagged(summary: Summary, response: Response): Summary {
+  const etag = response.headers.get("ETag");
+  if (etag !== null) etags.set(summary, etag);
+  return summary;
+}
 
 /** The meeting: who organizes it (may regenerate) and the names its participants go by. */
 export async function getMeeting(meetingId: string): Promise<Meeting> {
@@ -66,18 +85,77 @@ export async function getTranscript(meetingId: string, recordingId: string): Pro
 
 /** The summary JSON; ApiError 409 while it is not ready. */
 export async function getSummary(meetingId: string, recordingId: string): Promise<Summary> {
-  const { data } = await call(
+  const { data, response } = await call(
     api.GET("/meetings/{meetingId}/recordings/{recordingId}/summary", {
       params: { path: { meetingId, recordingId }, query: { format: "json" } },
     }),
   );
-  return data as Summary;
+  return tagged(data as Summary, response);
 }
 
-/** Summarize again (organizer): 202 with the recording, now summarizing. */
-export async function regenerateSummary(meetingId: string, recordingId: string): Promise<Recording> {
+/**
+ * Summarize again (organizer): 202 with the recording, now summarizing. `force` replaces a summary a
+ * person edited or approved (409 without it); the versions are kept.
+ */
+export async function regenerateSummary(
+  meetingId: string,
+  recordingId: string,
+  force = false,
+): Promise<Recording> {
   const { data } = await call(
-    api.POST("/meetings/{meetingId}/recordings/{recordingId}/summary", path(meetingId, recordingId)),
+    api.POST("/meetings/{meetingId}/recordings/{recordingId}/summary", {
+      params: { path: { meetingId, recordingId }, query: force ? { force: true } : {} },
+    }),
+  );
+  return data;
+}
+
+/** The organizer's corrected summary, a new version; ApiError 412 when someone changed it since `etag`. */
+export async function saveSummary(
+  meetingId: string,
+  recordingId: string,
+  body: SummaryEdit,
+  etag: string,
+): Promise<Summary> {
+  const { data, response } = await call(
+    api.PUT("/meetings/{meetingId}/recordings/{recordingId}/summary", {
+      params: { path: { meetingId, recordingId }, header: { "If-Match": etag } },
+      body,
+    }),
+  );
+  return tagged(data, response);
+}
+
+/** Approves the version `etag` names; ApiError 412 when it is no longer the current one. */
+export async function approveSummary(meetingId: string, recordingId: string, etag: string): Promise<Summary> {
+  const { data, response } = await call(
+    api.POST("/meetings/{meetingId}/recordings/{recordingId}/summary/approve", {
+      params: { path: { meetingId, recordingId }, header: { "If-Match": etag } },
+    }),
+  );
+  return tagged(data, response);
+}
+
+/** Every version of the summary, oldest first. */
+export async function listSummaryVersions(meetingId: string, recordingId: string): Promise<SummaryVersion[]> {
+  const { data } = await call(
+    api.GET("/meetings/{meetingId}/recordings/{recordingId}/summary/versions", path(meetingId, recordingId)),
+  );
+  return data.items;
+}
+
+/** Names a diarized speaker (organizer): the transcript as rewritten with the name. */
+export async function nameSpeaker(
+  meetingId: string,
+  recordingId: string,
+  speakerId: string,
+  body: NameSpeakerBody,
+): Promise<Transcript> {
+  const { data } = await call(
+    api.PUT("/meetings/{meetingId}/recordings/{recordingId}/transcript/speakers/{speakerId}", {
+      params: { path: { meetingId, recordingId, speakerId } },
+      body,
+    }),
   );
   return data;
 }
