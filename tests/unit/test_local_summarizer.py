@@ -556,3 +556,18 @@ def test_a_bare_name_before_please_is_a_request_only_when_it_is_a_speaker() -> N
     assert [(item.owner, item.task) for item in notes.action_items] == [
         ("Bob Stone", "Book the room for the offsite")
     ]
+
+
+def test_a_misheard_name_still_names_the_speaker_it_sounds_like() -> None:
+    said = [
+        ("carol", "morning everyone"),
+        ("bob", "hi"),
+        ("ana", "carrol please draft the budget by friday"),
+        ("ana", "and bobby will fix the login bug by monday"),
+    ]
+
+    notes = summarize_transcript(meeting(said))
+
+    # "carrol" is Carol; "bobby" is not Bob (a three-letter name is too short to guess from), so the item
+    # keeps the name as said, capitalised or not.
+    assert [item.owner for item in notes.action_items] == ["Carol Diaz"]
