@@ -46,7 +46,8 @@ class LocalAnswerer:
                 citations.append(Citation(position, quote))
         if not citations:
             return Answered(None, (), ModelUsage(0, 0, 0))
-        text = "The recordings of this meeting say:\n" + "\n".join(lines)
+        # Closest by shared words, not an answer understood: the heading says so rather than claim one.
+        text = "Closest to the question in the recordings of this meeting:\n" + "\n".join(lines)
         return Answered(text, tuple(citations), ModelUsage(0, 0, 0))
 
     async def aclose(self) -> None:
