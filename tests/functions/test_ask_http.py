@@ -261,3 +261,40 @@ async def test_openai_unusable_answers_are_asked_again_then_502_and_outages_503(
     assert failed.headers["content-type"] == "application/problem+json"
     stand_in.fail_next(10, 500)
     assert (await _ask(call, route["meetingId"], question)).status == 503
+
+
+async def test_note_items_count_as_the_caller_may_read_them(call: FunctionCaller, services: Services) -> None:
+    route = await _recorded(call, services)
+    current = (await call("get_summary", "GET", "s", route=route)).json()
+    edited = {
+        **current,
+        "decisions": [
+            {
+                "text": "Ship the release on Friday",
+                "evidence": [{"segments": [2], "quote": "ship the release"}],
+            },
+            {"text": "Release without evidence"},
+        ],
+    }
+    assert (await call("edit_summary", "PUT", "e", route=route, json_body=edited)).status == 200
+    scripted = ScriptedAnswerer([Citation(0)])
+    _answering(services, scripted)
+    question = {"question": "Which release decision?"}
+    services.notes._visibility = "approved"
+    try:
+        assert (await _ask(call, route["meetingId"], question)).status == 200
+        assert (await _ask(call, route["meetingId"], question, user="bob")).status == 200
+    finally:
+        services.notes._visibility = "drafts"
+    organizer, participant = ([p.kind for p in seen] for seen in scripted.seen)
+    # The organizer's passages hold the edited decision (the one whose evidence checks out); bob may read
+    # approved summaries only, and none is: his are the transcript's alone.
+    assert organizer.count("summary") == 1
+    assert "summary" not in participant
+    notes = next(p for p in scripted.seen[0] if p.kind == "summary")
+    assert (notes.text, notes.segments, notes.start, notes.speaker) == (
+        "Ship the release on Friday",
+        (2,),
+        20.0,
+        "Bob Okafor",
+    )
