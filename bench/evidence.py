@@ -1,4 +1,4 @@
-"""Evidence of summary items: the share that checks out, offline and through the OpenAI summarizer, and
+"""Evidence of summary items and of answers: the share that checks out, offline and through OpenAI, and
 whether the server catches every fabricated quote and wrong line a model may write.
 
 Meetings: made-up ones generated at bench time (tests/chat_server.py's `meeting_transcript`: named speakers
@@ -13,6 +13,12 @@ the server's own check, as the summary job does it (shared/notes/evidence.py's `
 - then the stand-in told to lie in every answer: "fabricate" (every quote words nobody said) and
   "misindex" (every item citing a line past the transcript, or another line that does not hold its quote).
   Each such item must come out unverified: caught / N, goal N / N.
+
+And questions asked of each meeting (`POST .../ask`'s own `answer_from`, over its transcript and offline
+notes): what it talks about (the made-up meetings' subjects, the corpus meetings' keywords). Every source an
+answer gives must check out (its quote occurs in the transcript within its span), offline and through the
+stand-in; then with the stand-in quoting words nobody said, or citing lines it was not shown, in every
+answer: each such citation caught (its quote replaced by the transcript's, or the citation dropped).
 It prints; it does not gate: the exit code is 0 whether a goal passes or fails, and non-zero only when the
 bench cannot run.
 
@@ -26,19 +32,25 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
 
+from shared.adapters.local_answerer import LocalAnswerer
 from shared.adapters.local_summarizer import LocalSummarizer
+from shared.adapters.openai_answerer import build_openai_answerer
 from shared.adapters.openai_summarizer import build_openai_summarizer
 from shared.config import Settings
-from shared.notes.evidence import Counts, cite, counts
-from shared.ports import Summarizer, SummarizerError
+from shared.domain.errors import DomainError
+from shared.notes.evidence import Counts, cite, counts, occurs
+from shared.notes.retrieval import Passage, passages_of
+from shared.ports import Answerer, Summarizer, SummarizerError
 from shared.secrets import SecretResolver
+from shared.services.ask import Answer, answer_from
+from shared.summaries import Notes
 from shared.transcripts import Segment, Speaker, Transcript
-from tests.chat_server import ChatServer, Misbehaviour, meeting_transcript
+from tests.chat_server import SUBJECTS, ChatServer, Misbehaviour, meeting_transcript
 
 MODEL = "gpt-4o-mini"
 KEY = "sk-bench"
@@ -51,6 +63,18 @@ LIES: tuple[Misbehaviour, ...] = ("fabricate", "misindex")
 class Meeting:
     name: str
     transcript: Transcript
+    questions: tuple[str, ...]
+
+
+@dataclass
+class Asked:
+    """Questions asked: sources given and those checking out; citations a lying model made, and caught."""
+
+    questions: int = 0
+    answered: int = 0
+    sources: int = 0
+    good: int = 0
+    lies: dict[str, Counts] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,8 @@ class Row:
     offline: Counts
     openai: Counts
     lies: dict[str, Counts]
+    offline_asked: Asked
+    openai_asked: Asked
 
 
 def generated() -> list[Meeting]:
@@ -66,6 +92,7 @@ def generated() -> list[Meeting]:
         Meeting(
             f"generated {minutes} min, {speakers} speakers",
             meeting_transcript(minutes, speakers=speakers, seed=seed),
+            tuple(f"What was said about {subject}?" for subject in SUBJECTS),
         )
         for minutes, speakers, seed in GENERATED
     ]
@@ -88,14 +115,67 @@ def corpus(root: Path) -> list[Meeting]:
             speakers=speakers,
             segments=segments,
         )
-        found.append(Meeting(f"corpus {truth.parent.name}", transcript))
+        questions = tuple(f"What about the {keyword}?" for keyword in data.get("keywords", []))
+        found.append(Meeting(f"corpus {truth.parent.name}", transcript, questions))
     return found
 
 
 async def checked(summarizer: Summarizer, meeting: Meeting) -> Counts:
+    return counts(await notes_of(summarizer, meeting))
+
+
+async def notes_of(summarizer: Summarizer, meeting: Meeting) -> Notes:
     """The summarizer's notes of the meeting, their evidence made and checked as the summary job does."""
     made = await summarizer.summarize(meeting.transcript, title=meeting.name)
-    return counts(cite(made.content, made.sources, meeting.transcript))
+    return cite(made.content, made.sources, meeting.transcript)
+
+
+def source_checks_out(transcript: Transcript, answer: Answer) -> list[bool]:
+    """For each source: whether its quote occurs in the transcript's segments within its span."""
+    return [
+        occurs(
+            source.quote,
+            " ".join(s.text for s in transcript.segments if s.start >= source.start and s.end <= source.end),
+        )
+        for source in answer.sources
+    ]
+
+
+async def ask(answerer: Answerer, meeting: Meeting, passages: Sequence[Passage]) -> Asked:
+    asked = Asked()
+    transcripts = {meeting.transcript.recording_id: meeting.transcript}
+    for question in meeting.questions:
+        answer = await answer_from(answerer, question, passages, transcripts, title=meeting.name)
+        checks = source_checks_out(meeting.transcript, answer)
+        asked.questions += 1
+        asked.answered += bool(answer.sources)
+        asked.sources += len(checks)
+        asked.good += sum(checks)
+    return asked
+
+
+async def ask_lying(
+    server: ChatServer, answerer: Answerer, meeting: Meeting, passages: Sequence[Passage]
+) -> dict[str, Counts]:
+    """Per lie: the citations the stand-in made (`items`) and those caught (`unverified`): a fabricated
+    quote must not come back in a source, a line not shown must not become one."""
+    transcripts = {meeting.transcript.recording_id: meeting.transcript}
+    lies: dict[str, Counts] = {}
+    for how in LIES:
+        made = leaked = 0
+        for question in meeting.questions:
+            before = len(server.answered)
+            server.misbehave_next(1, how)
+            try:
+                answer = await answer_from(answerer, question, passages, transcripts, title=meeting.name)
+            finally:
+                server.behave()
+            for chat in server.answered[before:]:
+                made += len(json.loads(chat.answer or "{}").get("citations", []))
+            checks = source_checks_out(meeting.transcript, answer)
+            leaked += len(checks) if how == "misindex" else checks.count(False)
+        lies[how] = Counts(items=made, unverified=made - leaked)
+    return lies
 
 
 async def measure(meetings: Sequence[Meeting], budget: int) -> list[Row]:
@@ -111,9 +191,15 @@ async def measure(meetings: Sequence[Meeting], budget: int) -> list[Row]:
         )
         resolver = SecretResolver(None)
         summarizer = build_openai_summarizer(settings, resolver)
+        answerer = build_openai_answerer(settings, resolver)
         try:
             for meeting in meetings:
                 honest = await checked(summarizer, meeting)
+                notes = await notes_of(offline, meeting)
+                passages = passages_of(meeting.transcript.recording_id, meeting.transcript, notes)
+                offline_asked = await ask(LocalAnswerer(), meeting, passages)
+                openai_asked = await ask(answerer, meeting, passages)
+                openai_asked.lies = await ask_lying(server, answerer, meeting, passages)
                 lies: dict[str, Counts] = {}
                 for how in LIES:
                     server.misbehave_next(10_000, how)  # every request of this summary, parts and merges
@@ -121,8 +207,9 @@ async def measure(meetings: Sequence[Meeting], budget: int) -> list[Row]:
                         lies[how] = await checked(summarizer, meeting)
                     finally:
                         server.behave()
-                rows.append(Row(meeting, await checked(offline, meeting), honest, lies))
+                rows.append(Row(meeting, counts(notes), honest, lies, offline_asked, openai_asked))
         finally:
+            await answerer.aclose()
             await summarizer.aclose()
             await resolver.aclose()
     return rows
@@ -175,6 +262,37 @@ def report(rows: Sequence[Row]) -> None:
     for how, label in (("fabricate", "fabricated quote"), ("misindex", "wrong line")):
         ok = lies[how].items > 0 and lies[how].unverified == lies[how].items
         print(f"  every {label + ' caught':<43}{caught(lies[how])} {verdict(ok)}")
+    report_asked(rows)
+
+
+def report_asked(rows: Sequence[Row]) -> None:
+    print("\nAsking each meeting what it talks about: sources that check out (quote within its span), and")
+    print(
+        "the stand-in's citations caught when it quotes words nobody said or cites lines it was not shown\n"
+    )
+    print(
+        f"  {'meeting':<34} {'questions':>9}  {'offline sources ok':>18}  {'openai sources ok':>17}"
+        f"  {'fabricated quotes caught':>24}  {'wrong lines caught':>18}"
+    )
+    for row in rows:
+        off, on = row.offline_asked, row.openai_asked
+        print(
+            f"  {row.meeting.name:<34} {off.questions:>9}  {f'{off.good}/{off.sources}':>18}"
+            f"  {f'{on.good}/{on.sources}':>17}  {caught(on.lies['fabricate']):>24}"
+            f"  {caught(on.lies['misindex']):>18}"
+        )
+    offline = [r.offline_asked for r in rows]
+    openai = [r.openai_asked for r in rows]
+    good = sum(a.good for a in offline + openai)
+    sources = sum(a.sources for a in offline + openai)
+    answered = sum(a.answered for a in openai)
+    asked = sum(a.questions for a in openai)
+    print(f"\n  questions the stand-in answered with sources     {answered}/{asked}")
+    print(f"  every source checks out (offline and openai)     {good}/{sources} {verdict(good == sources)}")
+    for how, label in (("fabricate", "fabricated quote"), ("misindex", "wrong line")):
+        made = sum(a.lies[how].items for a in openai)
+        kept = sum(a.lies[how].unverified for a in openai)
+        print(f"  every {label + ' caught':<43}{kept}/{made} {verdict(made > 0 and kept == made)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     meetings = generated() + corpus(args.corpus)
     try:
         report(asyncio.run(measure(meetings, args.budget)))
-    except (SummarizerError, RuntimeError, ValueError) as error:
+    except (SummarizerError, DomainError, RuntimeError, ValueError) as error:
         print(f"evidence bench failed: {error}", file=sys.stderr)
         return 1
     return 0

@@ -535,6 +535,7 @@ _SUBJECTS: Final = (
     "the release plan", "the onboarding flow", "our test coverage", "the billing migration", "the API limits",
     "the customer feedback", "the Q3 roadmap", "the database upgrade", "the hiring pipeline", "the budget",
 )  # fmt: skip
+SUBJECTS: Final = _SUBJECTS  # what the made-up meetings talk about (bench.evidence asks about them)
 _VERBS: Final = (
     "needs another review", "should move to next sprint", "is mostly done", "looks risky to me",
     "depends on the vendor", "went better than expected", "is blocked on legal", "needs an owner",

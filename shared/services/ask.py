@@ -17,6 +17,7 @@ answer. An answer left with no source rests on nothing shown: it is refused like
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -85,35 +86,7 @@ class AskService:
             transcripts[recording.id] = transcript
             notes = await self._notes.readable(caller, meeting, recording)
             passages += passages_of(recording.id, transcript, notes)
-        best = [r.passage for r in ranked(passages, question, PASSAGES)]
-        if not best:
-            return Answer(NOT_SAID, [])
-        try:
-            answered = await self._answerer.answer(question, best, title=meeting.title)
-        except SummarizerUnavailable as exc:
-            raise Unavailable(f"the answer could not be made now: {exc}", exc.retry_after) from exc
-        except SummarizerRejected as exc:
-            raise UpstreamFailed(f"the answer could not be made: {exc}") from exc
-        if answered.text is None:
-            return Answer(NOT_SAID, [])
-        sources: list[Source] = []
-        seen: set[tuple[str, tuple[int, ...]]] = set()
-        dropped = 0
-        for citation in answered.citations:
-            if not 0 <= citation.passage < len(best):
-                dropped += 1
-                continue
-            passage = best[citation.passage]
-            span = (passage.recording_id, passage.segments)
-            if span in seen or len(sources) == MAX_SOURCES:
-                continue
-            seen.add(span)
-            sources.append(_source(passage, transcripts[passage.recording_id], citation.quote, answered.text))
-        if dropped:
-            log.warning("%s cited %d passage(s) it was not given: dropped", self._answerer.name, dropped)
-        if not sources:
-            return Answer(NOT_SAID, [])
-        return Answer(answered.text, sources)
+        return await answer_from(self._answerer, question, passages, transcripts, title=meeting.title)
 
     async def _transcript(self, recording: Recording) -> Transcript | None:
         name = artifact_blob(recording.meeting_id, recording.id, TRANSCRIPT_FILES["json"][0])
@@ -121,6 +94,47 @@ class AskService:
             return Transcript.model_validate_json(await self._blobs.get(ARTIFACTS, name))
         except BlobNotFound:
             return None
+
+
+async def answer_from(
+    answerer: Answerer,
+    question: str,
+    passages: Sequence[Passage],
+    transcripts: Mapping[str, Transcript],
+    *,
+    title: str | None,
+) -> Answer:
+    """The answer to `question` from the best of `passages` (of the recordings in `transcripts`), with
+    sources made from those transcripts (the module docstring says how)."""
+    best = [r.passage for r in ranked(passages, question, PASSAGES)]
+    if not best:
+        return Answer(NOT_SAID, [])
+    try:
+        answered = await answerer.answer(question, best, title=title)
+    except SummarizerUnavailable as exc:
+        raise Unavailable(f"the answer could not be made now: {exc}", exc.retry_after) from exc
+    except SummarizerRejected as exc:
+        raise UpstreamFailed(f"the answer could not be made: {exc}") from exc
+    if answered.text is None:
+        return Answer(NOT_SAID, [])
+    sources: list[Source] = []
+    seen: set[tuple[str, tuple[int, ...]]] = set()
+    dropped = 0
+    for citation in answered.citations:
+        if not 0 <= citation.passage < len(best):
+            dropped += 1
+            continue
+        passage = best[citation.passage]
+        span = (passage.recording_id, passage.segments)
+        if span in seen or len(sources) == MAX_SOURCES:
+            continue
+        seen.add(span)
+        sources.append(_source(passage, transcripts[passage.recording_id], citation.quote, answered.text))
+    if dropped:
+        log.warning("%s cited %d passage(s) it was not given: dropped", answerer.name, dropped)
+    if not sources:
+        return Answer(NOT_SAID, [])
+    return Answer(answered.text, sources)
 
 
 def _source(passage: Passage, transcript: Transcript, quote: str | None, answer: str) -> Source:

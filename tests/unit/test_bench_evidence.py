@@ -1,4 +1,5 @@
-"""bench.evidence runs and reports what it measures (a short meeting, no corpus): every goal met."""
+"""bench.evidence runs and reports what it measures (a short meeting, no corpus): every goal met, for
+summary items and for questions asked."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ async def test_the_evidence_bench_counts_items_and_catches_every_lie(
     for how in evidence.LIES:
         assert row.lies[how].items == row.openai.items
         assert row.lies[how].unverified == row.lies[how].items
+    asked = row.openai_asked
+    assert asked.questions == row.offline_asked.questions == len(evidence.SUBJECTS)
+    assert asked.answered > 0
+    assert asked.good == asked.sources > 0
+    assert row.offline_asked.good == row.offline_asked.sources > 0
+    for how in evidence.LIES:
+        assert asked.lies[how].items > 0
+        assert asked.lies[how].unverified == asked.lies[how].items
     evidence.report(rows)
     printed = capsys.readouterr().out
-    assert "every fabricated quote caught" in printed
+    assert printed.count("every fabricated quote caught") == 2
     assert "FAIL" not in printed
