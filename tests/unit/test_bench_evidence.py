@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import evidence
+from tests.chat_server import SUBJECTS
 
 
 async def test_the_evidence_bench_counts_items_and_catches_every_lie(
@@ -23,7 +24,7 @@ async def test_the_evidence_bench_counts_items_and_catches_every_lie(
         assert row.lies[how].items == row.openai.items
         assert row.lies[how].unverified == row.lies[how].items
     asked = row.openai_asked
-    assert asked.questions == row.offline_asked.questions == len(evidence.SUBJECTS)
+    assert asked.questions == row.offline_asked.questions == len(SUBJECTS)
     assert asked.answered > 0
     assert asked.good == asked.sources > 0
     assert row.offline_asked.good == row.offline_asked.sources > 0
