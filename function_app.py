@@ -2,7 +2,18 @@
 
 import azure.functions as func
 
-from functions import fallback, join, maintenance, meetings, notes, pipeline, realtime, recordings, system
+from functions import (
+    ask,
+    fallback,
+    join,
+    maintenance,
+    meetings,
+    notes,
+    pipeline,
+    realtime,
+    recordings,
+    system,
+)
 from shared.startup import refuse_unsafe_start
 
 refuse_unsafe_start()
@@ -13,6 +24,7 @@ app.register_functions(meetings.bp)
 app.register_functions(join.bp)
 app.register_functions(recordings.bp)
 app.register_functions(notes.bp)
+app.register_functions(ask.bp)
 app.register_functions(pipeline.bp)
 app.register_functions(maintenance.bp)
 app.register_functions(realtime.bp)

@@ -14,6 +14,7 @@ from shared.auth import Authenticator, build_authenticator
 from shared.config import Settings, get_settings
 from shared.logs import configure_logging
 from shared.ports import (
+    Answerer,
     BlobStore,
     CallRecorder,
     Communication,
@@ -27,6 +28,7 @@ from shared.ports import (
 from shared.realtime.events import HUB, EventPublisher
 from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
+from shared.services.ask import AskService
 from shared.services.call_recording_fetch import CallRecordingFetch
 from shared.services.call_recordings import CallRecordingService
 from shared.services.identities import IdentityService
@@ -68,6 +70,8 @@ class Services:
     event_sink: EventSink
     events: EventPublisher
     live: RealtimeService
+    answerer: Answerer
+    ask: AskService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
@@ -75,6 +79,7 @@ class Services:
         await self.realtime.aclose()
         await self.transcriber.aclose()
         await self.summarizer.aclose()
+        await self.answerer.aclose()
         await self.recorder.aclose()
         await self.communication.aclose()
         await self.store.aclose()
@@ -147,6 +152,7 @@ def build_services(
     recorder: CallRecorder | None = None,
     realtime: RealtimeHub | None = None,
     event_sink: EventSink | None = None,
+    answerer: Answerer | None = None,
 ) -> Services:
     """Builds every service; the adapters given replace those Settings would pick."""
     from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
@@ -180,6 +186,8 @@ def build_services(
     summarizer = summarizer or build_summarizer(settings, secrets)
     recorder = recorder or _build_recorder(settings)
     recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder, events=events)
+    notes = NotesService(store, blobs, meetings, visibility=settings.summary_visibility, events=events)
+    answerer = answerer or build_answerer(settings, secrets)
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -193,7 +201,7 @@ def build_services(
         transcriber=transcriber,
         summarizer=summarizer,
         recordings=recordings,
-        notes=NotesService(store, blobs, meetings, visibility=settings.summary_visibility, events=events),
+        notes=notes,
         transcription=TranscriptionJob(
             store,
             blobs,
@@ -215,6 +223,8 @@ def build_services(
         event_sink=event_sink,
         events=events,
         live=RealtimeService(store, events),
+        answerer=answerer,
+        ask=AskService(store, blobs, meetings, notes, answerer),
     )
 
 
@@ -270,6 +280,17 @@ def build_summarizer(settings: Settings, secrets: SecretResolver) -> Summarizer:
     from shared.adapters.openai_summarizer import build_openai_summarizer  # noqa: PLC0415
 
     return build_openai_summarizer(settings, secrets)
+
+
+def build_answerer(settings: Settings, secrets: SecretResolver) -> Answerer:
+    """The answerer of questions about a meeting, on SUMMARIZER's provider (and model or deployment)."""
+    if settings.summarizer == "local":
+        from shared.adapters.local_answerer import LocalAnswerer  # noqa: PLC0415
+
+        return LocalAnswerer()
+    from shared.adapters.openai_answerer import build_openai_answerer  # noqa: PLC0415
+
+    return build_openai_answerer(settings, secrets)
 
 
 def _build_recorder(settings: Settings) -> CallRecorder:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
     from shared.domain.recordings import Recording, RecordingStatus
+    from shared.notes.retrieval import Passage
     from shared.summaries import Sources, SummaryContent
     from shared.transcripts import Transcript
 
@@ -535,6 +536,44 @@ class Summarizer(Protocol):
         Retries 429 (honouring Retry-After) and 5xx itself, then raises SummarizerUnavailable; a refusal or
         output that stays invalid raises SummarizerRejected.
         """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- answers to questions about a meeting -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A passage an answer rests on: its position among the passages given (the model may be wrong: the
+    service drops positions out of range), and the words of it the answerer quotes (checked there too)."""
+
+    passage: int
+    quote: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """An answerer's answer: None when the passages do not say (it refuses rather than invents)."""
+
+    text: str | None
+    citations: tuple[Citation, ...]
+    usage: ModelUsage
+
+
+class Answerer(Protocol):
+    """Answers a question about a meeting from passages of its recordings, and only from them.
+
+    The summarizer's provider family (SUMMARIZER picks both): it raises SummarizerUnavailable (retry later)
+    and SummarizerRejected (for good) as the summarizer does.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    async def answer(self, question: str, passages: Sequence[Passage], *, title: str | None) -> Answered:
+        """The answer to `question` from `passages` (ranked, best first), citing those it rests on."""
         ...
 
     async def aclose(self) -> None: ...

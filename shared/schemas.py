@@ -540,6 +540,37 @@ class NameSpeaker(ApiModel):
         return self
 
 
+MAX_QUESTION_CHARS = 1000
+Question = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_ONLY_SPACE
+    ),
+]
+
+
+class AskIn(ApiModel):
+    question: Question = Field(
+        description=f"What to ask about the meeting; 1-{MAX_QUESTION_CHARS} characters."
+    )
+
+
+class AskSource(ApiModel):
+    recording_id: str
+    start: float = Field(description="Seconds from the start of the recording.")
+    end: float
+    speaker: str | None = Field(description="Who said it, by name; null where unknown.")
+    quote: str = Field(description="Words of the transcript, verbatim.")
+
+
+class AskOut(ApiModel):
+    answer: str = Field(
+        description="Drawn only from the meeting's transcripts and notes; \"The recordings of this meeting "
+        "don't say.\" (with no sources) when they do not answer the question."
+    )
+    sources: list[AskSource] = Field(description="The transcript spans the answer rests on.")
+
+
 class TranscriptQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
 

@@ -101,6 +101,22 @@ class NotesService:
         regenerating = recording.status == RecordingStatus.SUMMARIZING
         return CurrentSummary(summary, summary_etag(entry.version), regenerating)
 
+    async def readable(self, caller: str, meeting: Meeting, recording: Recording) -> Summary | None:
+        """The version of `recording`'s summary the caller may read (as `summary` serves it); None if none
+        (not written yet, or not approved yet where participants read approved ones only)."""
+        if SUMMARY_FILES["json"][0] not in recording.artifacts:
+            return None
+        entry = _entry(recording)
+        if self._visibility == "approved" and caller != meeting.organizer_id:
+            approved = [v for v in recording.summary_versions if v.approved]
+            if not approved:
+                return None
+            entry = approved[-1]
+        try:
+            return await read_version(self._blobs, recording, entry)
+        except BlobNotFound:
+            return None
+
     async def markdown(self, caller: str, meeting_id: str, recording_id: str) -> str:
         current = await self.summary(caller, meeting_id, recording_id)
         meeting = await self._meetings.get(caller, meeting_id)

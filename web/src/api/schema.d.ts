@@ -75,6 +75,23 @@ export interface paths {
         patch: operations["update_meeting"];
         trace?: never;
     };
+    "/meetings/{meetingId}/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask about the meeting (organizer, participants): an answer drawn only from its recordings' transcripts and notes, with the transcript spans it rests on; 409 while no recording has a transcript */
+        post: operations["ask_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/meetings/{meetingId}/join": {
         parameters: {
             query?: never;
@@ -425,6 +442,49 @@ export interface components {
              * @default false
              */
             unverified: boolean;
+        };
+        /** AskIn */
+        AskIn: {
+            /**
+             * Question
+             * @description What to ask about the meeting; 1-1000 characters.
+             */
+            question: string;
+        };
+        /** AskOut */
+        AskOut: {
+            /**
+             * Answer
+             * @description Drawn only from the meeting's transcripts and notes; "The recordings of this meeting don't say." (with no sources) when they do not answer the question.
+             */
+            answer: string;
+            /**
+             * Sources
+             * @description The transcript spans the answer rests on.
+             */
+            sources: components["schemas"]["AskSource"][];
+        };
+        /** AskSource */
+        AskSource: {
+            /** End */
+            end: number;
+            /**
+             * Quote
+             * @description Words of the transcript, verbatim.
+             */
+            quote: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Speaker
+             * @description Who said it, by name; null where unknown.
+             */
+            speaker: string | null;
+            /**
+             * Start
+             * @description Seconds from the start of the recording.
+             */
+            start: number;
         };
         /** CallRecordingOut */
         CallRecordingOut: {
@@ -1850,6 +1910,113 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ask_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskIn"];
+            };
+        };
+        responses: {
+            /** @description The answer and its sources */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AskOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
