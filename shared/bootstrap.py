@@ -20,6 +20,7 @@ from shared.ports import (
     EventSink,
     QueueStore,
     RealtimeHub,
+    SearchIndex,
     Store,
     Summarizer,
     Transcriber,
@@ -36,6 +37,7 @@ from shared.services.notes import NotesService
 from shared.services.realtime import RealtimeService
 from shared.services.reconciler import Reconciler
 from shared.services.recordings import RecordingService
+from shared.services.search import SearchIndexing, SearchService
 from shared.services.summary import SummaryJob
 from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
@@ -68,9 +70,12 @@ class Services:
     event_sink: EventSink
     events: EventPublisher
     live: RealtimeService
+    search_index: SearchIndex
+    search: SearchService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
+        await self.search_index.aclose()
         await self.event_sink.aclose()
         await self.realtime.aclose()
         await self.transcriber.aclose()
@@ -147,6 +152,7 @@ def build_services(
     recorder: CallRecorder | None = None,
     realtime: RealtimeHub | None = None,
     event_sink: EventSink | None = None,
+    search_index: SearchIndex | None = None,
 ) -> Services:
     """Builds every service; the adapters given replace those Settings would pick."""
     from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
@@ -172,14 +178,18 @@ def build_services(
     realtime = realtime or build_realtime(settings)
     event_sink = event_sink or build_event_sink(settings)
     events = EventPublisher(realtime, event_sink)
-    meetings = MeetingService(store, communication, signer, events=events)
-    secrets = secrets or SecretResolver(settings.key_vault_url)
+    search_index = search_index or build_search_index(settings)
     blobs = build_blob_store(settings, Signer(key, purpose=UPLOAD_SIGNING_PURPOSE), settings.public_base_url)
+    indexing = SearchIndexing(search_index, blobs, visibility=settings.summary_visibility)
+    meetings = MeetingService(store, communication, signer, events=events, search=indexing)
+    secrets = secrets or SecretResolver(settings.key_vault_url)
     queues = build_queue_store(settings)
     transcriber = transcriber or build_transcriber(settings, secrets)
     summarizer = summarizer or build_summarizer(settings, secrets)
     recorder = recorder or _build_recorder(settings)
-    recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder, events=events)
+    recordings = RecordingService(
+        store, blobs, queues, meetings, recorder=recorder, events=events, search=indexing
+    )
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -193,7 +203,9 @@ def build_services(
         transcriber=transcriber,
         summarizer=summarizer,
         recordings=recordings,
-        notes=NotesService(store, blobs, meetings, visibility=settings.summary_visibility, events=events),
+        notes=NotesService(
+            store, blobs, meetings, visibility=settings.summary_visibility, events=events, search=indexing
+        ),
         transcription=TranscriptionJob(
             store,
             blobs,
@@ -201,8 +213,9 @@ def build_services(
             transcriber,
             max_recording_minutes=settings.max_recording_minutes,
             events=events,
+            search=indexing,
         ),
-        summary=SummaryJob(store, blobs, queues, summarizer, events=events),
+        summary=SummaryJob(store, blobs, queues, summarizer, events=events, search=indexing),
         recorder=recorder,
         call_recordings=CallRecordingService(
             store, blobs, recorder=recorder, meetings=meetings, queues=queues, events=events
@@ -215,6 +228,8 @@ def build_services(
         event_sink=event_sink,
         events=events,
         live=RealtimeService(store, events),
+        search_index=search_index,
+        search=SearchService(search_index, store, Signer(key, purpose="search-continuation")),
     )
 
 
@@ -248,6 +263,22 @@ def build_event_sink(settings: Settings) -> EventSink:
 
     assert settings.eventgrid_topic_endpoint is not None  # Settings checks it
     return EventGridSink(settings.eventgrid_topic_endpoint, DefaultAzureCredential())
+
+
+def build_search_index(settings: Settings) -> SearchIndex:
+    """The index SEARCH names: SQLite FTS5 under DATA_DIR, or Azure AI Search (keyless)."""
+    if settings.search == "sqlite":
+        from shared.adapters.sqlite_search import SqliteSearchIndex  # noqa: PLC0415
+
+        return SqliteSearchIndex(settings.data_dir / "search.sqlite3")
+    from azure.identity.aio import DefaultAzureCredential  # noqa: PLC0415
+
+    from shared.adapters.azure_search import AzureSearchIndex  # noqa: PLC0415
+
+    assert settings.search_endpoint is not None  # Settings checks it
+    return AzureSearchIndex(
+        settings.search_endpoint, DefaultAzureCredential(), index_name=settings.search_index
+    )
 
 
 def build_transcriber(settings: Settings, secrets: SecretResolver) -> Transcriber:
