@@ -55,7 +55,8 @@ def test_a_long_fragment_is_cut_around_its_first_highlight() -> None:
     start = text.index("needle")
     snippet, ranges = window(text, ((start, start + 6),), max_chars=80)
     assert len(snippet) <= 82
-    assert snippet.startswith("…") and snippet.endswith("…")
+    assert snippet.startswith("…")
+    assert snippet.endswith("…")
     assert [snippet[a:b] for a, b in ranges] == ["needle"]
     assert window("short text", ((0, 5),)) == ("short text", ((0, 5),))
 
