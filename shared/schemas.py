@@ -277,8 +277,9 @@ class SearchQuery(ApiModel):
     q: str = Field(
         min_length=1,
         max_length=200,
-        description="Words to find (at most 16; letters and digits, any script): a passage matches when it "
-        "holds every one. No query syntax: quotes, operators and the like are ignored.",
+        description="Words to find (letters and digits, any script; the first 16 are used): a passage "
+        "matches when it holds every one. No query syntax: quotes, operators and the like are ignored; a `q` "
+        "without a word finds nothing.",
     )
     limit: int = Field(default=20, ge=1, le=50)
     continuation_token: str | None = Field(default=None, max_length=4096)

@@ -3858,7 +3858,7 @@ export interface operations {
     search: {
         parameters: {
             query: {
-                /** @description Words to find (at most 16; letters and digits, any script): a passage matches when it holds every one. No query syntax: quotes, operators and the like are ignored. */
+                /** @description Words to find (letters and digits, any script; the first 16 are used): a passage matches when it holds every one. No query syntax: quotes, operators and the like are ignored; a `q` without a word finds nothing. */
                 q: string;
                 limit?: number | "";
                 continuationToken?: (string | null) | "";
