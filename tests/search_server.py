@@ -8,7 +8,7 @@ It is strict where the real service is and where the adapter could go wrong: eve
 token the test's credential issued (no `api-key`: local auth is disabled), an `api-version`; an index must
 exist before documents go in; a filter is parsed as OData (string literals in single quotes, a quote inside
 doubled, `and`, `eq`, and `any` over a collection field) and a filter on a field the index does not mark
-filterable is refused, as the service refuses it; hidden fields are never returned.
+filterable is refused, as the service refuses it; fields not `retrievable` are never returned.
 
 Matching is simple and deterministic: words are `\\w+`, lower case; `searchMode=all` needs every word of the
 query, `any` one of them; the score is how often the query's words occur, per word of the passage.
@@ -201,7 +201,7 @@ class SearchService:
         scored.sort(key=lambda item: (item[0], item[1]))
         skip, top = int(body.get("skip") or 0), int(body.get("top") or 50)
         select = [s for s in (body.get("select") or "").split(",") if s] or list(fields)
-        visible = [s for s in select if not fields.get(s, {}).get("hidden")]
+        visible = [s for s in select if fields.get(s, {}).get("retrievable", True)]
         highlight = [s for s in (body.get("highlight") or "").split(",") if s]
         pre, post = body.get("highlightPreTag", "<em>"), body.get("highlightPostTag", "</em>")
         value = []

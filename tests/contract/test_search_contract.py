@@ -237,7 +237,14 @@ async def test_azure_is_keyless_creates_its_index_once_and_filters_every_query(
     assert fields["id"]["key"] is True
     assert fields["memberIds"]["type"] == "Collection(Edm.String)"
     assert fields["memberIds"]["filterable"] is True
+    assert fields["memberIds"]["retrievable"] is False  # who else is in a meeting is nobody's search result
     assert fields["text"]["searchable"] is True
+    # A second worker finds the index there and uses it as it is.
+    again = azure_index(search_service)
+    try:
+        assert [h.snippet for h in await again.query(["hello"], "alice", skip=0, top=5)] == ["hello world"]
+    finally:
+        await again.aclose()
     creates = [r for r in search_service.requests if r["path"] == "/indexes"]
     assert len(creates) == 1
     searches = [r["body"] for r in search_service.requests if r["path"].endswith("search.post.search")]
@@ -273,3 +280,14 @@ def test_odata_strings_and_the_stand_ins_filter_parser_agree() -> None:
         assert (field, parsed, collection) == ("memberIds", value, True)
     with pytest.raises(ValueError, match="Invalid"):
         parse_filter("memberIds/any(m: m eq 'a' or true)")
+
+
+async def test_a_long_recording_is_indexed_and_replaced_whole(index: SearchIndex) -> None:
+    # A three-hour meeting has thousands of segments: more than one indexing batch, more than one page of ids.
+    many = [doc("m-1", "r-1", i, f"segment {i} of the long meeting") for i in range(1_250)]
+    await index.replace_recording("m-1", "r-1", many, ["alice"])
+    assert len(await index.query(["long"], "alice", skip=1_240, top=20)) == 10
+    await index.replace_recording("m-1", "r-1", [doc("m-1", "r-1", 0, "short now")], ["alice"])
+    assert await index.query(["long"], "alice", skip=0, top=20) == []
+    await index.set_members("m-1", ["bob"])
+    assert [h.snippet for h in await index.query(["short"], "bob", skip=0, top=5)] == ["short now"]
