@@ -171,3 +171,18 @@ async def test_corrections_are_indexed_again(call: FunctionCaller, services: Ser
     assert hit["kind"] == "summary"
     assert hit["snippet"] == "Corrected: the zeppelin budget is approved."
     assert hit["highlights"] == [[15, 23]]
+
+
+async def test_a_named_speaker_is_found_by_the_new_name(call: FunctionCaller, services: Services) -> None:
+    from tests.functions.test_notes_http import _summarized  # an unmixed recording: channels ch0 and ch1
+
+    route = await _summarized(call, services)
+    before = (await _search(call, "bob", q="piece")).json()["items"]
+    assert "Bobby" not in {i["speaker"] for i in before}
+    named = await call(
+        "name_speaker", "PUT", "n", route={**route, "speakerId": "ch0"}, json_body={"displayName": "Bobby"}
+    )
+    assert named.status == 200
+    after = (await _search(call, "bob", q="piece")).json()["items"]
+    assert "Bobby" in {i["speaker"] for i in after if i["kind"] == "transcript"}
+    assert len(after) == len(before)
