@@ -186,3 +186,19 @@ async def test_a_named_speaker_is_found_by_the_new_name(call: FunctionCaller, se
     after = (await _search(call, "bob", q="piece")).json()["items"]
     assert "Bobby" in {i["speaker"] for i in after if i["kind"] == "transcript"}
     assert len(after) == len(before)
+
+
+async def test_only_approved_summaries_are_indexed_when_only_those_are_shown(
+    call: FunctionCaller, services: Services
+) -> None:
+    indexing = services.summary._search
+    indexing._visibility = "approved"  # SUMMARY_VISIBILITY=approved, as bootstrap passes it
+    try:
+        route = await _recorded(call, services)
+        assert {i["kind"] for i in (await _search(call, "bob", q="piece")).json()["items"]} == {"transcript"}
+        approved = await call("approve_summary", "POST", "a", route=route)
+        assert approved.status == 200
+        kinds = {i["kind"] for i in (await _search(call, "bob", q="piece")).json()["items"]}
+        assert kinds == {"transcript", "summary"}
+    finally:
+        indexing._visibility = "drafts"
