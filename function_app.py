@@ -12,6 +12,7 @@ from functions import (
     pipeline,
     realtime,
     recordings,
+    search,
     system,
 )
 from shared.startup import refuse_unsafe_start
@@ -28,5 +29,6 @@ app.register_functions(ask.bp)
 app.register_functions(pipeline.bp)
 app.register_functions(maintenance.bp)
 app.register_functions(realtime.bp)
+app.register_functions(search.bp)
 # Last, and lowest in route precedence: it answers whatever no other function takes.
 app.register_functions(fallback.bp)

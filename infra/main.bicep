@@ -58,6 +58,20 @@ param developerPrincipalType string = 'User'
 ])
 param webPubSubSku string = 'Standard_S1'
 
+@description('Azure AI Search tier: basic (the default) or free (50 MB, no SLA, one per subscription: trying it out).')
+@allowed([
+  'free'
+  'basic'
+])
+param searchSku string = 'basic'
+
+@description('Azure AI Search public network access: enabled (the Flex Consumption app has no VNet; Entra tokens only) or disabled (a private endpoint you add).')
+@allowed([
+  'enabled'
+  'disabled'
+])
+param searchPublicNetworkAccess string = 'enabled'
+
 @description('Memory of each Flex Consumption instance, MB.')
 @allowed([
   512
@@ -311,6 +325,21 @@ module live 'modules/live.bicep' = {
   }
 }
 
+module search 'modules/search.bicep' = {
+  name: 'search'
+  scope: rg
+  params: {
+    name: 'srch-${resourceToken}'
+    location: location
+    tags: tags
+    sku: searchSku
+    publicNetworkAccess: searchPublicNetworkAccess
+    appPrincipalId: identity.outputs.principalId
+    developerPrincipalId: developerPrincipalId
+    developerPrincipalType: developerPrincipalType
+  }
+}
+
 // The app starts as soon as it exists, so it comes last: it takes outputs from every other module, and
 // a module's outputs exist only once all of it (its role assignments included) has been deployed.
 module functionApp 'modules/functionapp.bicep' = {
@@ -354,6 +383,7 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     webPubSubEndpoint: live.outputs.webPubSubEndpoint
     eventGridTopicEndpoint: live.outputs.topicEndpoint
+    searchEndpoint: search.outputs.endpoint
   }
 }
 
@@ -384,6 +414,8 @@ output ACS_ENDPOINT string = communication.outputs.endpoint
 output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
 output WEBPUBSUB_ENDPOINT string = live.outputs.webPubSubEndpoint
 output EVENTGRID_TOPIC_ENDPOINT string = live.outputs.topicEndpoint
+output SEARCH_ENDPOINT string = search.outputs.endpoint
+output SEARCH_SERVICE_NAME string = search.outputs.name
 output AZURE_OPENAI_API_VERSION string = openAiApiVersion
 output AZURE_OPENAI_TRANSCRIBE_DEPLOYMENT string = openAi.outputs.transcribeDeploymentName
 output AZURE_OPENAI_CHAT_DEPLOYMENT string = openAi.outputs.chatDeploymentName

@@ -21,6 +21,7 @@ from shared.ports import (
     EventSink,
     QueueStore,
     RealtimeHub,
+    SearchIndex,
     Store,
     Summarizer,
     Transcriber,
@@ -38,6 +39,7 @@ from shared.services.notes import NotesService
 from shared.services.realtime import RealtimeService
 from shared.services.reconciler import Reconciler
 from shared.services.recordings import RecordingService
+from shared.services.search import SearchIndexing, SearchService
 from shared.services.summary import SummaryJob
 from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
@@ -72,9 +74,12 @@ class Services:
     live: RealtimeService
     answerer: Answerer
     ask: AskService
+    search_index: SearchIndex
+    search: SearchService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
+        await self.search_index.aclose()
         await self.event_sink.aclose()
         await self.realtime.aclose()
         await self.transcriber.aclose()
@@ -153,6 +158,7 @@ def build_services(
     realtime: RealtimeHub | None = None,
     event_sink: EventSink | None = None,
     answerer: Answerer | None = None,
+    search_index: SearchIndex | None = None,
 ) -> Services:
     """Builds every service; the adapters given replace those Settings would pick."""
     from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
@@ -178,15 +184,21 @@ def build_services(
     realtime = realtime or build_realtime(settings)
     event_sink = event_sink or build_event_sink(settings)
     events = EventPublisher(realtime, event_sink)
-    meetings = MeetingService(store, communication, signer, events=events)
-    secrets = secrets or SecretResolver(settings.key_vault_url)
+    search_index = search_index or build_search_index(settings)
     blobs = build_blob_store(settings, Signer(key, purpose=UPLOAD_SIGNING_PURPOSE), settings.public_base_url)
+    indexing = SearchIndexing(search_index, blobs, visibility=settings.summary_visibility)
+    meetings = MeetingService(store, communication, signer, events=events, search=indexing)
+    secrets = secrets or SecretResolver(settings.key_vault_url)
     queues = build_queue_store(settings)
     transcriber = transcriber or build_transcriber(settings, secrets)
     summarizer = summarizer or build_summarizer(settings, secrets)
     recorder = recorder or _build_recorder(settings)
-    recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder, events=events)
-    notes = NotesService(store, blobs, meetings, visibility=settings.summary_visibility, events=events)
+    recordings = RecordingService(
+        store, blobs, queues, meetings, recorder=recorder, events=events, search=indexing
+    )
+    notes = NotesService(
+        store, blobs, meetings, visibility=settings.summary_visibility, events=events, search=indexing
+    )
     answerer = answerer or build_answerer(settings, secrets)
     return Services(
         settings=settings,
@@ -209,8 +221,9 @@ def build_services(
             transcriber,
             max_recording_minutes=settings.max_recording_minutes,
             events=events,
+            search=indexing,
         ),
-        summary=SummaryJob(store, blobs, queues, summarizer, events=events),
+        summary=SummaryJob(store, blobs, queues, summarizer, events=events, search=indexing),
         recorder=recorder,
         call_recordings=CallRecordingService(
             store, blobs, recorder=recorder, meetings=meetings, queues=queues, events=events
@@ -225,6 +238,8 @@ def build_services(
         live=RealtimeService(store, events),
         answerer=answerer,
         ask=AskService(store, blobs, meetings, notes, answerer),
+        search_index=search_index,
+        search=SearchService(search_index, store, Signer(key, purpose="search-continuation")),
     )
 
 
@@ -258,6 +273,22 @@ def build_event_sink(settings: Settings) -> EventSink:
 
     assert settings.eventgrid_topic_endpoint is not None  # Settings checks it
     return EventGridSink(settings.eventgrid_topic_endpoint, DefaultAzureCredential())
+
+
+def build_search_index(settings: Settings) -> SearchIndex:
+    """The index SEARCH names: SQLite FTS5 under DATA_DIR, or Azure AI Search (keyless)."""
+    if settings.search == "sqlite":
+        from shared.adapters.sqlite_search import SqliteSearchIndex  # noqa: PLC0415
+
+        return SqliteSearchIndex(settings.data_dir / "search.sqlite3")
+    from azure.identity.aio import DefaultAzureCredential  # noqa: PLC0415
+
+    from shared.adapters.azure_search import AzureSearchIndex  # noqa: PLC0415
+
+    assert settings.search_endpoint is not None  # Settings checks it
+    return AzureSearchIndex(
+        settings.search_endpoint, DefaultAzureCredential(), index_name=settings.search_index
+    )
 
 
 def build_transcriber(settings: Settings, secrets: SecretResolver) -> Transcriber:

@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     summary_visibility: Literal["drafts", "approved"] = "drafts"
     event_webhooks: str | None = None
     eventgrid_topic_endpoint: str | None = None
+    # Search across meetings (GET /api/search): SQLite FTS5 under DATA_DIR, or Azure AI Search (keyless: the
+    # app's identity is Search Index Data Contributor and Search Service Contributor on SEARCH_ENDPOINT, e.g.
+    # https://x.search.windows.net; the index SEARCH_INDEX is created when missing).
+    search: Literal["sqlite", "azure"] = "sqlite"
+    search_endpoint: str | None = None
+    search_index: str = Field(default="notes", pattern=r"^[a-z0-9][a-z0-9-]{0,127}$")
 
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
@@ -207,6 +213,8 @@ class Settings(BaseSettings):
             raise ConfigurationError("REALTIME=webpubsub needs WEBPUBSUB_ENDPOINT")
         if self.events == "eventgrid" and not self.eventgrid_topic_endpoint:
             raise ConfigurationError("EVENTS=eventgrid needs EVENTGRID_TOPIC_ENDPOINT")
+        if self.search == "azure" and not self.search_endpoint:
+            raise ConfigurationError("SEARCH=azure needs SEARCH_ENDPOINT")
 
     def _check_entra(self) -> None:
         if not (self.scopes or self.roles):

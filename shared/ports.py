@@ -633,3 +633,82 @@ class EventSink(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+class SearchError(Exception):
+    """Base of the errors every search index adapter raises instead of its SDK's own."""
+
+
+class SearchUnavailable(SearchError):
+    """The index failed, throttled past the adapter's retries, or could not be reached: retry later."""
+
+
+SearchKind = Literal["transcript", "summary"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDocument:
+    """One searchable passage: a transcript segment or a summary item of one recording."""
+
+    meeting_id: str
+    recording_id: str
+    kind: SearchKind
+    position: int  # its place in the recording's documents: with the recording, its identity
+    start: float | None
+    end: float | None
+    speaker: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    meeting_id: str
+    recording_id: str
+    kind: SearchKind
+    start: float | None
+    end: float | None
+    speaker: str | None
+    # A passage of the document around the matched words, as plain text, and where in it the matched
+    # words are: [start, end) offsets in the snippet (code points). Never markup: clients render it safely.
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+
+
+class SearchIndex(Protocol):
+    """Full-text search over transcripts and summaries, every query trimmed to one user's meetings.
+
+    Each document carries its meeting's member ids (organizer and participants): a query only ever matches
+    documents whose members include the user, inside the index itself, so no page is filled with others'
+    results. `terms` are plain words (no query syntax): a document matches when it holds every one.
+    """
+
+    async def replace_recording(
+        self,
+        meeting_id: str,
+        recording_id: str,
+        documents: Sequence[SearchDocument],
+        member_ids: Sequence[str],
+    ) -> None:
+        """The recording's documents become exactly these (any earlier ones are gone)."""
+        ...
+
+    async def remove_recording(self, meeting_id: str, recording_id: str) -> None:
+        """Removes the recording's documents; none is not an error."""
+        ...
+
+    async def remove_meeting(self, meeting_id: str) -> None:
+        """Removes every document of the meeting; none is not an error."""
+        ...
+
+    async def set_members(self, meeting_id: str, member_ids: Sequence[str]) -> None:
+        """The meeting's documents are readable by these users from now on, and by nobody else."""
+        ...
+
+    async def query(self, terms: Sequence[str], user_id: str, *, skip: int, top: int) -> list[SearchHit]:
+        """Up to `top` hits after the first `skip`, best first, among documents `user_id` is a member of."""
+        ...
+
+    async def aclose(self) -> None: ...

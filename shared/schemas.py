@@ -271,6 +271,48 @@ class NegotiateOut(ApiModel):
     expires_on: datetime = Field(description="After this the URL no longer connects: negotiate again.")
 
 
+class SearchQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Words to find (letters and digits, any script; the first 16 are used): a passage "
+        "matches when it holds every one. No query syntax: quotes, operators and the like are ignored; a `q` "
+        "without a word finds nothing.",
+    )
+    limit: int = Field(default=20, ge=1, le=50)
+    continuation_token: str | None = Field(default=None, max_length=4096)
+
+
+class SearchHitOut(ApiModel):
+    meeting_id: str
+    meeting_title: str = Field(description="The meeting's title now.")
+    recording_id: str
+    kind: Literal["transcript", "summary"] = Field(
+        description="A transcript segment, or an item of the summary (overview, key point, decision, action "
+        "item, chapter, open question)."
+    )
+    start: float | None = Field(description="Seconds from the recording's start; null for the overview.")
+    end: float | None
+    speaker: str | None = Field(
+        description="Who said it, by name as the transcript shows it; null if unknown."
+    )
+    snippet: str = Field(description="Plain text around the matched words (never markup).")
+    highlights: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        description="Where the matched words are in `snippet`: [start, end) pairs of offsets in UTF-16 code "
+        "units (as JavaScript's `slice` takes them), ascending. Render them as text, e.g. in <mark> elements."
+    )
+
+
+class SearchOut(ApiModel):
+    items: list[SearchHitOut] = Field(description="Best first; only from meetings the caller is part of now.")
+    continuation_token: str | None = Field(
+        description="Pass back as `continuationToken` with the same `q` for the next page; null on the last. "
+        "A page may hold fewer than `limit` items and still have a next one."
+    )
+
+
 class Health(ApiModel):
     status: str
     version: str

@@ -56,6 +56,7 @@ param summaryTokenBudget int
 param keyVaultUri string
 param webPubSubEndpoint string
 param eventGridTopicEndpoint string
+param searchEndpoint string
 
 // Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
 // the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
@@ -109,6 +110,10 @@ var appSettings = [
   { name: 'WEBPUBSUB_ENDPOINT', value: webPubSubEndpoint }
   { name: 'EVENTS', value: 'eventgrid' }
   { name: 'EVENTGRID_TOPIC_ENDPOINT', value: eventGridTopicEndpoint }
+  // Search across meetings, keyless; the app creates its index when it is missing.
+  { name: 'SEARCH', value: 'azure' }
+  { name: 'SEARCH_ENDPOINT', value: searchEndpoint }
+  { name: 'SEARCH_INDEX', value: 'notes' }
   // Read from Key Vault at first use (shared/secrets.py), so that every instance signs alike.
   { name: 'SIGNING_KEY', value: 'keyvault:signing-key' }
 ]

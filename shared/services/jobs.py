@@ -33,6 +33,7 @@ from shared.logs import bind_meeting, bind_recording
 from shared.ports import QueueStore, Store, Stored
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.speech import eased
 from shared.timefmt import now as utc_now
 
@@ -103,6 +104,7 @@ class RecordingJob(ABC):
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         progress_seconds: float = PROGRESS_SECONDS,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         self._stage = stage
         self._store = store
@@ -111,6 +113,7 @@ class RecordingJob(ABC):
         self._heartbeat = heartbeat_seconds
         self._progress_every = min(progress_seconds, heartbeat_seconds)
         self._events = events
+        self._search = search
 
     async def run(self, job: Job) -> Outcome:
         """Claims the recording and does the work; the outcome. Raises what the queue should retry."""
@@ -124,6 +127,8 @@ class RecordingJob(ABC):
             log.info("another job took the recording over, or it was deleted: this one stops")
             if await self._store.get_recording(job.ref.meeting_id, job.ref.recording_id) is None:
                 await self._deleted_meanwhile(job.ref)
+                # After the delete's own removal, this job may have indexed it again: gone for good.
+                await self._search.recording_removed(job.ref.meeting_id, job.ref.recording_id)
             return Outcome.SKIPPED
         except Exception as exc:
             permanent = self._permanent(exc)

@@ -35,6 +35,7 @@ from shared.services.jobs import (
     Stage,
     elapsed_share,
 )
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.services.summary_files import new_version_name, next_version, write_current, write_version
 from shared.summaries import Summary, SummaryContent
 from shared.timefmt import now as utc_now
@@ -91,9 +92,16 @@ class SummaryJob(RecordingJob):
         clock: Callable[[], datetime] = utc_now,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         super().__init__(
-            SUMMARY_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds, events=events
+            SUMMARY_STAGE,
+            store,
+            queues,
+            clock=clock,
+            heartbeat_seconds=heartbeat_seconds,
+            events=events,
+            search=search,
         )
         self._blobs = blobs
         self._summarizer = summarizer
@@ -146,8 +154,11 @@ class SummaryJob(RecordingJob):
                 SummaryVersion(version=next_version(stored), blob=version_file, kind="generated", at=at)
             )
 
-        if await self._announce(job, announce) is None:
+        announced = await self._announce(job, announce)
+        if announced is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote
+        if meeting is not None:
+            await self._search.recording_changed(meeting.value, announced.value)
 
         log.info(
             "summary written: %d decisions, %d action items, %d chapters, %d of %d items unverified "

@@ -387,6 +387,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find words in the transcripts and summaries of the caller's meetings, best first, with the time, the speaker and a snippet */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1189,6 +1206,59 @@ export interface components {
          * @enum {string}
          */
         Role: "presenter" | "attendee" | "consumer";
+        /** SearchHitOut */
+        SearchHitOut: {
+            /** End */
+            end: number | null;
+            /**
+             * Highlights
+             * @description Where the matched words are in `snippet`: [start, end) pairs of offsets in UTF-16 code units (as JavaScript's `slice` takes them), ascending. Render them as text, e.g. in <mark> elements.
+             */
+            highlights: number[][];
+            /**
+             * Kind
+             * @description A transcript segment, or an item of the summary (overview, key point, decision, action item, chapter, open question).
+             * @enum {string}
+             */
+            kind: "transcript" | "summary";
+            /** Meetingid */
+            meetingId: string;
+            /**
+             * Meetingtitle
+             * @description The meeting's title now.
+             */
+            meetingTitle: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Snippet
+             * @description Plain text around the matched words (never markup).
+             */
+            snippet: string;
+            /**
+             * Speaker
+             * @description Who said it, by name as the transcript shows it; null if unknown.
+             */
+            speaker: string | null;
+            /**
+             * Start
+             * @description Seconds from the recording's start; null for the overview.
+             */
+            start: number | null;
+        };
+        /** SearchOut */
+        SearchOut: {
+            /**
+             * Continuationtoken
+             * @description Pass back as `continuationToken` with the same `q` for the next page; null on the last. A page may hold fewer than `limit` items and still have a next one.
+             */
+            continuationToken: string | null;
+            /**
+             * Items
+             * @description Best first; only from meetings the caller is part of now.
+             */
+            items: components["schemas"]["SearchHitOut"][];
+        };
         /** Segment */
         Segment: {
             /** End */
@@ -3934,6 +4004,76 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description Words to find (letters and digits, any script; the first 16 are used): a passage matches when it holds every one. No query syntax: quotes, operators and the like are ignored; a `q` without a word finds nothing. */
+                q: string;
+                limit?: number | "";
+                continuationToken?: (string | null) | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of passages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
