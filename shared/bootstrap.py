@@ -39,6 +39,7 @@ from shared.services.recordings import RecordingService
 from shared.services.summary import SummaryJob
 from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
+from shared.telemetry.metrics import Prices
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def build_services(
             max_recording_minutes=settings.max_recording_minutes,
             events=events,
         ),
-        summary=SummaryJob(store, blobs, queues, summarizer, events=events),
+        summary=SummaryJob(store, blobs, queues, summarizer, events=events, prices=prices_of(settings)),
         recorder=recorder,
         call_recordings=CallRecordingService(
             store, blobs, recorder=recorder, meetings=meetings, queues=queues, events=events
@@ -215,6 +216,14 @@ def build_services(
         event_sink=event_sink,
         events=events,
         live=RealtimeService(store, events),
+    )
+
+
+def prices_of(settings: Settings) -> Prices:
+    return Prices(
+        transcribe_per_minute=settings.price_transcribe_per_minute,
+        summary_input_per_million=settings.price_summary_input_per_million,
+        summary_output_per_million=settings.price_summary_output_per_million,
     )
 
 

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     # tokens are counted exactly, and a request well inside Azure's usual per-minute quotas. At least 16,000,
     # so that a merge request holds two parts' notes and its answer; at most the gpt-4o context window.
     summary_token_budget: int = Field(default=32_000, ge=16_000, le=128_000)
+    # List prices of the providers in US dollars (README "What a meeting costs"), for the estimated cost
+    # per meeting hour the app reports as a metric (`cost.per_meeting_hour`); local providers cost nothing.
+    # Set them to the price list of the models deployed: they inform an operator, they bill nobody.
+    price_transcribe_per_minute: float = Field(default=0.006, ge=0, le=10)
+    price_summary_input_per_million: float = Field(default=0.15, ge=0, le=1000)
+    price_summary_output_per_million: float = Field(default=0.60, ge=0, le=1000)
 
     # Live events to the web client: devhost's Web PubSub-compatible endpoint, or Azure Web PubSub (keyless:
     # the app's identity is Web PubSub Service Owner on WEBPUBSUB_ENDPOINT, e.g. https://x.webpubsub.azure.com).

@@ -33,6 +33,7 @@ from shared.ports import BlobStore, QueueStore, Store
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
 from shared.services.recordings import RecordingService, upload_lifetime
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,12 @@ class Reconciler:
             for recording in await self._store.list_recordings_by_status(status, limit=self._limit):
                 with log_context(meeting=recording.meeting_id, recording=recording.id):
                     done.requeued_jobs += await self._requeue(recording, status, queue, now)
+        for action, count in (
+            ("queued_upload", done.queued_uploads),
+            ("expired_upload", done.expired_uploads),
+            ("requeued_job", done.requeued_jobs),
+        ):
+            metrics.add(metrics.RECONCILER_ACTIONS, count, {metrics.ACTION: action})
         log.info(
             "reconciled: %d upload(s) queued, %d upload(s) expired, %d job(s) queued again",
             done.queued_uploads,

@@ -38,6 +38,7 @@ from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberR
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
 from shared.speech import SpeechProgress, SpeechResult, in_decoder_thread, transcribe_source
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
@@ -249,6 +250,9 @@ class TranscriptionJob(RecordingJob):
 
         if await self._announce(job, announce) is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote
+        # Counted once announced: a duplicate job that lost the claim sent its audio too, but the pieces
+        # it kept were reused, so what is counted is what this recording's transcript took.
+        metrics.add(metrics.AUDIO_MINUTES, usage.audio_seconds / 60, {metrics.PROVIDER: usage.provider})
         await self._queues.send(SUMMARY_JOBS, job_message(ref))
         removed = await self._blobs.delete_prefix(ARTIFACTS, work_prefix(ref.meeting_id, ref.recording_id))
         log.info(
