@@ -33,6 +33,7 @@ from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
 from shared.services.notes import NotesService
+from shared.services.operators import OperatorService
 from shared.services.realtime import RealtimeService
 from shared.services.reconciler import Reconciler
 from shared.services.recordings import RecordingService
@@ -65,6 +66,7 @@ class Services:
     call_recordings: CallRecordingService
     call_recording_fetch: CallRecordingFetch
     reconciler: Reconciler
+    operators: OperatorService
     realtime: RealtimeHub
     event_sink: EventSink
     events: EventPublisher
@@ -181,6 +183,15 @@ def build_services(
     summarizer = summarizer or build_summarizer(settings, secrets)
     recorder = recorder or _build_recorder(settings)
     recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder, events=events)
+    reconciler = Reconciler(store, blobs, queues, recordings, events=events)
+    operators = OperatorService(
+        store,
+        blobs,
+        recordings,
+        reconciler,
+        Signer(key, purpose="operator-continuation"),
+        admin_users=settings.operators,
+    )
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -211,7 +222,8 @@ def build_services(
         call_recording_fetch=CallRecordingFetch(
             store, blobs, queues, recorder=recorder, recordings=recordings, events=events
         ),
-        reconciler=Reconciler(store, blobs, queues, recordings, events=events),
+        reconciler=reconciler,
+        operators=operators,
         realtime=realtime,
         event_sink=event_sink,
         events=events,

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # these app roles assigned to the user (`roles`). Comma-separated; app-only tokens are always refused.
     auth_scopes: str = "user_impersonation"
     auth_roles: str = ""
+    # AUTH_MODE=dev only: user ids (comma-separated) who act as operators (GET /api/operations/recordings), as
+    # the `Operator` app role makes a user one with Entra ID. Ignored in any other mode.
+    admin_users: str = ""
 
     store: Literal["sqlite", "cosmos"] = "sqlite"
     cosmos_endpoint: str | None = None
@@ -148,6 +151,13 @@ class Settings(BaseSettings):
     @property
     def scopes(self) -> tuple[str, ...]:
         return tuple(s.strip() for s in self.auth_scopes.split(",") if s.strip())
+
+    @property
+    def operators(self) -> frozenset[str]:
+        """The users ADMIN_USERS makes operators: only in dev mode, where anyone may claim any user id."""
+        if self.auth_mode != "dev":
+            return frozenset()
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
 
     @property
     def roles(self) -> tuple[str, ...]:

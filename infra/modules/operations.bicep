@@ -104,7 +104,7 @@ resource failedRecordings 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = 
   ]
   properties: {
     displayName: 'video-signaling: recordings failing'
-    description: 'More recordings failed in the last hour than the threshold; the workbook shows their error codes, GET /api/admin/recordings?status=failed lists them.'
+    description: 'More recordings failed in the last hour than the threshold; the workbook shows their error codes, GET /api/operations/recordings?status=failed lists them.'
     severity: 2
     enabled: true
     scopes: [

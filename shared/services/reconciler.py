@@ -53,6 +53,15 @@ JOB_QUEUES = (
 )
 
 
+# The statuses of work an operator may push on (GET /api/operations/recordings?status=stuck), with the queue
+# whose job moves it: a queued recording waits for its transcription job.
+STUCK_QUEUES = {
+    RecordingStatus.QUEUED: TRANSCRIPTION_JOBS,
+    RecordingStatus.TRANSCRIBING: TRANSCRIPTION_JOBS,
+    RecordingStatus.SUMMARIZING: SUMMARY_JOBS,
+}
+
+
 @dataclass
 class Reconciled:
     """What one pass did."""
@@ -118,6 +127,17 @@ class Reconciler:
             done.requeued_jobs,
         )
         return done
+
+    async def requeue(self, recording: Recording) -> bool:
+        """An operator's retry of work that does not move: its job queued again, as a pass does for a claim
+        that ran out, and also when no job ever claimed it (a lost message). False while a job holds a live
+        claim: that job is running, and a second one would only wait for it."""
+        queue = STUCK_QUEUES[recording.status]
+        if recording.claim is not None:
+            return bool(await self._requeue(recording, recording.status, queue, self._clock()))
+        await self._queues.send(queue, job_message(RecordingRef(recording.meeting_id, recording.id)))
+        log.warning("recording %s: no job held it; the %s job is queued again", recording.id, queue)
+        return True
 
     async def _upload(self, recording: Recording, now: datetime, done: Reconciled) -> None:
         ref = RecordingRef(recording.meeting_id, recording.id)
