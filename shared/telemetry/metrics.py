@@ -4,11 +4,12 @@ The alerts and the workbook in infra/modules/monitoring.bicep query these names 
 (`customMetrics`, dimensions in `customDimensions`), and tests/infra/test_monitoring.py checks both ways
 that every name a query uses is one of these constants and that every constant is charted or alerted on.
 
-Emission goes through OpenTelemetry's metrics API. The API is imported at the first emission, not at
-import: the services import this module, and a cold start that emits nothing must not pay for it. With
-APPLICATIONINSIGHTS_CONNECTION_STRING set, `configure_azure_monitor` (shared/logs.py) installs the global
-meter provider that exports to Application Insights; without it, the API's no-op provider drops every
-value. Tests install an SDK provider with an in-memory reader through `use_meter_provider`.
+Emission goes through OpenTelemetry's metrics API, and only once something exports it: with
+APPLICATIONINSIGHTS_CONNECTION_STRING set, shared/logs.py runs `configure_azure_monitor` (which installs
+the global meter provider that exports to Application Insights) and then `export_through_global`; tests
+install an SDK provider with an in-memory reader through `use_meter_provider`. Until then emitting is a
+no-op that imports nothing: importing the OpenTelemetry API costs ~150 ms, which a laptop without
+Application Insights (or the first request of a cold worker) must not pay for values nobody reads.
 
 Histograms reach `customMetrics` as one row per export interval (a minute) and dimension set, with the
 sum in `value`, the count in `valueCount` and the extremes in `valueMin`/`valueMax`: queries divide
@@ -128,18 +129,27 @@ class _Instruments:
 
 _instruments: _Instruments | None = None
 _provider: MeterProvider | None = None
+_global = False
+
+
+def export_through_global() -> None:
+    """Emit through OpenTelemetry's global meter provider from now on (once Azure Monitor installed it)."""
+    global _global, _instruments  # one set of instruments per worker, by design
+    _global, _instruments = True, None
 
 
 def use_meter_provider(provider: MeterProvider | None) -> None:
-    """Emit through `provider` from now on (None: the global one). For tests: OpenTelemetry's global
-    provider can be set only once per process."""
+    """Emit through `provider` from now on; None: through the global one if `export_through_global` was
+    called, else nowhere. For tests: OpenTelemetry's global provider can be set only once per process."""
     global _instruments, _provider
     _provider, _instruments = provider, None
 
 
-def _get() -> _Instruments:
+def _get() -> _Instruments | None:
     global _instruments  # noqa: PLW0603
     if _instruments is None:
+        if _provider is None and not _global:
+            return None
         _instruments = _Instruments(_provider)
     return _instruments
 
@@ -149,7 +159,9 @@ def add(name: str, amount: float, attributes: Attributes) -> None:
     if amount <= 0:
         return  # a counter only grows; nothing happened worth a data point
     try:
-        _get().counters[name].add(amount, dict(attributes))
+        instruments = _get()
+        if instruments is not None:
+            instruments.counters[name].add(amount, dict(attributes))
     except Exception:  # telemetry never fails the work it describes
         _warn(name)
 
@@ -157,7 +169,9 @@ def add(name: str, amount: float, attributes: Attributes) -> None:
 def record(name: str, value: float, attributes: Attributes) -> None:
     """Records a value in the histogram `name`. Never raises."""
     try:
-        _get().histograms[name].record(max(0.0, value), dict(attributes))
+        instruments = _get()
+        if instruments is not None:
+            instruments.histograms[name].record(max(0.0, value), dict(attributes))
     except Exception:  # telemetry never fails the work it describes
         _warn(name)
 

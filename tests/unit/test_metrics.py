@@ -247,12 +247,24 @@ async def test_the_reconciler_counts_what_it_healed(world: World, reader: InMemo
     assert named(points(reader), metrics.RECONCILER_ACTIONS) == {attrs(action="queued_upload"): 1}
 
 
-def test_nothing_is_emitted_without_a_provider_and_emitting_never_raises() -> None:
-    metrics.use_meter_provider(None)
-    # The API's global provider is a no-op until Azure Monitor is configured: emitting costs nothing.
-    metrics.add(metrics.EVENTS, 1, {metrics.CHANNEL: "sink", metrics.OUTCOME: metrics.PUBLISHED})
-    metrics.record(metrics.QUEUE_WAIT, 1.0, {metrics.QUEUE: "summary-jobs"})
-    metrics.add("no.such.metric", 1, {})  # a typo is logged, never raised into the work
+def test_without_an_exporter_emitting_imports_nothing_and_never_raises() -> None:
+    probe = (
+        "import sys; from shared.telemetry import metrics; "
+        "metrics.add(metrics.EVENTS, 1, {metrics.CHANNEL: 'sink', metrics.OUTCOME: metrics.PUBLISHED}); "
+        "metrics.record(metrics.QUEUE_WAIT, 1.0, {metrics.QUEUE: 'summary-jobs'}); "
+        "print(any(m.startswith('opentelemetry') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_a_misnamed_metric_is_logged_not_raised(
+    reader: InMemoryMetricReader, caplog: pytest.LogCaptureFixture
+) -> None:
+    metrics.add("no.such.metric", 1, {})
+    metrics.record("no.such.histogram", 1.0, {})
+    assert caplog.text.count("could not emit the metric") == 2
+    assert points(reader) == {}
 
 
 def test_importing_the_services_does_not_import_opentelemetry() -> None:
