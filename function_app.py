@@ -9,6 +9,7 @@ from functions import (
     maintenance,
     meetings,
     notes,
+    operations,
     pipeline,
     realtime,
     recordings,
@@ -30,5 +31,6 @@ app.register_functions(pipeline.bp)
 app.register_functions(maintenance.bp)
 app.register_functions(realtime.bp)
 app.register_functions(search.bp)
+app.register_functions(operations.bp)
 # Last, and lowest in route precedence: it answers whatever no other function takes.
 app.register_functions(fallback.bp)

@@ -94,6 +94,13 @@ param alwaysReadyHttpInstances int = 0
 @minValue(0)
 param recordingRetentionDays int = 90
 
+@description('Who gets the operations alerts by e-mail (empty: no action group; the alerts still show in the portal).')
+param alertEmail string = ''
+
+@description('Failed recordings in an hour that raise an alert.')
+@minValue(1)
+param failedRecordingsPerHour int = 3
+
 @description('Browser origins allowed besides the web client\'s own (e.g. http://localhost:5173 for a local web dev server against this API), comma-separated exact origins (empty: none).')
 param allowedOrigins string = ''
 
@@ -307,6 +314,22 @@ module eventGrid 'modules/eventgrid.bicep' = {
     storageAccountName: storage.outputs.name
     deadLetterContainerName: storage.outputs.deadLetterContainerName
     acsName: communication.outputs.name
+  }
+}
+
+// Alerts (e-mailed to alertEmail), and the operations workbook, on the app's telemetry and the topics.
+module operations 'modules/operations.bicep' = {
+  name: 'operations'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.appInsightsId
+    actionGroupName: 'ag-${resourceToken}'
+    storageTopicName: eventGrid.outputs.storageTopicName
+    acsTopicName: eventGrid.outputs.acsTopicName
+    alertEmail: alertEmail
+    failedRecordingsPerHour: failedRecordingsPerHour
   }
 }
 

@@ -36,6 +36,7 @@ from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
 from shared.services.notes import NotesService
+from shared.services.operators import OperatorService
 from shared.services.realtime import RealtimeService
 from shared.services.reconciler import Reconciler
 from shared.services.recordings import RecordingService
@@ -43,6 +44,7 @@ from shared.services.search import SearchIndexing, SearchService
 from shared.services.summary import SummaryJob
 from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
+from shared.telemetry.metrics import Prices
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class Services:
     call_recordings: CallRecordingService
     call_recording_fetch: CallRecordingFetch
     reconciler: Reconciler
+    operators: OperatorService
     realtime: RealtimeHub
     event_sink: EventSink
     events: EventPublisher
@@ -200,6 +203,15 @@ def build_services(
         store, blobs, meetings, visibility=settings.summary_visibility, events=events, search=indexing
     )
     answerer = answerer or build_answerer(settings, secrets)
+    reconciler = Reconciler(store, blobs, queues, recordings, events=events)
+    operators = OperatorService(
+        store,
+        blobs,
+        recordings,
+        reconciler,
+        Signer(key, purpose="operator-continuation"),
+        admin_users=settings.operators,
+    )
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -223,7 +235,9 @@ def build_services(
             events=events,
             search=indexing,
         ),
-        summary=SummaryJob(store, blobs, queues, summarizer, events=events, search=indexing),
+        summary=SummaryJob(
+            store, blobs, queues, summarizer, events=events, search=indexing, prices=prices_of(settings)
+        ),
         recorder=recorder,
         call_recordings=CallRecordingService(
             store, blobs, recorder=recorder, meetings=meetings, queues=queues, events=events
@@ -231,7 +245,8 @@ def build_services(
         call_recording_fetch=CallRecordingFetch(
             store, blobs, queues, recorder=recorder, recordings=recordings, events=events
         ),
-        reconciler=Reconciler(store, blobs, queues, recordings, events=events),
+        reconciler=reconciler,
+        operators=operators,
         realtime=realtime,
         event_sink=event_sink,
         events=events,
@@ -240,6 +255,14 @@ def build_services(
         ask=AskService(store, blobs, meetings, notes, answerer),
         search_index=search_index,
         search=SearchService(search_index, store, Signer(key, purpose="search-continuation")),
+    )
+
+
+def prices_of(settings: Settings) -> Prices:
+    return Prices(
+        transcribe_per_minute=settings.price_transcribe_per_minute,
+        summary_input_per_million=settings.price_summary_input_per_million,
+        summary_output_per_million=settings.price_summary_output_per_million,
     )
 
 

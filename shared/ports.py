@@ -94,9 +94,14 @@ class MeetingStore(Protocol):
         """Deletes the recording document; one that does not exist is not an error."""
         ...
 
-    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+    async def list_recordings_by_status(
+        self, status: RecordingStatus, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Recording]:
         """Recordings in `status` across every meeting, at most `limit`, oldest update first: the
-        reconciler's sweep (a timer's, rarely: on Cosmos DB a cross-partition query)."""
+        reconciler's sweep and the operators' list (rarely: on Cosmos DB a cross-partition query).
+
+        `after`: the (updatedAt, id) of the last recording of the previous page; the page starts past it.
+        """
         ...
 
     # ACS names a call recording by its own id in the events it sends: this maps it to ours, in a

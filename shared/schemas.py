@@ -507,6 +507,33 @@ class RecordingList(ApiModel):
     items: list[RecordingOut]
 
 
+class OperatorRecordingsQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["failed", "stuck"] = Field(
+        default="failed",
+        description="`failed`: recordings that failed, with their error; `stuck`: queued, transcribing or "
+        "summarizing recordings unchanged for 30 minutes (no job is working on them).",
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    continuation_token: str | None = Field(default=None, max_length=4096)
+
+
+class OperatorRecordingOut(RecordingOut):
+    attempts: int = Field(description="How many times a job has claimed the recording.")
+
+    @classmethod
+    def of(cls, recording: Recording) -> Self:
+        return cls.model_validate({**RecordingOut.of(recording).model_dump(), "attempts": recording.attempts})
+
+
+class OperatorRecordingList(ApiModel):
+    items: list[OperatorRecordingOut] = Field(description="Oldest update first, across every meeting.")
+    continuation_token: str | None = Field(
+        description="Pass back as `continuationToken` for the next page; null on the last page."
+    )
+
+
 class TranscriptOut(Transcript):
     """`transcript.json` as served: the very model the transcription job writes it with (no copy to drift).
 

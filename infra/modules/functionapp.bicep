@@ -104,6 +104,10 @@ var appSettings = [
   { name: 'SUMMARY_TOKEN_BUDGET', value: string(summaryTokenBudget) }
   // Participants read draft summaries too; 'approved' shows them only what the organizer approved.
   { name: 'SUMMARY_VISIBILITY', value: 'drafts' }
+  // The list prices the estimated cost per meeting hour is reckoned at (a metric; README "Operators").
+  { name: 'PRICE_TRANSCRIBE_PER_MINUTE', value: '0.006' }
+  { name: 'PRICE_SUMMARY_INPUT_PER_MILLION', value: '0.15' }
+  { name: 'PRICE_SUMMARY_OUTPUT_PER_MILLION', value: '0.60' }
   { name: 'KEY_VAULT_URL', value: keyVaultUri }
   // Live events, keyless: Web PubSub to the web client, the Event Grid topic to other systems.
   { name: 'REALTIME', value: 'webpubsub' }

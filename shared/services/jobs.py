@@ -35,6 +35,7 @@ from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
 from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.speech import eased
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class Job:
     ref: RecordingRef
     message_id: str
     dequeue_count: int
+    # When the message entered its queue (the host says), for the queue wait; None when unknown.
+    enqueued_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +120,30 @@ class RecordingJob(ABC):
 
     async def run(self, job: Job) -> Outcome:
         """Claims the recording and does the work; the outcome. Raises what the queue should retry."""
+        if job.enqueued_at is not None:
+            wait = (self._clock() - job.enqueued_at).total_seconds()
+            metrics.record(metrics.QUEUE_WAIT, wait, {metrics.QUEUE: self._stage.queue})
         claimed = await self._claim(job)
         if claimed is None:
             await self._not_claimed(job.ref)
             return Outcome.SKIPPED
+        started = time.monotonic()
+        outcome: str = metrics.RETRY
         try:
-            return await self._work(job, claimed.value)
+            result = await self._worked(job, claimed.value)
+            outcome = result.value
+            return result
+        finally:
+            # Runs that did something, however they ended (a retry raised: its run took that long too).
+            metrics.record(
+                metrics.STAGE_DURATION,
+                time.monotonic() - started,
+                {metrics.STAGE: self._stage.stage.value, metrics.OUTCOME: outcome},
+            )
+
+    async def _worked(self, job: Job, recording: Recording) -> Outcome:
+        try:
+            return await self._work(job, recording)
         except ClaimLost:
             log.info("another job took the recording over, or it was deleted: this one stops")
             if await self._store.get_recording(job.ref.meeting_id, job.ref.recording_id) is None:

@@ -248,6 +248,15 @@ class RecordingService:
                 "the summary was edited or approved: regenerating replaces that work as the current version "
                 "(the old versions are kept); ask again with force=true"
             )
+        return await self.restart_summary(stored)
+
+    async def restart_summary(self, stored: Stored[Recording]) -> Recording:
+        """Starts the summary stage again on a transcribed recording that is completed or failed (the
+        organizer's regenerate, an operator's retry), and queues its job unless one holds it."""
+        meeting_id, recording_id = stored.value.meeting_id, stored.value.id
+        transcript = TRANSCRIPT_FILES["json"][0]
+        if transcript not in stored.value.artifacts:
+            raise Conflict(_not_ready(stored.value, "transcript to summarize"))
         now = self._clock()
 
         def restart(recording: Recording) -> Recording | None:

@@ -39,6 +39,7 @@ from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
 from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.speech import SpeechProgress, SpeechResult, in_decoder_thread, transcribe_source
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
@@ -258,6 +259,9 @@ class TranscriptionJob(RecordingJob):
         announced = await self._announce(job, announce)
         if announced is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote
+        # Counted once announced: a duplicate job that lost the claim sent its audio too, but the pieces
+        # it kept were reused, so what is counted is what this recording's transcript took.
+        metrics.add(metrics.AUDIO_MINUTES, usage.audio_seconds / 60, {metrics.PROVIDER: usage.provider})
         await self._queues.send(SUMMARY_JOBS, job_message(ref))
         if meeting is not None:
             # Searchable from now on (the summary's items join it when the summary is written).

@@ -289,6 +289,7 @@ def test_cosmos_layout_is_the_stores(files: list[BicepFile]) -> None:
     assert meetings.get("properties.resource.partitionKey.paths") == [cosmos_store.MEETINGS_PARTITION_KEY]
     assert users.get("properties.resource.partitionKey.paths") == [cosmos_store.USERS_PARTITION_KEY]
     assert users.get("properties.resource.indexingPolicy") == cosmos_store.USERS_INDEXING_POLICY
+    assert meetings.get("properties.resource.indexingPolicy") == cosmos_store.MEETINGS_INDEXING_POLICY
     account = declared(files, "Microsoft.DocumentDB/databaseAccounts")[0]
     assert {"name": "EnableServerless"} in account.get("properties.capabilities")
 

@@ -370,6 +370,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operations/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed or stuck recordings across every meeting, with their error (operators) */
+        get: operations["operator_recordings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations/recordings/{meetingId}/{recordingId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a failed or stuck recording again (operators): its summary, its transcription from the stored file, or its stuck job */
+        post: operations["operator_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/realtime/negotiate": {
         parameters: {
             query?: never;
@@ -1039,6 +1073,76 @@ export interface components {
              * @default false
              */
             unverified: boolean;
+        };
+        /** OperatorRecordingList */
+        OperatorRecordingList: {
+            /**
+             * Continuationtoken
+             * @description Pass back as `continuationToken` for the next page; null on the last page.
+             */
+            continuationToken: string | null;
+            /**
+             * Items
+             * @description Oldest update first, across every meeting.
+             */
+            items: components["schemas"]["OperatorRecordingOut"][];
+        };
+        /** OperatorRecordingOut */
+        OperatorRecordingOut: {
+            /**
+             * Artifacts
+             * @description Outputs ready to read, e.g. `transcript.json`.
+             */
+            artifacts: string[];
+            /**
+             * Attempts
+             * @description How many times a job has claimed the recording.
+             */
+            attempts: number;
+            /** @description For a recording of the meeting's call: what ACS records. */
+            call: components["schemas"]["CallRecordingOut"] | null;
+            /** Channels */
+            channels: components["schemas"]["ChannelOut"][];
+            /** Contenttype */
+            contentType: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Createdby */
+            createdBy: string;
+            /** Durationseconds */
+            durationSeconds: number | null;
+            error: components["schemas"]["RecordingErrorOut"] | null;
+            /** Filename */
+            fileName: string;
+            /** Id */
+            id: string;
+            /** Language */
+            language: string | null;
+            /** Meetingid */
+            meetingId: string;
+            /**
+             * Progress
+             * @description 0 to 1, of the current stage.
+             */
+            progress: number;
+            /** Sizebytes */
+            sizeBytes: number;
+            /** @description What `progress` measures. */
+            stage: components["schemas"]["RecordingStage"];
+            status: components["schemas"]["RecordingStatus"];
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /**
+             * Usage
+             * @description What each provider was asked, per stage: the cost.
+             */
+            usage: components["schemas"]["UsageOut"][];
         };
         /** ParticipantIn */
         ParticipantIn: {
@@ -3966,6 +4070,153 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operator_recordings: {
+        parameters: {
+            query?: {
+                /** @description `failed`: recordings that failed, with their error; `stuck`: queued, transcribing or summarizing recordings unchanged for 30 minutes (no job is working on them). */
+                status?: ("failed" | "stuck") | "";
+                limit?: number | "";
+                continuationToken?: (string | null) | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of recordings, oldest update first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorRecordingList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operator_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recording, its job queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorRecordingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
