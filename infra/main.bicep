@@ -76,9 +76,13 @@ param maximumInstanceCount int = 40
 @maxValue(20)
 param alwaysReadyHttpInstances int = 0
 
-@description('Delete uploaded recordings this many days after their last change (transcripts and summaries stay); 0 keeps them forever.')
+@description('Delete a recording\'s audio this many days after its transcript was written (RETAIN_RECORDINGS_DAYS; transcripts and summaries stay); a Blob lifecycle rule deletes sources a day after that as a backstop. 0 keeps them forever.')
 @minValue(0)
-param recordingRetentionDays int = 90
+param recordingRetentionDays int = 30
+
+@description('Delete a recording with its transcript and summary this many days after the transcript was written (RETAIN_NOTES_DAYS); 0 keeps them forever.')
+@minValue(0)
+param notesRetentionDays int = 0
 
 @description('Browser origins allowed besides the web client\'s own (e.g. http://localhost:5173 for a local web dev server against this API), comma-separated exact origins (empty: none).')
 param allowedOrigins string = ''
@@ -354,6 +358,8 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     webPubSubEndpoint: live.outputs.webPubSubEndpoint
     eventGridTopicEndpoint: live.outputs.topicEndpoint
+    recordingRetentionDays: recordingRetentionDays
+    notesRetentionDays: notesRetentionDays
   }
 }
 

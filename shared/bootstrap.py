@@ -29,6 +29,8 @@ from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
 from shared.services.call_recording_fetch import CallRecordingFetch
 from shared.services.call_recordings import CallRecordingService
+from shared.services.erasure import ErasureService
+from shared.services.export import ExportService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
@@ -64,6 +66,8 @@ class Services:
     call_recordings: CallRecordingService
     call_recording_fetch: CallRecordingFetch
     reconciler: Reconciler
+    export: ExportService
+    erasure: ErasureService
     realtime: RealtimeHub
     event_sink: EventSink
     events: EventPublisher
@@ -210,7 +214,17 @@ def build_services(
         call_recording_fetch=CallRecordingFetch(
             store, blobs, queues, recorder=recorder, recordings=recordings, events=events
         ),
-        reconciler=Reconciler(store, blobs, queues, recordings, events=events),
+        reconciler=Reconciler(
+            store,
+            blobs,
+            queues,
+            recordings,
+            events=events,
+            retain_recordings_days=settings.retain_recordings_days,
+            retain_notes_days=settings.retain_notes_days,
+        ),
+        export=ExportService(store, blobs),
+        erasure=ErasureService(store, blobs, queues, communication, meetings),
         realtime=realtime,
         event_sink=event_sink,
         events=events,

@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     event_webhooks: str | None = None
     eventgrid_topic_endpoint: str | None = None
 
+    # Retention, enforced by the reconciler's timer (0 keeps for ever). A recording's source (the audio or
+    # video) is deleted this many days after its transcript was written; infra/ sets a Blob lifecycle rule
+    # on the source blobs from the same number, as a backstop.
+    retain_recordings_days: int = Field(default=30, ge=0, le=36_500)
+    # The notes (transcript, summary) and the recording itself, this many days after the transcript.
+    retain_notes_days: int = Field(default=0, ge=0, le=36_500)
+
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
     public_base_url: str = "http://127.0.0.1:7071"

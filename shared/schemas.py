@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
+from shared.domain.erasure import Erasure
 from shared.domain.ids import USER_ID_PATTERN
 from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
@@ -271,6 +272,115 @@ class NegotiateOut(ApiModel):
     expires_on: datetime = Field(description="After this the URL no longer connects: negotiate again.")
 
 
+# --- the caller's own data (privacy) --------------------------------------------------------------
+
+
+class AcsIdentityOut(ApiModel):
+    acs_user_id: str = Field(description="The ACS identity the caller joins calls as.")
+    created_at: datetime
+
+
+class MembershipOut(ApiModel):
+    """One of the caller's membership entries, as the service keeps it."""
+
+    meeting_id: str
+    role: Role
+    organizer_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+
+    @classmethod
+    def of(cls, membership: Membership) -> Self:
+        return cls.model_validate(membership.model_dump(exclude={"user_id", "version"}))
+
+
+class ExportedSegment(ApiModel):
+    meeting_id: str
+    recording_id: str
+    start: float = Field(description="Seconds from the start of the recording.")
+    end: float
+    text: str
+
+
+class ExportedActionItem(ApiModel):
+    meeting_id: str
+    recording_id: str
+    owner: str | None
+    task: str
+    due: str | None
+
+
+class ExportOut(ApiModel):
+    """Everything the service holds about the caller."""
+
+    user_id: str
+    exported_at: datetime
+    acs_identity: AcsIdentityOut | None = Field(description="Null until the caller first joined a call.")
+    memberships: list[MembershipOut] = Field(description="Every meeting the caller is part of.")
+    meetings_organized: list[MeetingOut]
+    transcript_segments: list[ExportedSegment] = Field(
+        description="What the caller said, in the transcripts that tie a speaker to them (an unmixed "
+        "recording's channel, or a speaker the organizer named as them)."
+    )
+    action_items: list[ExportedActionItem] = Field(
+        description="Action items of the current summaries owned by one of the caller's names."
+    )
+
+
+class ErasureQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    new_organizer: UserId | None = Field(
+        default=None,
+        alias="newOrganizer",
+        description="Who takes over the meetings the caller organizes, where they are a participant; "
+        "elsewhere (or without it) those meetings are cancelled.",
+    )
+
+
+class ErasureCountsOut(ApiModel):
+    memberships_removed: int
+    meetings_left: int
+    meetings_handed_over: int
+    meetings_cancelled: int
+    recordings_scrubbed: int = Field(description="Recordings whose notes or document named the caller.")
+    segments_removed: int = Field(description='Transcript segments of the caller now reading "[removed]".')
+    acs_identity_deleted: bool
+    search_index_updated: bool = Field(description="False while the app has no search index.")
+    documents_deleted: int = Field(description="The caller's own documents deleted at the end.")
+
+
+class ErasureOut(ApiModel):
+    """The caller's erasure: a job; `counts` say what it did so far, and all of it once `completed`."""
+
+    id: str
+    status: Literal["queued", "running", "completed"]
+    meetings_total: int | None = Field(description="Meetings to work through; null until planned.")
+    meetings_done: int
+    counts: ErasureCountsOut
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, erasure: Erasure) -> Self:
+        total = None if erasure.meeting_ids is None else len(erasure.meeting_ids)
+        if erasure.completed_at is not None:
+            total = erasure.cursor
+        return cls(
+            id=erasure.id,
+            status=erasure.status.value,
+            meetings_total=total,
+            meetings_done=erasure.cursor,
+            counts=ErasureCountsOut.model_validate(erasure.counts.model_dump()),
+            created_at=erasure.created_at,
+            updated_at=erasure.updated_at,
+            completed_at=erasure.completed_at,
+        )
+
+
 class Health(ApiModel):
     status: str
     version: str
@@ -288,6 +398,8 @@ class Problem(BaseModel):
     instance: str | None = None
     invocation_id: str | None = Field(default=None, alias="invocationId")
     errors: list[dict[str, Any]] | None = None
+    # A stable reason where a client acts on it: `source_deleted` (410), `consent_missing` (409).
+    code: str | None = None
 
 
 # --- recordings ---------------------------------------------------------------------------------------
@@ -420,6 +532,13 @@ class RecordingOut(ApiModel):
     usage: list[UsageOut] = Field(description="What each provider was asked, per stage: the cost.")
     call: CallRecordingOut | None = Field(
         description="For a recording of the meeting's call: what ACS records."
+    )
+    transcript_written_at: datetime | None = Field(
+        description="When the transcript was first written: the source's retention counts from here."
+    )
+    source_deleted_at: datetime | None = Field(
+        description="When retention deleted the recording's audio (the notes stay); null while it is kept. "
+        "From then on GET .../media answers 410 with the code `source_deleted`."
     )
     created_at: datetime
     updated_at: datetime

@@ -56,6 +56,12 @@ param summaryTokenBudget int
 param keyVaultUri string
 param webPubSubEndpoint string
 param eventGridTopicEndpoint string
+@description('RETAIN_RECORDINGS_DAYS: the reconciler deletes a source this long after its transcript; 0 keeps it.')
+@minValue(0)
+param recordingRetentionDays int
+@description('RETAIN_NOTES_DAYS: the reconciler deletes a recording with its notes this long after its transcript; 0 keeps it.')
+@minValue(0)
+param notesRetentionDays int
 
 // Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
 // the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
@@ -103,6 +109,9 @@ var appSettings = [
   { name: 'SUMMARY_TOKEN_BUDGET', value: string(summaryTokenBudget) }
   // Participants read draft summaries too; 'approved' shows them only what the organizer approved.
   { name: 'SUMMARY_VISIBILITY', value: 'drafts' }
+  // Retention, enforced by the reconciler (storage.bicep's lifecycle rule is the sources' backstop).
+  { name: 'RETAIN_RECORDINGS_DAYS', value: string(recordingRetentionDays) }
+  { name: 'RETAIN_NOTES_DAYS', value: string(notesRetentionDays) }
   { name: 'KEY_VAULT_URL', value: keyVaultUri }
   // Live events, keyless: Web PubSub to the web client, the Event Grid topic to other systems.
   { name: 'REALTIME', value: 'webpubsub' }

@@ -36,6 +36,14 @@ class Conflict(DomainError):
     """The resource's state does not allow this now (409)."""
 
 
+class Gone(DomainError):
+    """The resource existed and was deleted for good, on purpose (410); `code` says why, for clients."""
+
+    def __init__(self, detail: str, code: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
 class PreconditionFailed(DomainError):
     """An `If-Match` ETag no longer matches: someone else changed the resource first (412)."""
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from shared.domain.erasure import ERASED_USER_ID
 from shared.domain.errors import (
     Conflict,
     Forbidden,
@@ -373,6 +374,58 @@ class MeetingService:
             await self._project(new, [], removed=[Participant(user_id=user_id, role=Role.ATTENDEE)])
             await self._announce_removal(new, [user_id])
             return
+        raise Conflict("the meeting is being changed by others: try again")
+
+    async def forget(self, meeting_id: str, user_id: str, new_organizer: str | None) -> str | None:
+        """Erasure's part in one meeting: `user_id` leaves it whatever its state, without a caller's rules.
+
+        Their organizer's seat goes to `new_organizer` if that names another participant (`handed_over`),
+        else the meeting is cancelled and its organizer becomes ERASED_USER_ID (`cancelled`); a participant
+        just leaves (`left`). None when the meeting does not list them (any more): a rerun of a step.
+        """
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self._store.get_meeting(meeting_id)
+            if stored is None:
+                return None
+            old = stored.value
+            organizer = old.organizer_id == user_id
+            if old.role_of(user_id) is None and not organizer:
+                return None
+            others = [p for p in old.participants if p.user_id != user_id]
+            update: dict[str, object] = {"version": old.version + 1, "updated_at": self._clock()}
+            outcome = "left"
+            if organizer and new_organizer is not None and old.role_of(new_organizer) is not None:
+                outcome = "handed_over"
+                others = [
+                    p.model_copy(update={"role": Role.PRESENTER}) if p.user_id == new_organizer else p
+                    for p in others
+                ]
+                update["organizer_id"] = new_organizer
+            elif organizer:
+                outcome = "cancelled"
+                update.update({"organizer_id": ERASED_USER_ID, "status": MeetingStatus.CANCELLED})
+            # Out of the room and tokens revoked first: if that fails, the document still lists them.
+            if old.status is MeetingStatus.SCHEDULED:
+                await self._leave_room(old, [user_id])
+            else:
+                await self._revoke([user_id])
+            new = old.model_copy(update={**update, "participants": others})
+            try:
+                await self._store.replace_meeting(new, stored.etag)
+            except EtagMismatch:
+                continue
+            if outcome == "cancelled" and old.status is MeetingStatus.SCHEDULED:
+                if new.room_id is not None:
+                    await call_acs(self._acs.delete_room(new.room_id))
+                await self._revoke([p.user_id for p in others])
+                await self._events.publish(ev.meeting_cancelled(new))
+                await self._events.leave(new.id, [p.user_id for p in others])
+            if outcome == "handed_over" and new.status is MeetingStatus.SCHEDULED:
+                await self._sync_room_roles(new, [p for p in others if p.user_id == new_organizer])
+            await self._project(new, others, removed=[Participant(user_id=user_id, role=Role.ATTENDEE)])
+            await self._announce_removal(new, [user_id])
+            log.info("erasure: a participant %s the meeting", outcome.replace("_", " "))
+            return outcome
         raise Conflict("the meeting is being changed by others: try again")
 
     # --- events ------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
 from shared.speech import SpeechProgress, SpeechResult, in_decoder_thread, transcribe_source
 from shared.timefmt import now as utc_now
+from shared.timefmt import utc_seconds
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
 log = logging.getLogger(__name__)
@@ -246,6 +247,8 @@ class TranscriptionJob(RecordingJob):
             stored.language = stored.language or (None if language == "und" else language)
             stored.artifacts = sorted({*stored.artifacts, *names})
             stored.add_usage(usage)
+            # Kept from a first run (a re-transcription does not restart the source's retention).
+            stored.transcript_written_at = stored.transcript_written_at or utc_seconds(self._clock())
 
         if await self._announce(job, announce) is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote

@@ -373,6 +373,36 @@ async def test_recordings_are_listed_by_status_across_meetings_oldest_update_fir
     assert await store.list_recordings_by_status(RecordingStatus.COMPLETED, limit=10) == []
 
 
+async def test_recordings_past_retention_are_listed_oldest_transcript_first(store: Store) -> None:
+    await store.create_meeting(meeting("m-1"))
+    await store.create_meeting(meeting("m-2"))
+    for recording_id, meeting_id, written, deleted in (
+        ("r-new", "m-1", BASE + timedelta(days=1), None),
+        ("r-old", "m-2", BASE - timedelta(days=40), None),
+        ("r-mid", "m-1", BASE - timedelta(days=31, seconds=-1), None),
+        ("r-gone", "m-2", BASE - timedelta(days=50), BASE - timedelta(days=10)),
+        ("r-never", "m-1", None, None),  # never transcribed: retention has nothing to count from
+    ):
+        created = recording(recording_id, meeting_id, status=RecordingStatus.COMPLETED).model_copy(
+            update={"transcript_written_at": written, "source_deleted_at": deleted}
+        )
+        await store.create_recording(created)
+    kept = await store.list_recordings_transcribed_before(BASE, source_kept=True, limit=10)
+    assert [r.id for r in kept] == ["r-old", "r-mid"]
+    assert kept[0].transcript_written_at == BASE - timedelta(days=40)
+    assert [
+        r.id for r in await store.list_recordings_transcribed_before(BASE, source_kept=False, limit=10)
+    ] == ["r-gone", "r-old", "r-mid"]
+    assert [
+        r.id for r in await store.list_recordings_transcribed_before(BASE, source_kept=True, limit=1)
+    ] == ["r-old"]
+    before = BASE - timedelta(days=31)
+    assert await store.list_recordings_transcribed_before(before, source_kept=True, limit=10) != []
+    assert [
+        r.id for r in await store.list_recordings_transcribed_before(before, source_kept=True, limit=10)
+    ] == ["r-old"]
+
+
 async def test_a_recording_in_the_partition_does_not_confuse_the_meeting(store: Store) -> None:
     meeting_etag = await store.create_meeting(meeting())
     await store.create_recording(recording())
