@@ -358,7 +358,7 @@ def problem_for(exc: BaseException, req: func.HttpRequest, invocation_id: str | 
         detail = exc.detail
         if isinstance(exc, InvalidInput) and exc.errors:
             extra["errors"] = exc.errors
-        if isinstance(exc, Gone):
+        if exc.code is not None:
             extra["code"] = exc.code
         if isinstance(exc, Unavailable) and exc.retry_after is not None:
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))

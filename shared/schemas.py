@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -20,7 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from shared.domain.erasure import Erasure
 from shared.domain.ids import USER_ID_PATTERN
-from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
+from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, RecordingPolicy, Role
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
 from shared.ports import RECORDING_FORMATS, UploadTarget
@@ -99,6 +100,11 @@ class CreateMeeting(ApiModel):
     starts_at: Instant
     ends_at: Instant
     participants: Participants = Field(default_factory=list)
+    recording_policy: RecordingPolicy = Field(
+        default=RecordingPolicy.NONE,
+        description="`consent`: recording the call needs every presenter's and attendee's consent "
+        "(POST .../consent); joining shows them the notice.",
+    )
 
     @model_validator(mode="after")
     def _schedule(self) -> Self:
@@ -127,6 +133,9 @@ class UpdateMeeting(ApiModel):
     starts_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     ends_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     participants: Participants | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    recording_policy: RecordingPolicy | SkipJsonSchema[None] = Field(
+        default=None, json_schema_extra=_no_default, description="`none` or `consent` (see create)."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -176,12 +185,14 @@ class MeetingOut(ApiModel):
     status: MeetingStatus
     participants: list[ParticipantOut]
     room_id: str | None
+    recording_policy: RecordingPolicy
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, meeting: Meeting) -> Self:
-        return cls.model_validate(meeting.model_dump(exclude={"version"}))
+        # Each participant's consent is theirs: the join answer and POST .../consent tell them their own.
+        return cls.model_validate(meeting.model_dump(exclude={"version", "consents"}))
 
 
 class MeetingSummaryOut(ApiModel):
@@ -255,6 +266,17 @@ class ListMeetingsQuery(ApiModel):
     continuation_token: str | None = Field(default=None, max_length=4096)
 
 
+class ConsentOut(ApiModel):
+    required: bool = Field(description="The meeting asks for consent before its call is recorded.")
+    notice: str | None = Field(description="What to show before joining; null when none is required.")
+    accepted: bool | None = Field(description="The caller's answer; null: not given yet.")
+
+
+class ConsentIn(ApiModel):
+    # Strict: "yes" or 1 is not an answer to a consent question.
+    accepted: StrictBool = Field(description="True: the caller agrees to be recorded; false: declines.")
+
+
 class JoinOut(ApiModel):
     acs_user_id: str = Field(description="The caller's ACS identity (communicationUserId).")
     token: str = Field(description="An ACS access token with scope voip.join.")
@@ -262,6 +284,7 @@ class JoinOut(ApiModel):
     room_id: str
     role: Role
     endpoint: str = Field(description="The ACS endpoint the calling SDK connects to.")
+    consent: ConsentOut = Field(description="The recording notice to show before joining, and the answer.")
 
 
 class NegotiateOut(ApiModel):

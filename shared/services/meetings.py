@@ -164,6 +164,7 @@ class MeetingService:
             ends_at=request.ends_at,
             participants=participants,
             room_id=room_id,
+            recording_policy=request.recording_policy,
             created_at=at,
             updated_at=at,
         )
@@ -208,7 +209,7 @@ class MeetingService:
             "version": old.version + 1,
             "updated_at": self._clock(),
         }
-        for field in ("title", "description", "starts_at", "ends_at"):
+        for field in ("title", "description", "starts_at", "ends_at", "recording_policy"):
             if field in given:
                 update[field] = getattr(changes, field)
         if "participants" in given and changes.participants is not None:
@@ -376,6 +377,29 @@ class MeetingService:
             return
         raise Conflict("the meeting is being changed by others: try again")
 
+    async def consent(self, caller: str, meeting_id: str, accepted: bool) -> Meeting:
+        """Records the caller's answer to the meeting's recording notice (any participant, any policy)."""
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self.get(caller, meeting_id)
+            old = stored.value
+            _require_scheduled(old)
+            if old.consents.get(caller) is accepted:
+                return old
+            new = old.model_copy(
+                update={
+                    "consents": {**old.consents, caller: accepted},
+                    "version": old.version + 1,
+                    "updated_at": self._clock(),
+                }
+            )
+            try:
+                await self._store.replace_meeting(new, stored.etag)
+            except EtagMismatch:
+                continue
+            log.info("recording consent %s", "accepted" if accepted else "declined")
+            return new
+        raise Conflict("the meeting is being changed by others: try again")
+
     async def forget(self, meeting_id: str, user_id: str, new_organizer: str | None) -> str | None:
         """Erasure's part in one meeting: `user_id` leaves it whatever its state, without a caller's rules.
 
@@ -390,7 +414,9 @@ class MeetingService:
             old = stored.value
             organizer = old.organizer_id == user_id
             if old.role_of(user_id) is None and not organizer:
-                return None
+                if await self._drop_consent(stored, user_id):
+                    return None
+                continue
             others = [p for p in old.participants if p.user_id != user_id]
             update: dict[str, object] = {"version": old.version + 1, "updated_at": self._clock()}
             outcome = "left"
@@ -409,7 +435,8 @@ class MeetingService:
                 await self._leave_room(old, [user_id])
             else:
                 await self._revoke([user_id])
-            new = old.model_copy(update={**update, "participants": others})
+            consents = {u: a for u, a in old.consents.items() if u != user_id}
+            new = old.model_copy(update={**update, "participants": others, "consents": consents})
             try:
                 await self._store.replace_meeting(new, stored.etag)
             except EtagMismatch:
@@ -427,6 +454,19 @@ class MeetingService:
             log.info("erasure: a participant %s the meeting", outcome.replace("_", " "))
             return outcome
         raise Conflict("the meeting is being changed by others: try again")
+
+    async def _drop_consent(self, stored: Stored[Meeting], user_id: str) -> bool:
+        """Forgets the answer of someone no longer listed (removed before); False: lost a race to a write."""
+        old = stored.value
+        if user_id not in old.consents:
+            return True
+        forgotten = {u: a for u, a in old.consents.items() if u != user_id}
+        changed = {"consents": forgotten, "version": old.version + 1, "updated_at": self._clock()}
+        try:
+            await self._store.replace_meeting(old.model_copy(update=changed), stored.etag)
+        except EtagMismatch:
+            return False
+        return True
 
     # --- events ------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import IO, cast
 
 from shared.blob_file import BlobFile
+from shared.domain.models import RecordingPolicy
 from shared.domain.recording_paths import (
     ARTIFACTS,
     RECORDINGS,
@@ -161,11 +162,13 @@ class TranscriptionJob(RecordingJob):
             if time.monotonic() > deadline:
                 raise OutOfTime
 
+        declined = await self._declined_channels(recording)
         try:
             async with self._keeping_claim(job, progress.fraction):
                 speech = await transcribe_source(
                     sources,
                     self._transcriber,
+                    skip_channels=declined,
                     per_channel=bool(recording.channels),
                     language=recording.language,
                     finished=finished,
@@ -178,6 +181,19 @@ class TranscriptionJob(RecordingJob):
             return Outcome.CONTINUED
         await self._write_transcript(job, recording, speech)
         return Outcome.DONE
+
+    async def _declined_channels(self, recording: Recording) -> frozenset[int]:
+        """The channels of participants who declined the meeting's recording notice: left out."""
+        if not recording.channels:
+            return frozenset()
+        stored = await self._store.get_meeting(recording.meeting_id)
+        if stored is None or stored.value.recording_policy is not RecordingPolicy.CONSENT:
+            return frozenset()
+        meeting = stored.value
+        declined = frozenset(c.channel for c in recording.channels if meeting.consent_of(c.user_id) is False)
+        if declined:
+            log.info("channel(s) %s left out: their participants declined to be recorded", sorted(declined))
+        return declined
 
     async def _deleted_meanwhile(self, ref: RecordingRef) -> None:
         # Pieces kept since the delete hold the deleted recording's words: they go with it.
