@@ -1,4 +1,6 @@
-"""Joining a meeting's call: an ACS token for the meeting's room."""
+"""Joining a meeting's call: an ACS token for the meeting's room, and the answer to its recording notice."""
+
+from __future__ import annotations
 
 from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, schemas
 

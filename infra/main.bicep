@@ -84,6 +84,9 @@ param recordingRetentionDays int = 30
 @minValue(0)
 param notesRetentionDays int = 0
 
+@description('Mask e-mail addresses, phone numbers, card and account numbers in transcripts before summaries and search see them (REDACT_PII).')
+param redactPii bool = false
+
 @description('Browser origins allowed besides the web client\'s own (e.g. http://localhost:5173 for a local web dev server against this API), comma-separated exact origins (empty: none).')
 param allowedOrigins string = ''
 
@@ -360,6 +363,7 @@ module functionApp 'modules/functionapp.bicep' = {
     eventGridTopicEndpoint: live.outputs.topicEndpoint
     recordingRetentionDays: recordingRetentionDays
     notesRetentionDays: notesRetentionDays
+    redactPii: redactPii
   }
 }
 

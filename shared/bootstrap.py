@@ -205,6 +205,7 @@ def build_services(
             transcriber,
             max_recording_minutes=settings.max_recording_minutes,
             events=events,
+            redact_pii=settings.redact_pii,
         ),
         summary=SummaryJob(store, blobs, queues, summarizer, events=events),
         recorder=recorder,

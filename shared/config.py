@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     retain_recordings_days: int = Field(default=30, ge=0, le=36_500)
     # The notes (transcript, summary) and the recording itself, this many days after the transcript.
     retain_notes_days: int = Field(default=0, ge=0, le=36_500)
+    # Masks e-mail addresses, phone numbers, card and account (IBAN) numbers in transcripts as they are
+    # written, before any summarizer or search index reads them (shared/notes/redaction.py).
+    redact_pii: bool = False
 
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).

@@ -62,6 +62,8 @@ param recordingRetentionDays int
 @description('RETAIN_NOTES_DAYS: the reconciler deletes a recording with its notes this long after its transcript; 0 keeps it.')
 @minValue(0)
 param notesRetentionDays int
+@description('REDACT_PII: mask e-mail addresses, phone numbers, card and account numbers in transcripts.')
+param redactPii bool
 
 // Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
 // the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
@@ -112,6 +114,7 @@ var appSettings = [
   // Retention, enforced by the reconciler (storage.bicep's lifecycle rule is the sources' backstop).
   { name: 'RETAIN_RECORDINGS_DAYS', value: string(recordingRetentionDays) }
   { name: 'RETAIN_NOTES_DAYS', value: string(notesRetentionDays) }
+  { name: 'REDACT_PII', value: string(redactPii) }
   { name: 'KEY_VAULT_URL', value: keyVaultUri }
   // Live events, keyless: Web PubSub to the web client, the Event Grid topic to other systems.
   { name: 'REALTIME', value: 'webpubsub' }

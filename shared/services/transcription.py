@@ -91,6 +91,7 @@ class TranscriptionJob(RecordingJob):
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         max_recording_minutes: int = MAX_RECORDING_MINUTES,
         events: EventPublisher = NO_EVENTS,
+        redact_pii: bool = False,
     ) -> None:
         super().__init__(
             TRANSCRIPT_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds, events=events
@@ -99,6 +100,7 @@ class TranscriptionJob(RecordingJob):
         self._transcriber = transcriber
         self._budget = time_budget_seconds
         self._max_seconds = max_recording_minutes * 60.0
+        self._redact = redact_pii
 
     async def _open(self, name: str, announced: int | None) -> Callable[[], IO[bytes]]:
         """How the decoding thread opens a source blob: as a file over ranged reads, once its real size
@@ -236,6 +238,11 @@ class TranscriptionJob(RecordingJob):
         transcript = merge(
             ref.recording_id, language, speech.duration_seconds, speech.pieces, channel_users, display_names
         )
+        if self._redact:
+            from shared.notes.redaction import redact_transcript  # noqa: PLC0415 - only when asked for
+
+            # Before anything is written: the summary job, search and readers only ever see the masks.
+            transcript = redact_transcript(transcript)
         renderings = {"json": to_json, "vtt": to_vtt, "srt": to_srt, "txt": to_txt}
         for fmt, (name, media_type) in TRANSCRIPT_FILES.items():
             body = renderings[fmt](transcript).encode()

@@ -164,6 +164,7 @@ PLACEHOLDERS = {
     "ALLOWED_ORIGINS": "https://swa-example.azurestaticapps.net,http://localhost:5173",
     "RETAIN_RECORDINGS_DAYS": "30",
     "RETAIN_NOTES_DAYS": "0",
+    "REDACT_PII": "false",
 }
 
 
