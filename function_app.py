@@ -4,9 +4,11 @@ import azure.functions as func
 
 from functions import (
     ask,
+    erasure_jobs,
     fallback,
     join,
     maintenance,
+    me,
     meetings,
     notes,
     operations,
@@ -32,5 +34,7 @@ app.register_functions(maintenance.bp)
 app.register_functions(realtime.bp)
 app.register_functions(search.bp)
 app.register_functions(operations.bp)
+app.register_functions(me.bp)
+app.register_functions(erasure_jobs.bp)
 # Last, and lowest in route precedence: it answers whatever no other function takes.
 app.register_functions(fallback.bp)

@@ -1,4 +1,6 @@
-"""Joining a meeting's call: an ACS token for the meeting's room."""
+"""Joining a meeting's call: an ACS token for the meeting's room, and the answer to its recording notice."""
+
+from __future__ import annotations
 
 from shared.http import ApiRequest, ApiResponse, blueprint, endpoint, schemas
 
@@ -24,6 +26,32 @@ async def join_meeting(req: ApiRequest[None, None]) -> ApiResponse:
         room_id=joined.room_id,
         role=joined.role,
         endpoint=joined.endpoint,
+        consent=schemas.ConsentOut(
+            required=joined.consent.required, notice=joined.consent.notice, accepted=joined.consent.accepted
+        ),
     )
     # A bearer credential: no cache anywhere may keep it.
     return ApiResponse.json(body, headers={"Cache-Control": "no-store"})
+
+
+@endpoint(
+    bp,
+    name="recording_consent",
+    method="POST",
+    route="meetings/{meetingId}/consent",
+    summary="The caller accepts or declines being recorded in this meeting (its recording notice)",
+    tag="meetings",
+    body="ConsentIn",
+    ok=(200, "ConsentOut", "The notice and the caller's answer, as stored"),
+    errors=(404, 409, 503),
+)
+async def recording_consent(req: ApiRequest[schemas.ConsentIn, None]) -> ApiResponse:
+    from shared.services.join import Consent  # noqa: PLC0415 - services load with the first request
+
+    meeting = await req.services.meetings.consent(
+        req.caller.user_id, req.route["meetingId"], req.body.accepted
+    )
+    consent = Consent.of(meeting, req.caller.user_id)
+    return ApiResponse.json(
+        schemas.ConsentOut(required=consent.required, notice=consent.notice, accepted=consent.accepted)
+    )

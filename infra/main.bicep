@@ -90,9 +90,16 @@ param maximumInstanceCount int = 40
 @maxValue(20)
 param alwaysReadyHttpInstances int = 0
 
-@description('Delete uploaded recordings this many days after their last change (transcripts and summaries stay); 0 keeps them forever.')
+@description('Delete a recording\'s audio this many days after its transcript was written (RETAIN_RECORDINGS_DAYS; transcripts and summaries stay); a Blob lifecycle rule deletes sources a day after that as a backstop. 0 keeps them forever.')
 @minValue(0)
-param recordingRetentionDays int = 90
+param recordingRetentionDays int = 30
+
+@description('Delete a recording with its transcript and summary this many days after the transcript was written (RETAIN_NOTES_DAYS); 0 keeps them forever.')
+@minValue(0)
+param notesRetentionDays int = 0
+
+@description('Mask e-mail addresses, phone numbers, card and account numbers in transcripts before summaries and search see them (REDACT_PII).')
+param redactPii bool = false
 
 @description('Who gets the operations alerts by e-mail (empty: no action group; the alerts still show in the portal).')
 param alertEmail string = ''
@@ -407,6 +414,9 @@ module functionApp 'modules/functionapp.bicep' = {
     webPubSubEndpoint: live.outputs.webPubSubEndpoint
     eventGridTopicEndpoint: live.outputs.topicEndpoint
     searchEndpoint: search.outputs.endpoint
+    recordingRetentionDays: recordingRetentionDays
+    notesRetentionDays: notesRetentionDays
+    redactPii: redactPii
   }
 }
 

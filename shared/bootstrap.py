@@ -32,6 +32,8 @@ from shared.secrets_files import local_key
 from shared.services.ask import AskService
 from shared.services.call_recording_fetch import CallRecordingFetch
 from shared.services.call_recordings import CallRecordingService
+from shared.services.erasure import ErasureService
+from shared.services.export import ExportService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
@@ -71,6 +73,8 @@ class Services:
     call_recording_fetch: CallRecordingFetch
     reconciler: Reconciler
     operators: OperatorService
+    export: ExportService
+    erasure: ErasureService
     realtime: RealtimeHub
     event_sink: EventSink
     events: EventPublisher
@@ -203,7 +207,15 @@ def build_services(
         store, blobs, meetings, visibility=settings.summary_visibility, events=events, search=indexing
     )
     answerer = answerer or build_answerer(settings, secrets)
-    reconciler = Reconciler(store, blobs, queues, recordings, events=events)
+    reconciler = Reconciler(
+        store,
+        blobs,
+        queues,
+        recordings,
+        events=events,
+        retain_recordings_days=settings.retain_recordings_days,
+        retain_notes_days=settings.retain_notes_days,
+    )
     operators = OperatorService(
         store,
         blobs,
@@ -234,6 +246,7 @@ def build_services(
             max_recording_minutes=settings.max_recording_minutes,
             events=events,
             search=indexing,
+            redact_pii=settings.redact_pii,
         ),
         summary=SummaryJob(
             store, blobs, queues, summarizer, events=events, search=indexing, prices=prices_of(settings)
@@ -247,6 +260,8 @@ def build_services(
         ),
         reconciler=reconciler,
         operators=operators,
+        export=ExportService(store, blobs),
+        erasure=ErasureService(store, blobs, queues, communication, meetings, search=indexing),
         realtime=realtime,
         event_sink=event_sink,
         events=events,

@@ -120,6 +120,16 @@ class Settings(BaseSettings):
     search_endpoint: str | None = None
     search_index: str = Field(default="notes", pattern=r"^[a-z0-9][a-z0-9-]{0,127}$")
 
+    # Retention, enforced by the reconciler's timer (0 keeps for ever). A recording's source (the audio or
+    # video) is deleted this many days after its transcript was written; infra/ sets a Blob lifecycle rule
+    # on the source blobs from the same number, as a backstop.
+    retain_recordings_days: int = Field(default=30, ge=0, le=36_500)
+    # The notes (transcript, summary) and the recording itself, this many days after the transcript.
+    retain_notes_days: int = Field(default=0, ge=0, le=36_500)
+    # Masks e-mail addresses, phone numbers, card and account (IBAN) numbers in transcripts as they are
+    # written, before any summarizer or search index reads them (shared/notes/redaction.py).
+    redact_pii: bool = False
+
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
     public_base_url: str = "http://127.0.0.1:7071"

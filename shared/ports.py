@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
+    from shared.domain.erasure import Erasure
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
     from shared.domain.recordings import Recording, RecordingStatus
     from shared.notes.retrieval import Passage
@@ -104,6 +105,14 @@ class MeetingStore(Protocol):
         """
         ...
 
+    async def list_recordings_transcribed_before(
+        self, before: datetime, *, source_kept: bool, limit: int
+    ) -> list[Recording]:
+        """Recordings whose transcript was written before `before`, at most `limit`, oldest transcript
+        first; with `source_kept`, only those whose source retention has not deleted yet. Retention's sweep
+        (the reconciler's timer; on Cosmos DB a cross-partition query)."""
+        ...
+
     # ACS names a call recording by its own id in the events it sends: this maps it to ours, in a
     # partition of its own (`call-recording-<hash>`), so an event is one point read from its recording.
 
@@ -143,6 +152,20 @@ class UserStore(Protocol):
 
     async def create_identity(self, identity: AcsIdentity) -> None:
         """AlreadyExists if the user has one: the first writer wins."""
+        ...
+
+    async def purge_user(self, user_id: str) -> int:
+        """Deletes every document of the user's partition (membership entries, their tombstones, the ACS
+        identity mapping); how many. Erasure's last step."""
+        ...
+
+    # A user's erasure job, in a partition of its own named by `Erasure.key` (a hash of the user id).
+
+    async def get_erasure(self, key: str) -> Stored[Erasure] | None: ...
+
+    async def put_erasure(self, erasure: Erasure, etag: str | None) -> str:
+        """Creates the document (`etag` None: AlreadyExists if there is one) or replaces it only if its ETag
+        is still `etag` (EtagMismatch); returns the new ETag."""
         ...
 
 

@@ -12,14 +12,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
+from shared.domain.erasure import Erasure
 from shared.domain.ids import USER_ID_PATTERN
-from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
+from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, RecordingPolicy, Role
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
 from shared.ports import RECORDING_FORMATS, UploadTarget
@@ -98,6 +100,11 @@ class CreateMeeting(ApiModel):
     starts_at: Instant
     ends_at: Instant
     participants: Participants = Field(default_factory=list)
+    recording_policy: RecordingPolicy = Field(
+        default=RecordingPolicy.NONE,
+        description="`consent`: recording the call needs every presenter's and attendee's consent "
+        "(POST .../consent); joining shows them the notice.",
+    )
 
     @model_validator(mode="after")
     def _schedule(self) -> Self:
@@ -126,6 +133,9 @@ class UpdateMeeting(ApiModel):
     starts_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     ends_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     participants: Participants | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    recording_policy: RecordingPolicy | SkipJsonSchema[None] = Field(
+        default=None, json_schema_extra=_no_default, description="`none` or `consent` (see create)."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -175,12 +185,14 @@ class MeetingOut(ApiModel):
     status: MeetingStatus
     participants: list[ParticipantOut]
     room_id: str | None
+    recording_policy: RecordingPolicy
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, meeting: Meeting) -> Self:
-        return cls.model_validate(meeting.model_dump(exclude={"version"}))
+        # Each participant's consent is theirs: the join answer and POST .../consent tell them their own.
+        return cls.model_validate(meeting.model_dump(exclude={"version", "consents"}))
 
 
 class MeetingSummaryOut(ApiModel):
@@ -254,6 +266,17 @@ class ListMeetingsQuery(ApiModel):
     continuation_token: str | None = Field(default=None, max_length=4096)
 
 
+class ConsentOut(ApiModel):
+    required: bool = Field(description="The meeting asks for consent before its call is recorded.")
+    notice: str | None = Field(description="What to show before joining; null when none is required.")
+    accepted: bool | None = Field(description="The caller's answer; null: not given yet.")
+
+
+class ConsentIn(ApiModel):
+    # Strict: "yes" or 1 is not an answer to a consent question.
+    accepted: StrictBool = Field(description="True: the caller agrees to be recorded; false: declines.")
+
+
 class JoinOut(ApiModel):
     acs_user_id: str = Field(description="The caller's ACS identity (communicationUserId).")
     token: str = Field(description="An ACS access token with scope voip.join.")
@@ -261,6 +284,7 @@ class JoinOut(ApiModel):
     room_id: str
     role: Role
     endpoint: str = Field(description="The ACS endpoint the calling SDK connects to.")
+    consent: ConsentOut = Field(description="The recording notice to show before joining, and the answer.")
 
 
 class NegotiateOut(ApiModel):
@@ -313,6 +337,115 @@ class SearchOut(ApiModel):
     )
 
 
+# --- the caller's own data (privacy) --------------------------------------------------------------
+
+
+class AcsIdentityOut(ApiModel):
+    acs_user_id: str = Field(description="The ACS identity the caller joins calls as.")
+    created_at: datetime
+
+
+class MembershipOut(ApiModel):
+    """One of the caller's membership entries, as the service keeps it."""
+
+    meeting_id: str
+    role: Role
+    organizer_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+
+    @classmethod
+    def of(cls, membership: Membership) -> Self:
+        return cls.model_validate(membership.model_dump(exclude={"user_id", "version"}))
+
+
+class ExportedSegment(ApiModel):
+    meeting_id: str
+    recording_id: str
+    start: float = Field(description="Seconds from the start of the recording.")
+    end: float
+    text: str
+
+
+class ExportedActionItem(ApiModel):
+    meeting_id: str
+    recording_id: str
+    owner: str | None
+    task: str
+    due: str | None
+
+
+class ExportOut(ApiModel):
+    """Everything the service holds about the caller."""
+
+    user_id: str
+    exported_at: datetime
+    acs_identity: AcsIdentityOut | None = Field(description="Null until the caller first joined a call.")
+    memberships: list[MembershipOut] = Field(description="Every meeting the caller is part of.")
+    meetings_organized: list[MeetingOut]
+    transcript_segments: list[ExportedSegment] = Field(
+        description="What the caller said, in the transcripts that tie a speaker to them (an unmixed "
+        "recording's channel, or a speaker the organizer named as them)."
+    )
+    action_items: list[ExportedActionItem] = Field(
+        description="Action items of the current summaries owned by one of the caller's names."
+    )
+
+
+class ErasureQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    new_organizer: UserId | None = Field(
+        default=None,
+        alias="newOrganizer",
+        description="Who takes over the meetings the caller organizes, where they are a participant; "
+        "elsewhere (or without it) those meetings are cancelled.",
+    )
+
+
+class ErasureCountsOut(ApiModel):
+    memberships_removed: int
+    meetings_left: int
+    meetings_handed_over: int
+    meetings_cancelled: int
+    recordings_scrubbed: int = Field(description="Recordings whose notes or document named the caller.")
+    segments_removed: int = Field(description='Transcript segments of the caller now reading "[removed]".')
+    acs_identity_deleted: bool
+    search_index_updated: bool = Field(description="The scrubbed recordings indexed again for search.")
+    documents_deleted: int = Field(description="The caller's own documents deleted at the end.")
+
+
+class ErasureOut(ApiModel):
+    """The caller's erasure: a job; `counts` say what it did so far, and all of it once `completed`."""
+
+    id: str
+    status: Literal["queued", "running", "completed"]
+    meetings_total: int | None = Field(description="Meetings to work through; null until planned.")
+    meetings_done: int
+    counts: ErasureCountsOut
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, erasure: Erasure) -> Self:
+        total = None if erasure.meeting_ids is None else len(erasure.meeting_ids)
+        if erasure.completed_at is not None:
+            total = erasure.cursor
+        return cls(
+            id=erasure.id,
+            status=erasure.status.value,
+            meetings_total=total,
+            meetings_done=erasure.cursor,
+            counts=ErasureCountsOut.model_validate(erasure.counts.model_dump()),
+            created_at=erasure.created_at,
+            updated_at=erasure.updated_at,
+            completed_at=erasure.completed_at,
+        )
+
+
 class Health(ApiModel):
     status: str
     version: str
@@ -330,6 +463,8 @@ class Problem(BaseModel):
     instance: str | None = None
     invocation_id: str | None = Field(default=None, alias="invocationId")
     errors: list[dict[str, Any]] | None = None
+    # A stable reason where a client acts on it: `source_deleted` (410), `consent_missing` (409).
+    code: str | None = None
 
 
 # --- recordings ---------------------------------------------------------------------------------------
@@ -462,6 +597,13 @@ class RecordingOut(ApiModel):
     usage: list[UsageOut] = Field(description="What each provider was asked, per stage: the cost.")
     call: CallRecordingOut | None = Field(
         description="For a recording of the meeting's call: what ACS records."
+    )
+    transcript_written_at: datetime | None = Field(
+        description="When the transcript was first written: the source's retention counts from here."
+    )
+    source_deleted_at: datetime | None = Field(
+        description="When retention deleted the recording's audio (the notes stay); null while it is kept. "
+        "From then on GET .../media answers 410 with the code `source_deleted`."
     )
     created_at: datetime
     updated_at: datetime

@@ -160,6 +160,7 @@ async def transcribe_source(
     on_piece: OnPiece | None = None,
     on_decoded: OnDecoded | None = None,
     progress: SpeechProgress | None = None,
+    skip_channels: frozenset[int] = frozenset(),
 ) -> SpeechResult:
     """Transcribes every piece of speech in `source` (opened on the decoding thread), or in the parts of
     one recording, in order.
@@ -167,10 +168,12 @@ async def transcribe_source(
     Pieces whose key is in `finished` are not sent again. `on_piece` is awaited with each newly
     transcribed piece before it counts as done; `on_decoded` is called (on the decoding thread) with the
     seconds decoded so far. `progress` is told of the decoding and of every piece as it goes. A MediaError
-    or a transcriber error stops everything and is raised.
+    or a transcriber error stops everything and is raised. Pieces of `skip_channels` (participants who
+    declined to be recorded) are decoded past but never sent: no provider hears them.
     """
     run = _Run(
         transcriber,
+        skip_channels=skip_channels,
         per_channel=per_channel,
         language=language,
         done=dict(finished or {}),
@@ -188,6 +191,7 @@ class _Run:
         self,
         transcriber: Transcriber,
         *,
+        skip_channels: frozenset[int] = frozenset(),
         per_channel: bool,
         language: str | None,
         done: dict[str, PieceResult],
@@ -196,6 +200,7 @@ class _Run:
         progress: SpeechProgress | None = None,
     ) -> None:
         self._transcriber = transcriber
+        self._skip = skip_channels
         self._progress = progress
         self._limits = transcriber.limits
         self._per_channel = per_channel
@@ -275,6 +280,8 @@ class _Run:
             on_decoded=lambda seconds: self._decoded(offset + seconds),
         )
         for piece in pieces:
+            if piece.channel is not None and piece.channel in self._skip:
+                continue
             if self._progress is not None:
                 self._progress.cut(piece.duration_seconds)
             yield (

@@ -17,6 +17,7 @@ from typing import Any
 
 from shared.adapters import keyset
 from shared.adapters.local_communication import check_room_window
+from shared.domain.erasure import Erasure
 from shared.domain.models import AcsIdentity, Meeting, Membership, Role
 from shared.domain.recordings import Recording, RecordingStatus
 from shared.ports import (
@@ -76,6 +77,7 @@ class InMemoryStore:
         self._memberships: dict[str, dict[str, Membership]] = {}
         self._tombstones: dict[str, dict[str, int]] = {}
         self._identities: dict[str, AcsIdentity] = {}
+        self._erasures: dict[str, Stored[Erasure]] = {}
         self.operations: dict[str, int] = {"reads": 0, "queries": 0, "writes": 0}
         # Writes that changed something, in order: ("create_meeting", id), ("replace_meeting", id), ...
         self.journal: Journal = journal if journal is not None else []
@@ -157,6 +159,21 @@ class InMemoryStore:
             ordered = [r for r in ordered if (r.updated_at, r.id) > after]
         return [r.model_copy(deep=True) for r in ordered[:limit]]
 
+    async def list_recordings_transcribed_before(
+        self, before: datetime, *, source_kept: bool, limit: int
+    ) -> list[Recording]:
+        self.operations["queries"] += 1
+        found = [
+            s.value
+            for p in self._recordings.values()
+            for s in p.values()
+            if s.value.transcript_written_at is not None
+            and s.value.transcript_written_at < before
+            and not (source_kept and s.value.source_deleted_at is not None)
+        ]
+        ordered = sorted(found, key=lambda r: r.transcript_written_at or before)
+        return [r.model_copy(deep=True) for r in ordered[:limit]]
+
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
         self.operations["writes"] += 1
         if self._recordings.get(meeting_id, {}).pop(recording_id, None) is not None:
@@ -234,6 +251,29 @@ class InMemoryStore:
             raise AlreadyExists(identity.user_id)
         self._identities[identity.user_id] = identity.model_copy()
         self.journal.append(("create_identity", identity.user_id))
+
+    async def purge_user(self, user_id: str) -> int:
+        self.operations["writes"] += 1
+        gone = len(self._memberships.pop(user_id, {})) + len(self._tombstones.pop(user_id, {}))
+        gone += self._identities.pop(user_id, None) is not None
+        self.journal.append(("purge_user", user_id))
+        return gone
+
+    async def get_erasure(self, key: str) -> Stored[Erasure] | None:
+        self.operations["reads"] += 1
+        found = self._erasures.get(key)
+        return None if found is None else Stored(found.value.model_copy(deep=True), found.etag)
+
+    async def put_erasure(self, erasure: Erasure, etag: str | None) -> str:
+        self.operations["writes"] += 1
+        found = self._erasures.get(erasure.key)
+        if etag is None and found is not None:
+            raise AlreadyExists(erasure.key)
+        if etag is not None and (found is None or found.etag != etag):
+            raise EtagMismatch(erasure.key)
+        new_etag = _etag()
+        self._erasures[erasure.key] = Stored(erasure.model_copy(deep=True), new_etag)
+        return new_etag
 
 
 _MIN_LIFETIME = timedelta(minutes=60)

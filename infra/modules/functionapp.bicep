@@ -57,6 +57,14 @@ param keyVaultUri string
 param webPubSubEndpoint string
 param eventGridTopicEndpoint string
 param searchEndpoint string
+@description('RETAIN_RECORDINGS_DAYS: the reconciler deletes a source this long after its transcript; 0 keeps it.')
+@minValue(0)
+param recordingRetentionDays int
+@description('RETAIN_NOTES_DAYS: the reconciler deletes a recording with its notes this long after its transcript; 0 keeps it.')
+@minValue(0)
+param notesRetentionDays int
+@description('REDACT_PII: mask e-mail addresses, phone numbers, card and account numbers in transcripts.')
+param redactPii bool
 
 // Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
 // the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
@@ -108,6 +116,10 @@ var appSettings = [
   { name: 'PRICE_TRANSCRIBE_PER_MINUTE', value: '0.006' }
   { name: 'PRICE_SUMMARY_INPUT_PER_MILLION', value: '0.15' }
   { name: 'PRICE_SUMMARY_OUTPUT_PER_MILLION', value: '0.60' }
+  // Retention, enforced by the reconciler (storage.bicep's lifecycle rule is the sources' backstop).
+  { name: 'RETAIN_RECORDINGS_DAYS', value: string(recordingRetentionDays) }
+  { name: 'RETAIN_NOTES_DAYS', value: string(notesRetentionDays) }
+  { name: 'REDACT_PII', value: string(redactPii) }
   { name: 'KEY_VAULT_URL', value: keyVaultUri }
   // Live events, keyless: Web PubSub to the web client, the Event Grid topic to other systems.
   { name: 'REALTIME', value: 'webpubsub' }

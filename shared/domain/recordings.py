@@ -159,6 +159,10 @@ class Recording(CamelModel):
     # the reconciler fails the recording (`upload_expired`). None for a call recording (ACS delivers).
     upload_expires_at: datetime | None = None
     call: CallRecording | None = None
+    # When the transcript was first written: retention counts the source's days from here.
+    transcript_written_at: datetime | None = None
+    # When retention deleted the source (and its chunks): the notes stay, the audio is gone for good.
+    source_deleted_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     # Increases with every write, as a meeting's does.

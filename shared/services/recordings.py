@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.domain.errors import Conflict, Forbidden, NotFound, Unavailable
+from shared.domain.errors import Conflict, Forbidden, Gone, NotFound, Unavailable
 from shared.domain.models import Meeting, MeetingStatus, Role
 from shared.domain.recording_paths import (
     ARTIFACTS,
@@ -53,6 +53,7 @@ from shared.schemas import CreateRecording
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
 from shared.services.search import NO_INDEXING, SearchIndexing
+from shared.timefmt import iso
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ MAX_UPLOAD_LIFETIME = timedelta(hours=2)
 # to pause and seek, at least an hour (a short clip is still watched at leisure), at most six (a longer
 # session asks again). Without a known length (not decoded yet) the most: a URL that dies mid-playback
 # is worse than one that lives a few hours, and it is still read-only, one blob, expiring.
+# The problem's `code` when retention deleted the source: the client shows its notice instead of a player.
+SOURCE_DELETED = "source_deleted"
 MEDIA_GRACE = timedelta(minutes=30)
 MIN_MEDIA_LIFETIME = timedelta(hours=1)
 MAX_MEDIA_LIFETIME = timedelta(hours=6)
@@ -199,6 +202,12 @@ class RecordingService:
         player given the first would seek past its end without a word), or a source that is gone.
         """
         recording = await self.get(caller, meeting_id, recording_id)
+        if recording.source_deleted_at is not None:
+            raise Gone(
+                f"the recording's audio was deleted on {iso(recording.source_deleted_at)} (retention); "
+                "its transcript and summary stay",
+                code=SOURCE_DELETED,
+            )
         if recording.status in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.RECORDING):
             raise Conflict(_no_media(recording))
         if recording.source_parts:

@@ -172,6 +172,10 @@ class SearchIndexing:
         self._blobs = blobs
         self._visibility = visibility
 
+    @property
+    def enabled(self) -> bool:
+        return self._index is not None and self._blobs is not None
+
     async def recording_changed(self, meeting: Meeting, recording: Recording) -> None:
         """Indexes the recording's transcript and the summary its participants read (SUMMARY_VISIBILITY:
         the latest, or the latest approved), replacing what was indexed for it before."""

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import IO, cast
 
 from shared.blob_file import BlobFile
+from shared.domain.models import RecordingPolicy
 from shared.domain.recording_paths import (
     ARTIFACTS,
     RECORDINGS,
@@ -41,6 +42,7 @@ from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.speech import SpeechProgress, SpeechResult, in_decoder_thread, transcribe_source
 from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
+from shared.timefmt import utc_seconds
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,7 @@ class TranscriptionJob(RecordingJob):
         max_recording_minutes: int = MAX_RECORDING_MINUTES,
         events: EventPublisher = NO_EVENTS,
         search: SearchIndexing = NO_INDEXING,
+        redact_pii: bool = False,
     ) -> None:
         super().__init__(
             TRANSCRIPT_STAGE,
@@ -106,6 +109,7 @@ class TranscriptionJob(RecordingJob):
         self._transcriber = transcriber
         self._budget = time_budget_seconds
         self._max_seconds = max_recording_minutes * 60.0
+        self._redact = redact_pii
 
     async def _open(self, name: str, announced: int | None) -> Callable[[], IO[bytes]]:
         """How the decoding thread opens a source blob: as a file over ranged reads, once its real size
@@ -169,11 +173,13 @@ class TranscriptionJob(RecordingJob):
             if time.monotonic() > deadline:
                 raise OutOfTime
 
+        declined = await self._declined_channels(recording)
         try:
             async with self._keeping_claim(job, progress.fraction):
                 speech = await transcribe_source(
                     sources,
                     self._transcriber,
+                    skip_channels=declined,
                     per_channel=bool(recording.channels),
                     language=recording.language,
                     finished=finished,
@@ -186,6 +192,19 @@ class TranscriptionJob(RecordingJob):
             return Outcome.CONTINUED
         await self._write_transcript(job, recording, speech)
         return Outcome.DONE
+
+    async def _declined_channels(self, recording: Recording) -> frozenset[int]:
+        """The channels of participants who declined the meeting's recording notice: left out."""
+        if not recording.channels:
+            return frozenset()
+        stored = await self._store.get_meeting(recording.meeting_id)
+        if stored is None or stored.value.recording_policy is not RecordingPolicy.CONSENT:
+            return frozenset()
+        meeting = stored.value
+        declined = frozenset(c.channel for c in recording.channels if meeting.consent_of(c.user_id) is False)
+        if declined:
+            log.info("channel(s) %s left out: their participants declined to be recorded", sorted(declined))
+        return declined
 
     async def _deleted_meanwhile(self, ref: RecordingRef) -> None:
         # Pieces kept since the delete hold the deleted recording's words: they go with it.
@@ -228,6 +247,11 @@ class TranscriptionJob(RecordingJob):
         transcript = merge(
             ref.recording_id, language, speech.duration_seconds, speech.pieces, channel_users, display_names
         )
+        if self._redact:
+            from shared.notes.redaction import redact_transcript  # noqa: PLC0415 - only when asked for
+
+            # Before anything is written: the summary job, search and readers only ever see the masks.
+            transcript = redact_transcript(transcript)
         renderings = {"json": to_json, "vtt": to_vtt, "srt": to_srt, "txt": to_txt}
         for fmt, (name, media_type) in TRANSCRIPT_FILES.items():
             body = renderings[fmt](transcript).encode()
@@ -255,6 +279,8 @@ class TranscriptionJob(RecordingJob):
             stored.language = stored.language or (None if language == "und" else language)
             stored.artifacts = sorted({*stored.artifacts, *names})
             stored.add_usage(usage)
+            # Kept from a first run (a re-transcription does not restart the source's retention).
+            stored.transcript_written_at = stored.transcript_written_at or utc_seconds(self._clock())
 
         announced = await self._announce(job, announce)
         if announced is None:

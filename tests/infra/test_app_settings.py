@@ -164,6 +164,9 @@ PLACEHOLDERS = {
     "AUTH_CLIENT_ID": "00000000-0000-0000-0000-000000000003",
     "AUTH_API_SCOPE": "api://video-signaling/user_impersonation",
     "ALLOWED_ORIGINS": "https://swa-example.azurestaticapps.net,http://localhost:5173",
+    "RETAIN_RECORDINGS_DAYS": "30",
+    "RETAIN_NOTES_DAYS": "0",
+    "REDACT_PII": "false",
 }
 
 

@@ -38,6 +38,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Erases the caller: a job (memberships, ACS identity, their words and name in transcripts and summaries; meetings they organize handed over to `newOrganizer` or cancelled); again: resumes it */
+        delete: operations["erase_me"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How the caller's erasure went: its status and what it did (counts) */
+        get: operations["get_my_erasure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything the service holds about the caller, as one JSON document */
+        get: operations["export_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/meetings": {
         parameters: {
             query?: never;
@@ -86,6 +137,23 @@ export interface paths {
         put?: never;
         /** Ask about the meeting (organizer, participants): an answer drawn only from its recordings' transcripts and notes, with the transcript spans it rests on; 409 while no recording has a transcript */
         post: operations["ask_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller accepts or declines being recorded in this meeting (its recording notice) */
+        post: operations["recording_consent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -239,7 +307,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A short-lived, read-only URL of the recording's file, for a player (HTTP Range requests work) */
+        /** A short-lived, read-only URL of the recording's file, for a player (HTTP Range requests work); 410 with the code `source_deleted` once retention deleted it */
         get: operations["get_recording_media"];
         put?: never;
         post?: never;
@@ -442,6 +510,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcsIdentityOut */
+        AcsIdentityOut: {
+            /**
+             * Acsuserid
+             * @description The ACS identity the caller joins calls as.
+             */
+            acsUserId: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+        };
         /** ActionNote */
         "ActionNote-Input": {
             /**
@@ -646,6 +727,32 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** ConsentIn */
+        ConsentIn: {
+            /**
+             * Accepted
+             * @description True: the caller agrees to be recorded; false: declines.
+             */
+            accepted: boolean;
+        };
+        /** ConsentOut */
+        ConsentOut: {
+            /**
+             * Accepted
+             * @description The caller's answer; null: not given yet.
+             */
+            accepted: boolean | null;
+            /**
+             * Notice
+             * @description What to show before joining; null when none is required.
+             */
+            notice: string | null;
+            /**
+             * Required
+             * @description The meeting asks for consent before its call is recorded.
+             */
+            required: boolean;
+        };
         /** CreateMeeting */
         CreateMeeting: {
             /**
@@ -660,6 +767,11 @@ export interface components {
             endsAt: string;
             /** Participants */
             participants?: components["schemas"]["ParticipantIn"][];
+            /**
+             * @description `consent`: recording the call needs every presenter's and attendee's consent (POST .../consent); joining shows them the notice.
+             * @default none
+             */
+            recordingPolicy: components["schemas"]["RecordingPolicy"];
             /**
              * Startsat
              * Format: date-time
@@ -729,9 +841,19 @@ export interface components {
             progress: number;
             /** Sizebytes */
             sizeBytes: number;
+            /**
+             * Sourcedeletedat
+             * @description When retention deleted the recording's audio (the notes stay); null while it is kept. From then on GET .../media answers 410 with the code `source_deleted`.
+             */
+            sourceDeletedAt: string | null;
             /** @description What `progress` measures. */
             stage: components["schemas"]["RecordingStage"];
             status: components["schemas"]["RecordingStatus"];
+            /**
+             * Transcriptwrittenat
+             * @description When the transcript was first written: the source's retention counts from here.
+             */
+            transcriptWrittenAt: string | null;
             /**
              * Updatedat
              * Format: date-time
@@ -793,6 +915,72 @@ export interface components {
              * @description What the web client asks a token for: the API's scope(s).
              */
             scopes: string[];
+        };
+        /** ErasureCountsOut */
+        ErasureCountsOut: {
+            /** Acsidentitydeleted */
+            acsIdentityDeleted: boolean;
+            /**
+             * Documentsdeleted
+             * @description The caller's own documents deleted at the end.
+             */
+            documentsDeleted: number;
+            /** Meetingscancelled */
+            meetingsCancelled: number;
+            /** Meetingshandedover */
+            meetingsHandedOver: number;
+            /** Meetingsleft */
+            meetingsLeft: number;
+            /** Membershipsremoved */
+            membershipsRemoved: number;
+            /**
+             * Recordingsscrubbed
+             * @description Recordings whose notes or document named the caller.
+             */
+            recordingsScrubbed: number;
+            /**
+             * Searchindexupdated
+             * @description The scrubbed recordings indexed again for search.
+             */
+            searchIndexUpdated: boolean;
+            /**
+             * Segmentsremoved
+             * @description Transcript segments of the caller now reading "[removed]".
+             */
+            segmentsRemoved: number;
+        };
+        /**
+         * ErasureOut
+         * @description The caller's erasure: a job; `counts` say what it did so far, and all of it once `completed`.
+         */
+        ErasureOut: {
+            /** Completedat */
+            completedAt: string | null;
+            counts: components["schemas"]["ErasureCountsOut"];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Id */
+            id: string;
+            /** Meetingsdone */
+            meetingsDone: number;
+            /**
+             * Meetingstotal
+             * @description Meetings to work through; null until planned.
+             */
+            meetingsTotal: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed";
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
         };
         /**
          * Evidence
@@ -876,6 +1064,67 @@ export interface components {
              */
             start: number;
         };
+        /**
+         * ExportOut
+         * @description Everything the service holds about the caller.
+         */
+        ExportOut: {
+            /** @description Null until the caller first joined a call. */
+            acsIdentity: components["schemas"]["AcsIdentityOut"] | null;
+            /**
+             * Actionitems
+             * @description Action items of the current summaries owned by one of the caller's names.
+             */
+            actionItems: components["schemas"]["ExportedActionItem"][];
+            /**
+             * Exportedat
+             * Format: date-time
+             */
+            exportedAt: string;
+            /** Meetingsorganized */
+            meetingsOrganized: components["schemas"]["MeetingOut"][];
+            /**
+             * Memberships
+             * @description Every meeting the caller is part of.
+             */
+            memberships: components["schemas"]["MembershipOut"][];
+            /**
+             * Transcriptsegments
+             * @description What the caller said, in the transcripts that tie a speaker to them (an unmixed recording's channel, or a speaker the organizer named as them).
+             */
+            transcriptSegments: components["schemas"]["ExportedSegment"][];
+            /** Userid */
+            userId: string;
+        };
+        /** ExportedActionItem */
+        ExportedActionItem: {
+            /** Due */
+            due: string | null;
+            /** Meetingid */
+            meetingId: string;
+            /** Owner */
+            owner: string | null;
+            /** Recordingid */
+            recordingId: string;
+            /** Task */
+            task: string;
+        };
+        /** ExportedSegment */
+        ExportedSegment: {
+            /** End */
+            end: number;
+            /** Meetingid */
+            meetingId: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Start
+             * @description Seconds from the start of the recording.
+             */
+            start: number;
+            /** Text */
+            text: string;
+        };
         /** Health */
         Health: {
             /** Status */
@@ -890,6 +1139,8 @@ export interface components {
              * @description The caller's ACS identity (communicationUserId).
              */
             acsUserId: string;
+            /** @description The recording notice to show before joining, and the answer. */
+            consent: components["schemas"]["ConsentOut"];
             /**
              * Endpoint
              * @description The ACS endpoint the calling SDK connects to.
@@ -978,6 +1229,7 @@ export interface components {
             organizerId: string;
             /** Participants */
             participants: components["schemas"]["ParticipantOut"][];
+            recordingPolicy: components["schemas"]["RecordingPolicy"];
             /** Roomid */
             roomId: string | null;
             /**
@@ -1014,6 +1266,30 @@ export interface components {
             /** Organizerid */
             organizerId: string;
             /** @description The caller's role in this meeting. */
+            role: components["schemas"]["Role"];
+            /**
+             * Startsat
+             * Format: date-time
+             */
+            startsAt: string;
+            status: components["schemas"]["MeetingStatus"];
+            /** Title */
+            title: string;
+        };
+        /**
+         * MembershipOut
+         * @description One of the caller's membership entries, as the service keeps it.
+         */
+        MembershipOut: {
+            /**
+             * Endsat
+             * Format: date-time
+             */
+            endsAt: string;
+            /** Meetingid */
+            meetingId: string;
+            /** Organizerid */
+            organizerId: string;
             role: components["schemas"]["Role"];
             /**
              * Startsat
@@ -1130,9 +1406,19 @@ export interface components {
             progress: number;
             /** Sizebytes */
             sizeBytes: number;
+            /**
+             * Sourcedeletedat
+             * @description When retention deleted the recording's audio (the notes stay); null while it is kept. From then on GET .../media answers 410 with the code `source_deleted`.
+             */
+            sourceDeletedAt: string | null;
             /** @description What `progress` measures. */
             stage: components["schemas"]["RecordingStage"];
             status: components["schemas"]["RecordingStatus"];
+            /**
+             * Transcriptwrittenat
+             * @description When the transcript was first written: the source's retention counts from here.
+             */
+            transcriptWrittenAt: string | null;
             /**
              * Updatedat
              * Format: date-time
@@ -1184,6 +1470,11 @@ export interface components {
          * @description RFC 9457 problem details.
          */
         Problem: {
+            /**
+             * Code
+             * @default null
+             */
+            code: string | null;
             /**
              * Detail
              * @default null
@@ -1278,9 +1569,19 @@ export interface components {
             progress: number;
             /** Sizebytes */
             sizeBytes: number;
+            /**
+             * Sourcedeletedat
+             * @description When retention deleted the recording's audio (the notes stay); null while it is kept. From then on GET .../media answers 410 with the code `source_deleted`.
+             */
+            sourceDeletedAt: string | null;
             /** @description What `progress` measures. */
             stage: components["schemas"]["RecordingStage"];
             status: components["schemas"]["RecordingStatus"];
+            /**
+             * Transcriptwrittenat
+             * @description When the transcript was first written: the source's retention counts from here.
+             */
+            transcriptWrittenAt: string | null;
             /**
              * Updatedat
              * Format: date-time
@@ -1292,6 +1593,12 @@ export interface components {
              */
             usage: components["schemas"]["UsageOut"][];
         };
+        /**
+         * RecordingPolicy
+         * @description Whether recording the meeting needs its participants' consent (POST .../consent).
+         * @enum {string}
+         */
+        RecordingPolicy: "none" | "consent";
         /**
          * RecordingStage
          * @description What `progress` measures: the upload, then each job of the pipeline.
@@ -1599,6 +1906,11 @@ export interface components {
             /** Participants */
             participants?: components["schemas"]["ParticipantIn"][];
             /**
+             * Recordingpolicy
+             * @description `none` or `consent` (see create).
+             */
+            recordingPolicy?: components["schemas"]["RecordingPolicy"];
+            /**
              * Startsat
              * Format: date-time
              */
@@ -1714,6 +2026,178 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    erase_me: {
+        parameters: {
+            query?: {
+                /** @description Who takes over the meetings the caller organizes, where they are a participant; elsewhere (or without it) those meetings are cancelled. */
+                newOrganizer?: (string | null) | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, queued (or under way); Location says where to follow it */
+            202: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_my_erasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's data */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2227,6 +2711,104 @@ export interface operations {
             };
             /** @description Bad Gateway */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recording_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentIn"];
+            };
+        };
+        responses: {
+            /** @description The notice and the caller's answer, as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3372,6 +3954,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

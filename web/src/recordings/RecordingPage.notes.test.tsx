@@ -82,6 +82,7 @@ beforeEach(() => {
       { userId: "carol", role: "attendee", displayName: "Carol King" },
     ],
     roomId: null,
+    recordingPolicy: "none",
     createdAt: "2025-01-01T09:00:00Z",
     updatedAt: "2025-01-01T09:00:00Z",
   });

@@ -50,7 +50,7 @@ import {
 import { newerVersion, recordingChange } from "./liveUpdates";
 import { RecordingPlayer } from "./RecordingPlayer";
 import { speakerNames } from "./speakers";
-import { errorText, isProcessing, stageText, statusLabel } from "./statusText";
+import { errorText, isProcessing, sourceDeletedText, stageText, statusLabel } from "./statusText";
 import { SpeakerNaming } from "./SpeakerNaming";
 import { SummaryEditor } from "./SummaryEditor";
 import { SummaryVersions } from "./SummaryVersions";
@@ -406,7 +406,12 @@ export default function RecordingPage() {
 
       <div className={styles.layout}>
         <div className={styles.side}>
-          {playable ? (
+          {recording.sourceDeletedAt ? (
+            // Retention deleted the audio (GET .../media would answer 410): say so instead of a player.
+            <Text className={styles.meta} role="status">
+              {sourceDeletedText(recording.sourceDeletedAt)}
+            </Text>
+          ) : playable ? (
             <RecordingPlayer
               meetingId={meetingId}
               recordingId={recordingId}

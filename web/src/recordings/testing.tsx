@@ -85,6 +85,8 @@ export function recording(fields: Partial<Recording> = {}): Recording {
     artifacts: [],
     usage: [],
     call: null,
+    transcriptWrittenAt: null,
+    sourceDeletedAt: null,
     createdAt: "2025-01-01T10:00:00Z",
     updatedAt: "2025-01-01T10:00:00Z",
     ...fields,
