@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 7071
 DATA_DIR ?= .local
-export PORT DATA_DIR
+# The captions service (live captions' WebSocket) that `make run` starts beside the app.
+CAPTIONS_PORT ?= 7072
+export PORT DATA_DIR CAPTIONS_PORT
 
 .PHONY: run run-emulators test lint typecheck unit bench emulators node-realtime clean infra-scan web web-check fuzz \
 	e2e e2e-tools
@@ -27,7 +29,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime web
 	@echo "video-signaling on http://127.0.0.1:$(PORT)/ (API under /api; data in $(DATA_DIR); Ctrl-C stops)"
 	@echo "try: curl -s -H 'Authorization: Bearer dev:alice' http://127.0.0.1:$(PORT)/api/meetings"
-	@$(BIN)/python -m devhost serve --port $(PORT)
+	@echo "live captions: the captions service on ws://127.0.0.1:$(CAPTIONS_PORT) (CAPTIONS_PORT)"
+	@$(BIN)/python -m devhost serve --port $(PORT) --captions-port $(CAPTIONS_PORT)
 
 ## The same app on Azurite and the Cosmos DB emulator (the Azure adapters), started and stopped with it.
 run-emulators: $(VENV)/.runtime node_modules/.installed web

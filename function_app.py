@@ -2,7 +2,18 @@
 
 import azure.functions as func
 
-from functions import fallback, join, maintenance, meetings, notes, pipeline, realtime, recordings, system
+from functions import (
+    captions,
+    fallback,
+    join,
+    maintenance,
+    meetings,
+    notes,
+    pipeline,
+    realtime,
+    recordings,
+    system,
+)
 from shared.startup import refuse_unsafe_start
 
 refuse_unsafe_start()
@@ -16,5 +27,6 @@ app.register_functions(notes.bp)
 app.register_functions(pipeline.bp)
 app.register_functions(maintenance.bp)
 app.register_functions(realtime.bp)
+app.register_functions(captions.bp)
 # Last, and lowest in route precedence: it answers whatever no other function takes.
 app.register_functions(fallback.bp)

@@ -29,6 +29,7 @@ from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
 from shared.services.call_recording_fetch import CallRecordingFetch
 from shared.services.call_recordings import CallRecordingService
+from shared.services.captions import CaptionsService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
@@ -68,6 +69,7 @@ class Services:
     event_sink: EventSink
     events: EventPublisher
     live: RealtimeService
+    captions: CaptionsService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
@@ -178,7 +180,7 @@ def build_services(
     queues = build_queue_store(settings)
     transcriber = transcriber or build_transcriber(settings, secrets)
     summarizer = summarizer or build_summarizer(settings, secrets)
-    recorder = recorder or _build_recorder(settings)
+    recorder = recorder or _build_recorder(settings, transcriber, key, communication)
     recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder, events=events)
     return Services(
         settings=settings,
@@ -215,6 +217,15 @@ def build_services(
         event_sink=event_sink,
         events=events,
         live=RealtimeService(store, events),
+        captions=CaptionsService(
+            store,
+            blobs,
+            queues,
+            recorder=recorder,
+            meetings=meetings,
+            captions_url=settings.captions_url,
+            events=events,
+        ),
     )
 
 
@@ -272,12 +283,26 @@ def build_summarizer(settings: Settings, secrets: SecretResolver) -> Summarizer:
     return build_openai_summarizer(settings, secrets)
 
 
-def _build_recorder(settings: Settings) -> CallRecorder:
-    """ACS Call Automation with COMMUNICATION=acs (the same credentials as the rooms), else the stand-in."""
+def _build_recorder(
+    settings: Settings, transcriber: Transcriber, signing_key: bytes, communication: Communication
+) -> CallRecorder:
+    """ACS Call Automation with COMMUNICATION=acs (the same credentials as the rooms), else the stand-in,
+    which plays LOCAL_CALL_AUDIO into a call connected with transcription (its room's members speak)."""
     if settings.communication == "local":
         from shared.adapters.local_call_recording import LocalCallRecorder  # noqa: PLC0415
 
-        return LocalCallRecorder(settings.data_dir)
+        async def members(room_id: str) -> list[str]:
+            room_members = getattr(communication, "room_members", None)
+            return list(await room_members(room_id)) if room_members is not None else []
+
+        return LocalCallRecorder(
+            settings.data_dir,
+            signing_key=signing_key,
+            transcriber=transcriber,
+            call_audio=settings.local_call_audio,
+            call_audio_speed=settings.local_call_audio_speed,
+            room_members=members,
+        )
     from shared.adapters.acs_call_recording import AcsCallRecorder  # noqa: PLC0415
 
     if settings.acs_connection_string is not None:

@@ -389,6 +389,24 @@ class CallRecordingOut(ApiModel):
     state: str
 
 
+class LiveCaptionsOut(ApiModel):
+    locale: str
+    state: Literal["starting", "active", "stopped", "finalized"] = Field(
+        description="`stopped`: captions off or the call ended; `finalized`: the transcript is written."
+    )
+    started_at: datetime
+    stopped_at: datetime | None
+
+
+class StartCaptions(ApiModel):
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$",
+        description="The locale the recognizer listens for, e.g. `en-US` (default: the meeting's language, "
+        "else en-US).",
+    )
+
+
 class UsageOut(ApiModel):
     stage: RecordingStage
     provider: str
@@ -421,6 +439,10 @@ class RecordingOut(ApiModel):
     call: CallRecordingOut | None = Field(
         description="For a recording of the meeting's call: what ACS records."
     )
+    live: LiveCaptionsOut | None = Field(
+        description="For the live captions of the meeting's call: their state (the transcript is made of "
+        "them)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -438,6 +460,7 @@ class RecordingOut(ApiModel):
                     "claim": True,
                     "summary_versions": True,
                     "call": {"acs_recording_id", "chunks"},
+                    "live": {"call_kind", "call_id", "call_connection_id"},
                 }
             )
         )
