@@ -75,6 +75,40 @@ export interface paths {
         patch: operations["update_meeting"];
         trace?: never;
     };
+    "/meetings/{meetingId}/captions/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn live captions on for the meeting's call (organizer, presenters): ACS transcribes it in real time; everyone in the meeting's live channel gets `caption` events */
+        post: operations["start_captions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/captions/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn live captions off (organizer, presenters): the final captions become the recording's transcript (`source: live`) and its summary is made at once */
+        post: operations["stop_captions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/meetings/{meetingId}/join": {
         parameters: {
             query?: never;
@@ -609,6 +643,8 @@ export interface components {
             id: string;
             /** Language */
             language: string | null;
+            /** @description For the live captions of the meeting's call: their state (the transcript is made of them). */
+            live: components["schemas"]["LiveCaptionsOut"] | null;
             /** Meetingid */
             meetingId: string;
             /**
@@ -823,6 +859,24 @@ export interface components {
              * @default false
              */
             unverified: boolean;
+        };
+        /** LiveCaptionsOut */
+        LiveCaptionsOut: {
+            /** Locale */
+            locale: string;
+            /**
+             * Startedat
+             * Format: date-time
+             */
+            startedAt: string;
+            /**
+             * State
+             * @description `stopped`: captions off or the call ended; `finalized`: the transcript is written.
+             * @enum {string}
+             */
+            state: "starting" | "active" | "stopped" | "finalized";
+            /** Stoppedat */
+            stoppedAt: string | null;
         };
         /** MediaOut */
         MediaOut: {
@@ -1088,6 +1142,8 @@ export interface components {
             id: string;
             /** Language */
             language: string | null;
+            /** @description For the live captions of the meeting's call: their state (the transcript is made of them). */
+            live: components["schemas"]["LiveCaptionsOut"] | null;
             /** Meetingid */
             meetingId: string;
             /**
@@ -1208,6 +1264,15 @@ export interface components {
             /** @constant */
             content: "audio-video";
             format?: "mp4" | null;
+        };
+        /** StartCaptions */
+        StartCaptions: {
+            /**
+             * Language
+             * @description The locale the recognizer listens for, e.g. `en-US` (default: the meeting's language, else en-US).
+             * @default null
+             */
+            language: string | null;
         };
         /**
          * SummaryEdit
@@ -1341,6 +1406,12 @@ export interface components {
              * @default []
              */
             segments: components["schemas"]["Segment"][];
+            /**
+             * Source
+             * @default recording
+             * @enum {string}
+             */
+            source: "recording" | "live";
             /**
              * Speakers
              * @default []
@@ -1886,6 +1957,189 @@ export interface operations {
             };
             /** @description Bad Gateway */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_captions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartCaptions"];
+            };
+        };
+        responses: {
+            /** @description The recording made for the captions (`live` set, status `recording`) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stop_captions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The captions' recording, summarizing (or failed: nothing was captioned) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

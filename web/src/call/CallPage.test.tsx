@@ -57,6 +57,7 @@ function callRecording(state: "active" | "paused", id = "r1"): Recording {
     artifacts: [],
     usage: [],
     call: { callKind: "room", callId: "room-1", content: "audio", channels: "mixed", format: "mp3", state },
+    live: null,
     createdAt: "2030-07-01T07:05:00Z",
     updatedAt: "2030-07-01T07:05:00Z",
   };

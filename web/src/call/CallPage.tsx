@@ -10,6 +10,7 @@ import { formatDateTime } from "../lib/time";
 import { useLoad } from "../lib/useLoad";
 import { getMeeting, joinMeeting, roleOf, type JoinInfo, type Meeting } from "../meetings/api";
 import { CallRecordingControls } from "./CallRecordingControls";
+import { LiveCaptions } from "./LiveCaptions";
 import { createTokenRefresher, refreshDelay } from "./tokenRefresh";
 
 // The ACS UI library is big: it loads only when this deployment makes real calls.
@@ -119,6 +120,7 @@ function Call({
           <AcsCall joined={first} displayName={displayName} refresher={refresher} />
         </Suspense>
       )}
+      <LiveCaptions meetingId={meetingId} canControl={presenter} />
       {presenter && <CallRecordingControls meetingId={meetingId} />}
     </>
   );

@@ -27,6 +27,7 @@ const transcript: recordingApi.Transcript = {
   recordingId: "r1",
   language: "en",
   durationSeconds: 20,
+  source: "recording",
   speakers: [
     { id: "spk_A", userId: null, displayName: null },
     { id: "spk_B", userId: "bob", displayName: null },

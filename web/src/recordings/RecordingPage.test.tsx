@@ -22,6 +22,7 @@ const transcript: recordingApi.Transcript = {
   recordingId: "r1",
   language: "en",
   durationSeconds: 20,
+  source: "recording",
   speakers: [{ id: "s1", userId: "alice", displayName: null }],
   segments: [
     { start: 0.5, end: 4, speaker: "s1", text: "Hello Bob." },

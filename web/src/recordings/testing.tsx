@@ -85,6 +85,7 @@ export function recording(fields: Partial<Recording> = {}): Recording {
     artifacts: [],
     usage: [],
     call: null,
+    live: null,
     createdAt: "2025-01-01T10:00:00Z",
     updatedAt: "2025-01-01T10:00:00Z",
     ...fields,
