@@ -425,3 +425,58 @@ class CaptionStream:
             if identity is not None:
                 users[identity.acs_user_id] = participant.user_id
         self._users, self._names = users, meeting.value.display_names()
+
+
+# --- a recording of the call replaces the live transcript ---------------------------------------------------
+
+
+async def replace_live_transcripts(
+    store: Store,
+    blobs: BlobStore,
+    queues: QueueStore,
+    recording: Recording,
+    transcript: Transcript,
+    *,
+    events: EventPublisher = NO_EVENTS,
+    clock: Callable[[], datetime] = utc_now,
+) -> list[str]:
+    """A call recording was transcribed: the live captions of the same call get its transcript (the
+    recording's audio, transcribed whole, is the better text), and their summary is made again, unless a
+    person edited or approved it (their words are kept). The ids of the captions recordings replaced."""
+    if recording.call is None:
+        return []
+    replaced = []
+    for live in await store.list_recordings(recording.meeting_id):
+        if (
+            live.live is None
+            or live.live.call_id != recording.call.call_id
+            or live.live.state != "finalized"
+            or live.status == RecordingStatus.FAILED
+        ):
+            continue
+        copy = transcript.model_copy(update={"recording_id": live.id, "source": "recording"})
+        for fmt, (name, media_type) in TRANSCRIPT_FILES.items():
+            await blobs.put(
+                ARTIFACTS, artifact_blob(live.meeting_id, live.id, name), _RENDERINGS[fmt](copy).encode(),
+                content_type=media_type,
+            )  # fmt: skip
+        reviewed = any(v.kind in ("edited", "approved") or v.approved for v in live.summary_versions)
+
+        def change(
+            r: Recording, reviewed: bool = reviewed, seconds: float = copy.duration_seconds
+        ) -> Recording:
+            r.duration_seconds = seconds
+            if not reviewed and r.status == RecordingStatus.COMPLETED:
+                r.status = RecordingStatus.SUMMARIZING
+                r.stage = RecordingStage.SUMMARY
+                r.progress = 0.0
+            return r
+
+        stored = await recording_state.update(
+            store, live.meeting_id, live.id, change, clock=clock, events=events
+        )
+        if stored is not None and stored.value.status == RecordingStatus.SUMMARIZING and not reviewed:
+            await queues.send(SUMMARY_JOBS, job_message(RecordingRef(live.meeting_id, live.id)))
+        log.info("the live transcript of recording %s was replaced by the call recording's", live.id)
+        replaced.append(live.id)
+    return replaced

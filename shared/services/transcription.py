@@ -250,6 +250,13 @@ class TranscriptionJob(RecordingJob):
         if await self._announce(job, announce) is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote
         await self._queues.send(SUMMARY_JOBS, job_message(ref))
+        if recording.call is not None:
+            # Live captions of this call have a draft transcript: this one replaces it.
+            from shared.services.captions import replace_live_transcripts  # noqa: PLC0415
+
+            await replace_live_transcripts(
+                self._store, self._blobs, self._queues, recording, transcript, events=self._events
+            )
         removed = await self._blobs.delete_prefix(ARTIFACTS, work_prefix(ref.meeting_id, ref.recording_id))
         log.info(
             "transcript written: %d segments, %.1f s of audio, %d pieces sent now (%d kept from before)",

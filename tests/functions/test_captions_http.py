@@ -138,3 +138,59 @@ async def test_captions_with_nothing_said_fail_plainly(services: Services) -> No
     stopped = (await _captions(call, meeting_id, "stop")).json()
     assert stopped["status"] == "failed"
     assert stopped["error"]["code"] == "captions_empty"
+
+
+@pytest.mark.parametrize(
+    ("kind", "regenerated"), [("generated", True), ("edited", False), ("approved", False)]
+)
+async def test_a_recording_of_the_call_replaces_the_live_transcript(
+    services: Services, kind: str, regenerated: bool
+) -> None:
+    from shared.domain.recordings import RecordingStatus, SummaryVersion
+    from shared.schemas import StartCallRecording
+    from shared.services import recording_state
+    from shared.services.captions import replace_live_transcripts
+    from shared.transcripts import Segment, Transcript
+
+    call = FunctionCaller()
+    meeting_id = await _meeting(call)
+    live = (await _captions(call, meeting_id, "start")).json()
+    stream = CaptionStream(services.store, services.blobs, meeting_id, live["id"])
+    await stream.open()
+    said = parse(
+        transcription_data("hello there", [("hello", 0.5, 0.9), ("there", 0.9, 1.2)], "8:acs:x", final=True)
+    )
+    assert isinstance(said, TranscriptionData)
+    await stream.on_result(said)
+    await _captions(call, meeting_id, "stop")
+    await services.queues.receive(SUMMARY_JOBS, max_messages=5, visibility_timeout=timedelta(minutes=5))
+
+    def summarized(r: Any) -> Any:
+        r.status = RecordingStatus.COMPLETED
+        r.summary_versions = [
+            SummaryVersion(
+                version=1, blob="v1.json", kind=kind, at=datetime.now(UTC), approved=kind == "approved"
+            )
+        ]
+        return r
+
+    await recording_state.update(services.store, meeting_id, live["id"], summarized)
+    recorded = await services.call_recordings.start("alice", meeting_id, StartCallRecording())
+    better = Transcript(
+        recording_id=recorded.id, language="en", duration_seconds=3.0,
+        segments=[Segment(start=0.4, end=1.3, text="Hello there, everyone.")],
+    )  # fmt: skip
+    assert await replace_live_transcripts(
+        services.store, services.blobs, services.queues, recorded, better
+    ) == [live["id"]]
+    transcript = json.loads(await services.blobs.get(ARTIFACTS, f"{meeting_id}/{live['id']}/transcript.json"))
+    assert transcript["source"] == "recording"
+    assert transcript["recordingId"] == live["id"]
+    assert [s["text"] for s in transcript["segments"]] == ["Hello there, everyone."]
+    stored = await services.store.get_recording(meeting_id, live["id"])
+    assert stored is not None
+    assert stored.value.status == (RecordingStatus.SUMMARIZING if regenerated else RecordingStatus.COMPLETED)
+    queued = await services.queues.receive(
+        SUMMARY_JOBS, max_messages=5, visibility_timeout=timedelta(seconds=5)
+    )
+    assert [json.loads(m.text)["recordingId"] for m in queued] == ([live["id"]] if regenerated else [])

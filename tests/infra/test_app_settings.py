@@ -26,8 +26,8 @@ LOCAL_ONLY: dict[str, str] = {
     "public_base_url": "where devhost's embedded upload URLs point; in Azure uploads go to Blob storage "
     "(user-delegation SAS URLs)",
     "event_webhooks": "local webhooks (EVENTS=local); Azure publishes to the Event Grid topic",
-    "local_call_audio": "the local ACS stand-in's file played as a captioned call's audio; ACS hears real calls",
-    "local_call_audio_speed": "how fast the local stand-in plays LOCAL_CALL_AUDIO; nothing is played in Azure",
+    "local_call_audio": "the local ACS stand-in's file played as a captioned call's audio; ACS hears calls",
+    "local_call_audio_speed": "how fast the local stand-in plays LOCAL_CALL_AUDIO; nothing plays in Azure",
     "website_instance_id": "set by the platform on every instance (it is how the app knows it runs in Azure)"
     "; a deployment must not set it",
 }
