@@ -140,6 +140,8 @@ bench: $(VENV)/.dev emulators web e2e-tools
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.turnaround
 	$(BIN)/python -m bench.realtime
+	# Live captions: a word's end to the caption at a participant's client; an hour's call's end to its notes.
+	$(BIN)/python -m bench.captions
 	# The same latency in a browser: a stored change (PATCH) until the other user's page shows it.
 	cd web && npm run --silent e2e -- e2e/live.spec.ts --grep latency
 	$(BIN)/python -m bench.web_bundle
