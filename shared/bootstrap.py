@@ -292,8 +292,10 @@ def _build_recorder(
         from shared.adapters.local_call_recording import LocalCallRecorder  # noqa: PLC0415
 
         async def members(room_id: str) -> list[str]:
+            # Presenters first: a mono file is spoken by the first member, the organizer's side of the call.
             room_members = getattr(communication, "room_members", None)
-            return list(await room_members(room_id)) if room_members is not None else []
+            roles: dict[str, str] = dict(await room_members(room_id)) if room_members is not None else {}
+            return sorted(roles, key=lambda acs_id: roles[acs_id] != "presenter")
 
         return LocalCallRecorder(
             settings.data_dir,
