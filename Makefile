@@ -7,7 +7,7 @@ PORT ?= 7071
 DATA_DIR ?= .local
 # The captions service (live captions' WebSocket) that `make run` starts beside the app.
 CAPTIONS_PORT ?= 7072
-export PORT DATA_DIR CAPTIONS_PORT
+export PORT DATA_DIR
 
 .PHONY: run run-emulators test lint typecheck unit bench emulators node-realtime clean infra-scan web web-check fuzz \
 	e2e e2e-tools

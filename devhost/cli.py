@@ -191,10 +191,10 @@ async def _run_until_signalled(
             # Embedded upload URLs point at this host unless told otherwise (read when services are built).
             os.environ.setdefault("PUBLIC_BASE_URL", host.base_url)
             _banner(host)
-            captions = await _start_captions(host.http.requested_host, _captions_port(args_captions_port))
             if settings.realtime == "local":
                 ws_url = "ws" + host.base_url.removeprefix("http")
                 print(f"Live events (Web PubSub-compatible) on {ws_url}/client/hubs/{{hub}}", flush=True)
+            captions = await _start_captions(host.http.requested_host, _captions_port(args_captions_port))
             if host.http.cors.enabled:
                 print(f"CORS allows: {', '.join(sorted(host.http.cors.origins))}", flush=True)
             await stop.wait()
