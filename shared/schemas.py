@@ -92,12 +92,16 @@ Participants = Annotated[
 ]
 
 
+AUTO_CAPTIONS = "Live captions start by themselves when someone joins the call (as POST .../captions/start)."
+
+
 class CreateMeeting(ApiModel):
     title: Title
     description: Description | None = None
     starts_at: Instant
     ends_at: Instant
     participants: Participants = Field(default_factory=list)
+    auto_captions: bool = Field(default=False, description=AUTO_CAPTIONS)
 
     @model_validator(mode="after")
     def _schedule(self) -> Self:
@@ -126,6 +130,9 @@ class UpdateMeeting(ApiModel):
     starts_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     ends_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     participants: Participants | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    auto_captions: bool | SkipJsonSchema[None] = Field(
+        default=None, description=AUTO_CAPTIONS, json_schema_extra=_no_default
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -175,6 +182,7 @@ class MeetingOut(ApiModel):
     status: MeetingStatus
     participants: list[ParticipantOut]
     room_id: str | None
+    auto_captions: bool = Field(description=AUTO_CAPTIONS)
     created_at: datetime
     updated_at: datetime
 

@@ -45,6 +45,8 @@ class Meeting(CamelModel):
     status: MeetingStatus = MeetingStatus.SCHEDULED
     participants: list[Participant]
     room_id: str | None = None
+    # Live captions start by themselves when the first person joins the call (issue 20).
+    auto_captions: bool = False
     created_at: datetime
     updated_at: datetime
     # Increases with every write; membership entries carry it so an older write never overwrites a newer.

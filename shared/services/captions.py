@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from shared.domain.errors import Conflict, Forbidden, NotFound, Unavailable
+from shared.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unavailable
 from shared.domain.models import Meeting, MeetingStatus, Role
 from shared.domain.recording_paths import (
     ARTIFACTS,
@@ -42,7 +42,15 @@ from shared.domain.recordings import (
 )
 from shared.live_captions import TranscriptionData
 from shared.logs import bind_meeting, bind_recording
-from shared.ports import BlobStore, CallLocator, CallRecorder, CommunicationError, QueueStore, Store
+from shared.ports import (
+    BlobStore,
+    CallLocator,
+    CallRecorder,
+    CommunicationError,
+    QueueStore,
+    Store,
+    StoreError,
+)
 from shared.realtime.events import NO_EVENTS, Event, EventPublisher
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
@@ -162,6 +170,21 @@ class CaptionsService:
 
         log.info("captions on (call connection %s)", connection)
         return await self._set(meeting.id, recording.id, connected)
+
+    async def auto_start(self, caller: str, meeting_id: str) -> Recording | None:
+        """Someone joined the call: captions start if the meeting says so (`autoCaptions`), once: the first
+        join does it, and a meeting that had captions (stopped by a presenter, or refused by ACS) is left to
+        its presenters. Never fails the join: a refusal is logged and shows on the captions' recording."""
+        stored = await self._store.get_meeting(meeting_id)
+        if stored is None or not stored.value.auto_captions or self._captions_url is None:
+            return None
+        if any(r.live is not None for r in await self._store.list_recordings(meeting_id)):
+            return None
+        try:
+            return await self._start(stored.value, caller, DEFAULT_LOCALE)
+        except (DomainError, StoreError) as exc:
+            log.warning("captions did not start by themselves: %s", exc)
+            return None
 
     async def stop(self, caller: str, meeting_id: str) -> Recording:
         await self._presenters_meeting(caller, meeting_id)

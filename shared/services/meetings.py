@@ -163,6 +163,7 @@ class MeetingService:
             ends_at=request.ends_at,
             participants=participants,
             room_id=room_id,
+            auto_captions=request.auto_captions,
             created_at=at,
             updated_at=at,
         )
@@ -207,7 +208,7 @@ class MeetingService:
             "version": old.version + 1,
             "updated_at": self._clock(),
         }
-        for field in ("title", "description", "starts_at", "ends_at"):
+        for field in ("title", "description", "starts_at", "ends_at", "auto_captions"):
             if field in given:
                 update[field] = getattr(changes, field)
         if "participants" in given and changes.participants is not None:

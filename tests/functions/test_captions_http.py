@@ -194,3 +194,39 @@ async def test_a_recording_of_the_call_replaces_the_live_transcript(
         SUMMARY_JOBS, max_messages=5, visibility_timeout=timedelta(seconds=5)
     )
     assert [json.loads(m.text)["recordingId"] for m in queued] == ([live["id"]] if regenerated else [])
+
+
+async def test_a_meeting_with_auto_captions_starts_them_when_someone_joins(services: Services) -> None:
+    call = FunctionCaller()
+    meeting_id = await _meeting(call)
+    route = {"meetingId": meeting_id}
+    joined = await call("join_meeting", "POST", f"meetings/{meeting_id}/join", user="bob", route=route)
+    assert joined.status == 200
+    recorder = services.recorder
+    assert isinstance(recorder, FakeCallRecorder)
+    assert recorder.transcriptions == {}  # off by default
+    patched = await call(
+        "update_meeting", "PATCH", f"meetings/{meeting_id}", route=route, json_body={"autoCaptions": True}
+    )
+    assert patched.status == 200, patched.body
+    assert patched.json()["autoCaptions"] is True
+    assert (await call("join_meeting", "POST", "j", user="bob", route=route)).status == 200
+    assert (await call("join_meeting", "POST", "j", user="alice", route=route)).status == 200
+    assert len(recorder.transcriptions) == 1  # started once, by the first one in
+    recordings = (await call("list_recordings", "GET", "r", user="bob", route=route)).json()["items"]
+    assert [r["live"]["state"] for r in recordings] == ["active"]
+    # Stopped by a presenter: a later join does not turn them on again.
+    await _captions(call, meeting_id, "stop")
+    assert (await call("join_meeting", "POST", "j", user="bob", route=route)).status == 200
+    assert len(recorder.transcriptions) == 1
+    # ACS refusing does not fail the join; the refusal shows on the captions' recording, once.
+    from shared.ports import CommunicationUnavailable
+
+    other = await _meeting(call)
+    other_route = {"meetingId": other}
+    await call("update_meeting", "PATCH", "m", route=other_route, json_body={"autoCaptions": True})
+    recorder.fail_next.append(CommunicationUnavailable("ACS is down"))
+    assert (await call("join_meeting", "POST", "j", user="bob", route=other_route)).status == 200
+    assert (await call("join_meeting", "POST", "j", user="bob", route=other_route)).status == 200
+    items = (await call("list_recordings", "GET", "r", route=other_route)).json()["items"]
+    assert [(r["status"], r["error"]["code"]) for r in items] == [("failed", "captions_not_started")]

@@ -118,7 +118,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** An ACS token (scope voip.join) for the meeting's room; calling again refreshes it */
+        /** An ACS token (scope voip.join) for the meeting's room; calling again refreshes it (and starts live captions when the meeting has autoCaptions and they are off) */
         post: operations["join_meeting"];
         delete?: never;
         options?: never;
@@ -572,6 +572,12 @@ export interface components {
         /** CreateMeeting */
         CreateMeeting: {
             /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             * @default false
+             */
+            autoCaptions: boolean;
+            /**
              * Description
              * @default null
              */
@@ -903,6 +909,11 @@ export interface components {
         };
         /** MeetingOut */
         MeetingOut: {
+            /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             */
+            autoCaptions: boolean;
             /**
              * Createdat
              * Format: date-time
@@ -1423,6 +1434,11 @@ export interface components {
          * @description Every field optional; only those present change. `participants` replaces the whole list.
          */
         UpdateMeeting: {
+            /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             */
+            autoCaptions?: boolean;
             /**
              * Description
              * @default null

@@ -25,6 +25,7 @@ const MEETING: Meeting = {
     { userId: "bob", role: "attendee", displayName: null },
   ],
   roomId: "room-1",
+  autoCaptions: false,
   createdAt: "2030-06-01T07:00:00Z",
   updatedAt: "2030-06-01T07:00:00Z",
 };

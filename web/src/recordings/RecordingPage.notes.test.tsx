@@ -83,6 +83,7 @@ beforeEach(() => {
       { userId: "carol", role: "attendee", displayName: "Carol King" },
     ],
     roomId: null,
+    autoCaptions: false,
     createdAt: "2025-01-01T09:00:00Z",
     updatedAt: "2025-01-01T09:00:00Z",
   });

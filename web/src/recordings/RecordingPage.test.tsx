@@ -97,6 +97,7 @@ beforeEach(() => {
     status: "scheduled",
     participants: [{ userId: "alice", role: "presenter", displayName: "Alice Martin" }],
     roomId: null,
+    autoCaptions: false,
     createdAt: "2025-01-01T09:00:00Z",
     updatedAt: "2025-01-01T09:00:00Z",
   });
