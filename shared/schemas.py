@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -101,7 +102,7 @@ class CreateMeeting(ApiModel):
     starts_at: Instant
     ends_at: Instant
     participants: Participants = Field(default_factory=list)
-    auto_captions: bool = Field(default=False, description=AUTO_CAPTIONS)
+    auto_captions: StrictBool = Field(default=False, description=AUTO_CAPTIONS)
 
     @model_validator(mode="after")
     def _schedule(self) -> Self:
@@ -130,7 +131,7 @@ class UpdateMeeting(ApiModel):
     starts_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     ends_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     participants: Participants | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
-    auto_captions: bool | SkipJsonSchema[None] = Field(
+    auto_captions: StrictBool | SkipJsonSchema[None] = Field(
         default=None, description=AUTO_CAPTIONS, json_schema_extra=_no_default
     )
 

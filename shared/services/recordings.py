@@ -171,6 +171,8 @@ class RecordingService:
         recording = (await self._recording(meeting_id, recording_id)).value
         if recording.call is not None:
             raise Conflict("a recording of the meeting's call has no upload: ACS delivers its file")
+        if recording.live is not None:
+            raise Conflict("live captions have no upload: their transcript is made of the captions")
         if recording.status not in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.FAILED):
             raise Conflict(
                 f"the recording is {recording.status.value}: its file has been uploaded already "
@@ -196,6 +198,8 @@ class RecordingService:
         player given the first would seek past its end without a word), or a source that is gone.
         """
         recording = await self.get(caller, meeting_id, recording_id)
+        if recording.live is not None:
+            raise Conflict("live captions have no file to play: their transcript is what they are")
         if recording.status in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.RECORDING):
             raise Conflict(_no_media(recording))
         if recording.source_parts:

@@ -230,3 +230,23 @@ async def test_a_meeting_with_auto_captions_starts_them_when_someone_joins(servi
     assert (await call("join_meeting", "POST", "j", user="bob", route=other_route)).status == 200
     items = (await call("list_recordings", "GET", "r", route=other_route)).json()["items"]
     assert [(r["status"], r["error"]["code"]) for r in items] == [("failed", "captions_not_started")]
+
+
+async def test_captions_have_no_file_to_play_nor_to_upload(services: Services) -> None:
+    call = FunctionCaller()
+    meeting_id = await _meeting(call)
+    live = (await _captions(call, meeting_id, "start")).json()
+    route = {"meetingId": meeting_id, "recordingId": live["id"]}
+    media = await call("get_recording_media", "GET", "m", route=route)
+    upload = await call("renew_upload", "POST", "u", route=route)
+    assert (media.status, upload.status) == (409, 409)
+    assert media.headers["content-type"] == upload.headers["content-type"] == "application/problem+json"
+
+
+async def test_auto_captions_must_be_a_boolean(services: Services) -> None:
+    call = FunctionCaller()
+    meeting_id = await _meeting(call)
+    route = {"meetingId": meeting_id}
+    for value in (0, "true", None):
+        reply = await call("update_meeting", "PATCH", "m", route=route, json_body={"autoCaptions": value})
+        assert reply.status == 400, value
