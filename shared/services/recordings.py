@@ -314,7 +314,16 @@ class RecordingService:
         log.info("recording %s deleted with %d blobs", recording_id, removed)
 
     async def _stop_recording_call(self, recording: Recording) -> None:
-        """A call recording deleted while ACS records it: ACS stops first, or it would go on recording."""
+        """A call recording deleted while ACS records it: ACS stops first, or it would go on recording.
+        Live captions deleted while ACS transcribes: the transcription stops first, or it would go on
+        streaming (and the captions service would keep what it sent)."""
+        live = recording.live
+        connection = live.call_connection_id if live is not None and live.state == "active" else None
+        if self._recorder is not None and connection is not None:
+            try:
+                await self._recorder.stop_transcription(connection)
+            except CommunicationError as exc:
+                raise Unavailable(f"ACS could not stop the transcription, so it is kept: {exc}") from exc
         call = recording.call
         if self._recorder is None or call is None or call.acs_recording_id is None:
             return

@@ -250,3 +250,15 @@ async def test_auto_captions_must_be_a_boolean(services: Services) -> None:
     for value in (0, "true", None):
         reply = await call("update_meeting", "PATCH", "m", route=route, json_body={"autoCaptions": value})
         assert reply.status == 400, value
+
+
+async def test_deleting_captions_that_are_on_stops_the_transcription_first(services: Services) -> None:
+    call = FunctionCaller()
+    meeting_id = await _meeting(call)
+    live = (await _captions(call, meeting_id, "start")).json()
+    route = {"meetingId": meeting_id, "recordingId": live["id"]}
+    assert (await call("delete_recording", "DELETE", "d", route=route)).status == 204
+    recorder = services.recorder
+    assert isinstance(recorder, FakeCallRecorder)
+    assert recorder.transcriptions["connection-1"]["state"] == "stopped"
+    assert (await _captions(call, meeting_id, "start")).status == 202  # the meeting can caption again
