@@ -90,7 +90,10 @@ class AcsStreamAuthenticator:
         clock: Callable[[], float] = time.monotonic,
         refresh_interval: float = 60,
         leeway: float = 60,
+        ssl_context: Any = None,
     ) -> None:
+        """`ssl_context`: what the key fetches trust (tests: a local CA); None: the system's CAs."""
+        self._ssl = ssl_context
         self._audience = audience
         self._configuration_url = configuration_url
         self._clock = clock
@@ -126,7 +129,10 @@ class AcsStreamAuthenticator:
         from shared.entra import _read_jwks  # noqa: PLC0415 - the same JWK rules as Entra's keys
 
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+            connector = aiohttp.TCPConnector(ssl=self._ssl) if self._ssl is not None else None
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=10), connector=connector
+            )
 
         async def get(url: str) -> Any:
             if not url.startswith("https://"):
