@@ -304,6 +304,19 @@ class CallRecorder(Protocol):
         """CallRecordingNotFound once ACS has forgotten the recording."""
         ...
 
+    async def start_transcription(
+        self, call: CallLocator, transport_url: str, locale: str, *, callback_url: str
+    ) -> str:
+        """Connects Call Automation to the call with real-time transcription started: ACS opens a WebSocket
+        to `transport_url` and streams TranscriptionData in `locale`, and posts the call's events (its end
+        among them) to `callback_url`. Returns the call connection's id."""
+        ...
+
+    async def stop_transcription(self, call_connection_id: str) -> None:
+        """Stops the transcription and leaves the call (for itself only); a connection already gone: no
+        error."""
+        ...
+
     def download(self, location: str, *, chunk_size: int = 4 * 1024 * 1024) -> AsyncIterator[bytes]:
         """A recorded file (content, metadata) from the location ACS gave in its event, in chunks.
 

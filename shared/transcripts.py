@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from itertools import groupby
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -52,6 +52,9 @@ class Transcript(TranscriptModel):
     recording_id: str
     language: str
     duration_seconds: Seconds
+    # Where the words come from: `live` for the final captions of the meeting's call (a draft, replaced
+    # when a recording of that call is transcribed), `recording` for a recording's audio.
+    source: Literal["recording", "live"] = "recording"
     speakers: list[Speaker] = []
     segments: list[Segment] = []
 

@@ -292,6 +292,13 @@ class TranscriptionJob(RecordingJob):
         if meeting is not None:
             # Searchable from now on (the summary's items join it when the summary is written).
             await self._search.recording_changed(meeting.value, announced.value)
+        if recording.call is not None:
+            # Live captions of this call have a draft transcript: this one replaces it.
+            from shared.services.captions import replace_live_transcripts  # noqa: PLC0415
+
+            await replace_live_transcripts(
+                self._store, self._blobs, self._queues, recording, transcript, events=self._events
+            )
         removed = await self._blobs.delete_prefix(ARTIFACTS, work_prefix(ref.meeting_id, ref.recording_id))
         log.info(
             "transcript written: %d segments, %.1f s of audio, %d pieces sent now (%d kept from before)",

@@ -345,7 +345,8 @@ def test_txt_without_speakers() -> None:
 def test_json_validates_back_into_the_model(transcript: Transcript) -> None:
     text = to_json(transcript)
     data = json.loads(text)
-    assert list(data) == ["recordingId", "language", "durationSeconds", "speakers", "segments"]
+    assert list(data) == ["recordingId", "language", "durationSeconds", "source", "speakers", "segments"]
+    assert data["source"] == "recording"
     assert data["speakers"][0] == {"id": "ch0", "userId": "u-alice", "displayName": "Alice <Admin> & Co"}
     assert data["segments"][4] == {
         "start": 3661.001,
