@@ -1,0 +1,143 @@
+// Search across the caller's meetings (GET /api/search) and asking one meeting (POST .../ask), plus the
+// pure helpers their pages render with: highlight ranges as text parts (never HTML), hits grouped by
+// meeting, the recording page's address at a moment.
+import { apiBaseUrl, authorizationHeader } from "../api/client";
+import { ApiError, type Problem } from "../api/errors";
+import type { Part } from "../recordings/search";
+
+// TODO(h18s, h18a): the generated types and `api.GET("/search")` / `api.POST(".../ask")` once both routes
+// are in the OpenAPI document (web/openapi.json); until then these narrow types, as the briefs give them.
+export interface SearchHit {
+  meetingId: string;
+  recordingId: string;
+  kind: "transcript" | "summary";
+  /** Seconds from the start of the recording. */
+  start: number;
+  end: number;
+  speaker: string | null;
+  snippet: string;
+  /** [start, end) character ranges of the snippet to highlight (code points, as the server counts). */
+  highlights?: [number, number][] | null;
+}
+
+export interface SearchResults {
+  items: SearchHit[];
+  continuationToken: string | null;
+}
+
+export interface AskSource {
+  recordingId: string;
+  start: number;
+  end: number;
+  speaker: string | null;
+  quote: string;
+}
+
+export interface AskAnswer {
+  answer: string;
+  sources: AskSource[];
+}
+
+/** A JSON request outside the generated client: the bearer header, problem+json as ApiError. */
+async function requestJson<T>(path: string, init: RequestInit = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${apiBaseUrl}${path}`, {
+      ...init,
+      headers: {
+        Accept: "application/json",
+        ...(init.body !== undefined ? { "Content-Type": "application/json" } : {}),
+        ...(await authorizationHeader()),
+      },
+    });
+  } catch {
+    throw new ApiError(0, null, true);
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const problem = typeof body === "object" && body !== null ? (body as Problem) : null;
+    throw new ApiError(response.status, problem, false, response.headers.get("ETag"));
+  }
+  return body as T;
+}
+
+export async function searchMeetings(q: string, continuationToken?: string | null): Promise<SearchResults> {
+  const query = new URLSearchParams({ q });
+  if (continuationToken) query.set("continuationToken", continuationToken);
+  return requestJson<SearchResults>(`/search?${query.toString()}`);
+}
+
+export async function askMeeting(meetingId: string, question: string): Promise<AskAnswer> {
+  return requestJson<AskAnswer>(`/meetings/${encodeURIComponent(meetingId)}/ask`, {
+    method: "POST",
+    body: JSON.stringify({ question }),
+  });
+}
+
+/**
+ * The snippet cut at its highlight ranges, for rendering the matches as <mark> (text nodes only: a
+ * snippet is what someone said, and may contain anything, "<script>" included). The ranges are the
+ * server's: counted in code points (Python's string indexes), so an emoji before a match does not shift
+ * it; ranges out of bounds, empty, reversed or not whole numbers are ignored, overlapping ones merged.
+ */
+export function snippetParts(snippet: string, highlights: readonly unknown[] | null | undefined): Part[] {
+  const chars = Array.from(snippet);
+  const ranges: [number, number][] = [];
+  for (const range of highlights ?? []) {
+    if (!Array.isArray(range) || range.length < 2) continue;
+    const [start, end] = range as unknown[];
+    if (!Number.isInteger(start) || !Number.isInteger(end)) continue;
+    const from = Math.max(0, start as number);
+    const to = Math.min(chars.length, end as number);
+    if (from < to) ranges.push([from, to]);
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const range of ranges) {
+    const last = merged.at(-1);
+    if (last !== undefined && range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
+    else merged.push([...range]);
+  }
+  const parts: Part[] = [];
+  let at = 0;
+  for (const [start, end] of merged) {
+    if (start > at) parts.push({ text: chars.slice(at, start).join(""), match: false });
+    parts.push({ text: chars.slice(start, end).join(""), match: true });
+    at = end;
+  }
+  if (at < chars.length || parts.length === 0) parts.push({ text: chars.slice(at).join(""), match: false });
+  return parts;
+}
+
+export interface MeetingHits {
+  meetingId: string;
+  hits: SearchHit[];
+}
+
+/** Hits by meeting, the meetings in the order of their best hit (the server ranks), hits in rank order. */
+export function groupByMeeting(hits: readonly SearchHit[]): MeetingHits[] {
+  const groups = new Map<string, SearchHit[]>();
+  for (const hit of hits) {
+    const group = groups.get(hit.meetingId);
+    if (group === undefined) groups.set(hit.meetingId, [hit]);
+    else group.push(hit);
+  }
+  return [...groups].map(([meetingId, items]) => ({ meetingId, hits: items }));
+}
+
+/**
+ * The recording page at a moment: `?t=` in seconds, rounded up to the hundredth, so that the player lands
+ * inside the segment that starts there, not just before it.
+ */
+export function recordingAt(meetingId: string, recordingId: string, seconds: number): string {
+  const base = `/meetings/${encodeURIComponent(meetingId)}/recordings/${encodeURIComponent(recordingId)}`;
+  if (!Number.isFinite(seconds) || seconds <= 0) return `${base}?t=0`;
+  return `${base}?t=${String(Math.ceil(seconds * 100) / 100)}`;
+}
+
+/** The `t` a recording page was opened with, in seconds; null when absent or not a time. */
+export function parseStartAt(value: string | null): number | null {
+  if (value === null || value.trim() === "") return null;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
+}
