@@ -19,7 +19,7 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { formatTime } from "../recordings/format";
 import { askMeeting, recordingAt, type AskAnswer } from "../search/searchApi";
 
-/** The longest question the form sends (the API answers 400 beyond its own limit; this one is looser). */
+/** The longest question the API takes (MAX_QUESTION_CHARS): the field stops there. */
 export const MAX_QUESTION_LENGTH = 1000;
 
 const useStyles = makeStyles({

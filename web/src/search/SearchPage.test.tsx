@@ -119,6 +119,33 @@ describe("results", () => {
     expect([...marks].map((m) => m.textContent)).toEqual(["budget"]);
   });
 
+  it("takes the meeting's title from the hits when they carry it, and opens a hit without a time at the start", async () => {
+    const seen = answerWith(fetchMock, [
+      ({ path }) =>
+        path.startsWith("/api/search?")
+          ? json({
+              items: [
+                hit({
+                  meetingTitle: "Budget review",
+                  kind: "summary",
+                  start: null,
+                  end: null,
+                  speaker: null,
+                }),
+              ],
+              continuationToken: null,
+            })
+          : undefined,
+    ]);
+    show("budget");
+    const group = await screen.findByRole("region", { name: "Budget review" });
+    expect(within(group).getByRole("link", { name: /^Summary we should approve/ })).toHaveAttribute(
+      "href",
+      "/meetings/m1/recordings/r1",
+    );
+    expect(seen.map((s) => s.path)).toEqual(["/api/search?q=budget"]);
+  });
+
   it("shows the meeting's id when its title cannot be read", async () => {
     answerWith(fetchMock, [
       ({ path }) =>

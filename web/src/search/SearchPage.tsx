@@ -78,9 +78,13 @@ function Hit({ hit }: { hit: SearchHit }) {
   return (
     <li>
       <Link to={recordingAt(hit.meetingId, hit.recordingId, hit.start)} className={styles.hit}>
-        <time className={styles.time} dateTime={`PT${Math.floor(hit.start)}S`}>
-          {formatTime(hit.start)}
-        </time>{" "}
+        {hit.start === null ? (
+          <span className={styles.time} />
+        ) : (
+          <time className={styles.time} dateTime={`PT${Math.floor(hit.start)}S`}>
+            {formatTime(hit.start)}
+          </time>
+        )}{" "}
         {/* The spaces keep the link's accessible name "0:05 Transcript · Bob: ..." readable. */}
         <Caption1 className={styles.meta}>
           {KIND_TEXT[hit.kind]}
@@ -92,7 +96,10 @@ function Hit({ hit }: { hit: SearchHit }) {
   );
 }
 
-/** Meeting id -> title, read once per meeting shown; null when it cannot be read (the id is shown). */
+/**
+ * Meeting id -> title, for the meetings whose hits came without one: read once per meeting; null when it
+ * cannot be read (the id is shown).
+ */
 function useMeetingTitles(meetingIds: readonly string[]): ReadonlyMap<string, string | null> {
   const [titles, setTitles] = useState<ReadonlyMap<string, string | null>>(new Map());
   const key = meetingIds.join("\n");
@@ -131,7 +138,9 @@ function Results({ q }: { q: string }) {
   const items = useMemo(() => [...(data?.items ?? []), ...(more?.items ?? [])], [data, more]);
   const token = more === null ? (data?.continuationToken ?? null) : more.token;
   const groups = useMemo(() => groupByMeeting(items), [items]);
-  const titles = useMeetingTitles(groups.map((g) => g.meetingId));
+  const titles = useMeetingTitles(
+    groups.filter((g) => !g.hits.some((h) => h.meetingTitle)).map((g) => g.meetingId),
+  );
 
   const loadMore = () => {
     if (token === null) return;
@@ -178,7 +187,7 @@ function Results({ q }: { q: string }) {
         {token !== null ? " so far" : ""} in {groups.length} {groups.length === 1 ? "meeting" : "meetings"}
       </Caption1>
       {groups.map((group) => {
-        const title = titles.get(group.meetingId);
+        const title = group.hits.find((h) => h.meetingTitle)?.meetingTitle ?? titles.get(group.meetingId);
         const id = `search-meeting-${group.meetingId}`;
         return (
           <section key={group.meetingId} className={styles.group} aria-labelledby={id}>

@@ -23,9 +23,11 @@ describe("snippetParts", () => {
     expect(snippetParts("", [])).toEqual([{ text: "", match: false }]);
   });
 
-  it("counts code points as the server does: an emoji before a match does not shift it", () => {
-    // "👍" is one code point but two UTF-16 units: JavaScript's own indexes would cut "budget" wrong.
-    expect(marked("👍 budget ok", [[2, 8]])).toBe("👍 [budget] ok");
+  it("takes UTF-16 offsets, as the API gives them, and never cuts an emoji in half", () => {
+    // "👍" is two UTF-16 units: "budget" starts at 3.
+    expect(marked("👍 budget ok", [[3, 9]])).toBe("👍 [budget] ok");
+    expect(marked("a👍b", [[2, 4]])).toBe("a[👍b]");
+    expect(marked("a👍b", [[1, 2]])).toBe("a👍b");
   });
 
   it("merges overlapping ranges and ignores broken ones", () => {
@@ -75,6 +77,8 @@ describe("the recording page at a moment", () => {
     expect(recordingAt("m1", "r1", 12)).toBe("/meetings/m1/recordings/r1?t=12");
     expect(recordingAt("m1", "r1", 0)).toBe("/meetings/m1/recordings/r1?t=0");
     expect(recordingAt("m1", "r1", Number.NaN)).toBe("/meetings/m1/recordings/r1?t=0");
+    // What has no time (a summary's overview) opens the recording at its start.
+    expect(recordingAt("m1", "r1", null)).toBe("/meetings/m1/recordings/r1");
   });
 
   it("reads t back, and nothing that is not a time", () => {

@@ -9,15 +9,17 @@ import type { Part } from "../recordings/search";
 // are in the OpenAPI document (web/openapi.json); until then these narrow types, as the briefs give them.
 export interface SearchHit {
   meetingId: string;
+  /** The meeting's title now (read from the meeting when the answer lacks it). */
+  meetingTitle?: string | null;
   recordingId: string;
   kind: "transcript" | "summary";
-  /** Seconds from the start of the recording. */
-  start: number;
-  end: number;
+  /** Seconds from the start of the recording; null for what has no time (a summary's overview). */
+  start: number | null;
+  end: number | null;
   speaker: string | null;
   snippet: string;
-  /** [start, end) character ranges of the snippet to highlight (code points, as the server counts). */
-  highlights?: [number, number][] | null;
+  /** [start, end) offsets of the matched words in the snippet, in UTF-16 code units (String#slice's). */
+  highlights?: number[][] | null;
 }
 
 export interface SearchResults {
@@ -76,19 +78,23 @@ export async function askMeeting(meetingId: string, question: string): Promise<A
 
 /**
  * The snippet cut at its highlight ranges, for rendering the matches as <mark> (text nodes only: a
- * snippet is what someone said, and may contain anything, "<script>" included). The ranges are the
- * server's: counted in code points (Python's string indexes), so an emoji before a match does not shift
- * it; ranges out of bounds, empty, reversed or not whole numbers are ignored, overlapping ones merged.
+ * snippet is what someone said, and may contain anything, "<script>" included). The ranges are the API's
+ * UTF-16 offsets, as String#slice takes them; ranges out of bounds, empty, reversed or not whole numbers
+ * are ignored, overlapping ones merged, and none splits a surrogate pair (an emoji stays whole).
  */
 export function snippetParts(snippet: string, highlights: readonly unknown[] | null | undefined): Part[] {
-  const chars = Array.from(snippet);
+  const length = snippet.length;
+  // An offset inside a surrogate pair moves to the pair's start: half an emoji is no character.
+  const low = (at: number) => snippet.charCodeAt(at) >= 0xdc00 && snippet.charCodeAt(at) <= 0xdfff;
+  const high = (at: number) => snippet.charCodeAt(at) >= 0xd800 && snippet.charCodeAt(at) <= 0xdbff;
+  const whole = (at: number) => (at > 0 && at < length && low(at) && high(at - 1) ? at - 1 : at);
   const ranges: [number, number][] = [];
   for (const range of highlights ?? []) {
     if (!Array.isArray(range) || range.length < 2) continue;
     const [start, end] = range as unknown[];
     if (!Number.isInteger(start) || !Number.isInteger(end)) continue;
-    const from = Math.max(0, start as number);
-    const to = Math.min(chars.length, end as number);
+    const from = whole(Math.max(0, start as number));
+    const to = whole(Math.min(length, end as number));
     if (from < to) ranges.push([from, to]);
   }
   ranges.sort((a, b) => a[0] - b[0]);
@@ -101,11 +107,11 @@ export function snippetParts(snippet: string, highlights: readonly unknown[] | n
   const parts: Part[] = [];
   let at = 0;
   for (const [start, end] of merged) {
-    if (start > at) parts.push({ text: chars.slice(at, start).join(""), match: false });
-    parts.push({ text: chars.slice(start, end).join(""), match: true });
+    if (start > at) parts.push({ text: snippet.slice(at, start), match: false });
+    parts.push({ text: snippet.slice(start, end), match: true });
     at = end;
   }
-  if (at < chars.length || parts.length === 0) parts.push({ text: chars.slice(at).join(""), match: false });
+  if (at < length || parts.length === 0) parts.push({ text: snippet.slice(at), match: false });
   return parts;
 }
 
@@ -129,8 +135,9 @@ export function groupByMeeting(hits: readonly SearchHit[]): MeetingHits[] {
  * The recording page at a moment: `?t=` in seconds, rounded up to the hundredth, so that the player lands
  * inside the segment that starts there, not just before it.
  */
-export function recordingAt(meetingId: string, recordingId: string, seconds: number): string {
+export function recordingAt(meetingId: string, recordingId: string, seconds: number | null): string {
   const base = `/meetings/${encodeURIComponent(meetingId)}/recordings/${encodeURIComponent(recordingId)}`;
+  if (seconds === null) return base;
   if (!Number.isFinite(seconds) || seconds <= 0) return `${base}?t=0`;
   return `${base}?t=${String(Math.ceil(seconds * 100) / 100)}`;
 }
