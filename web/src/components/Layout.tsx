@@ -10,8 +10,9 @@ import { LiveProvider } from "../live/LiveProvider";
 const useStyles = makeStyles({
   header: {
     display: "flex",
+    flexWrap: "wrap",
     alignItems: "center",
-    gap: tokens.spacingHorizontalL,
+    gap: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalL}`,
     padding: `${tokens.spacingVerticalM} ${tokens.spacingHorizontalXL}`,
     backgroundColor: tokens.colorBrandBackground,
     color: tokens.colorNeutralForegroundOnBrand,
@@ -23,7 +24,13 @@ const useStyles = makeStyles({
     textDecoration: "none",
   },
   spacer: { flexGrow: 1 },
-  search: { flexBasis: "22rem", flexShrink: 1, minWidth: "10rem" },
+  // Beside the user on a wide screen; a row of its own under them on a phone.
+  search: {
+    flexBasis: "22rem",
+    flexShrink: 1,
+    minWidth: "10rem",
+    "@media (max-width: 640px)": { order: 1, flexBasis: "100%" },
+  },
   searchInput: { width: "100%" },
   main: { maxWidth: "1200px", margin: "0 auto", padding: tokens.spacingHorizontalXL },
 });
