@@ -134,6 +134,8 @@ bench: $(VENV)/.dev emulators web e2e-tools
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.store_ops
 	$(BIN)/python -m bench.summary
+	$(BIN)/python -m bench.notes_quality
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.turnaround
 	$(BIN)/python -m bench.realtime

@@ -2,7 +2,20 @@
 
 import azure.functions as func
 
-from functions import fallback, join, maintenance, meetings, notes, pipeline, realtime, recordings, system
+from functions import (
+    ask,
+    fallback,
+    join,
+    maintenance,
+    meetings,
+    notes,
+    operations,
+    pipeline,
+    realtime,
+    recordings,
+    search,
+    system,
+)
 from shared.startup import refuse_unsafe_start
 
 refuse_unsafe_start()
@@ -13,8 +26,11 @@ app.register_functions(meetings.bp)
 app.register_functions(join.bp)
 app.register_functions(recordings.bp)
 app.register_functions(notes.bp)
+app.register_functions(ask.bp)
 app.register_functions(pipeline.bp)
 app.register_functions(maintenance.bp)
 app.register_functions(realtime.bp)
+app.register_functions(search.bp)
+app.register_functions(operations.bp)
 # Last, and lowest in route precedence: it answers whatever no other function takes.
 app.register_functions(fallback.bp)

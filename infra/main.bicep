@@ -58,6 +58,20 @@ param developerPrincipalType string = 'User'
 ])
 param webPubSubSku string = 'Standard_S1'
 
+@description('Azure AI Search tier: basic (the default) or free (50 MB, no SLA, one per subscription: trying it out).')
+@allowed([
+  'free'
+  'basic'
+])
+param searchSku string = 'basic'
+
+@description('Azure AI Search public network access: enabled (the Flex Consumption app has no VNet; Entra tokens only) or disabled (a private endpoint you add).')
+@allowed([
+  'enabled'
+  'disabled'
+])
+param searchPublicNetworkAccess string = 'enabled'
+
 @description('Memory of each Flex Consumption instance, MB.')
 @allowed([
   512
@@ -79,6 +93,13 @@ param alwaysReadyHttpInstances int = 0
 @description('Delete uploaded recordings this many days after their last change (transcripts and summaries stay); 0 keeps them forever.')
 @minValue(0)
 param recordingRetentionDays int = 90
+
+@description('Who gets the operations alerts by e-mail (empty: no action group; the alerts still show in the portal).')
+param alertEmail string = ''
+
+@description('Failed recordings in an hour that raise an alert.')
+@minValue(1)
+param failedRecordingsPerHour int = 3
 
 @description('Browser origins allowed besides the web client\'s own (e.g. http://localhost:5173 for a local web dev server against this API), comma-separated exact origins (empty: none).')
 param allowedOrigins string = ''
@@ -296,6 +317,22 @@ module eventGrid 'modules/eventgrid.bicep' = {
   }
 }
 
+// Alerts (e-mailed to alertEmail), and the operations workbook, on the app's telemetry and the topics.
+module operations 'modules/operations.bicep' = {
+  name: 'operations'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.appInsightsId
+    actionGroupName: 'ag-${resourceToken}'
+    storageTopicName: eventGrid.outputs.storageTopicName
+    acsTopicName: eventGrid.outputs.acsTopicName
+    alertEmail: alertEmail
+    failedRecordingsPerHour: failedRecordingsPerHour
+  }
+}
+
 module live 'modules/live.bicep' = {
   name: 'live'
   scope: rg
@@ -305,6 +342,21 @@ module live 'modules/live.bicep' = {
     location: location
     tags: tags
     webPubSubSku: webPubSubSku
+    appPrincipalId: identity.outputs.principalId
+    developerPrincipalId: developerPrincipalId
+    developerPrincipalType: developerPrincipalType
+  }
+}
+
+module search 'modules/search.bicep' = {
+  name: 'search'
+  scope: rg
+  params: {
+    name: 'srch-${resourceToken}'
+    location: location
+    tags: tags
+    sku: searchSku
+    publicNetworkAccess: searchPublicNetworkAccess
     appPrincipalId: identity.outputs.principalId
     developerPrincipalId: developerPrincipalId
     developerPrincipalType: developerPrincipalType
@@ -354,6 +406,7 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     webPubSubEndpoint: live.outputs.webPubSubEndpoint
     eventGridTopicEndpoint: live.outputs.topicEndpoint
+    searchEndpoint: search.outputs.endpoint
   }
 }
 
@@ -384,6 +437,8 @@ output ACS_ENDPOINT string = communication.outputs.endpoint
 output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
 output WEBPUBSUB_ENDPOINT string = live.outputs.webPubSubEndpoint
 output EVENTGRID_TOPIC_ENDPOINT string = live.outputs.topicEndpoint
+output SEARCH_ENDPOINT string = search.outputs.endpoint
+output SEARCH_SERVICE_NAME string = search.outputs.name
 output AZURE_OPENAI_API_VERSION string = openAiApiVersion
 output AZURE_OPENAI_TRANSCRIBE_DEPLOYMENT string = openAi.outputs.transcribeDeploymentName
 output AZURE_OPENAI_CHAT_DEPLOYMENT string = openAi.outputs.chatDeploymentName

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # these app roles assigned to the user (`roles`). Comma-separated; app-only tokens are always refused.
     auth_scopes: str = "user_impersonation"
     auth_roles: str = ""
+    # AUTH_MODE=dev only: user ids (comma-separated) who act as operators (GET /api/operations/recordings), as
+    # the `Operator` app role makes a user one with Entra ID. Ignored in any other mode.
+    admin_users: str = ""
 
     store: Literal["sqlite", "cosmos"] = "sqlite"
     cosmos_endpoint: str | None = None
@@ -91,6 +94,12 @@ class Settings(BaseSettings):
     # tokens are counted exactly, and a request well inside Azure's usual per-minute quotas. At least 16,000,
     # so that a merge request holds two parts' notes and its answer; at most the gpt-4o context window.
     summary_token_budget: int = Field(default=32_000, ge=16_000, le=128_000)
+    # List prices of the providers in US dollars (README "What a meeting costs"), for the estimated cost
+    # per meeting hour the app reports as a metric (`cost.per_meeting_hour`); local providers cost nothing.
+    # Set them to the price list of the models deployed: they inform an operator, they bill nobody.
+    price_transcribe_per_minute: float = Field(default=0.006, ge=0, le=10)
+    price_summary_input_per_million: float = Field(default=0.15, ge=0, le=1000)
+    price_summary_output_per_million: float = Field(default=0.60, ge=0, le=1000)
 
     # Live events to the web client: devhost's Web PubSub-compatible endpoint, or Azure Web PubSub (keyless:
     # the app's identity is Web PubSub Service Owner on WEBPUBSUB_ENDPOINT, e.g. https://x.webpubsub.azure.com).
@@ -104,6 +113,12 @@ class Settings(BaseSettings):
     summary_visibility: Literal["drafts", "approved"] = "drafts"
     event_webhooks: str | None = None
     eventgrid_topic_endpoint: str | None = None
+    # Search across meetings (GET /api/search): SQLite FTS5 under DATA_DIR, or Azure AI Search (keyless: the
+    # app's identity is Search Index Data Contributor and Search Service Contributor on SEARCH_ENDPOINT, e.g.
+    # https://x.search.windows.net; the index SEARCH_INDEX is created when missing).
+    search: Literal["sqlite", "azure"] = "sqlite"
+    search_endpoint: str | None = None
+    search_index: str = Field(default="notes", pattern=r"^[a-z0-9][a-z0-9-]{0,127}$")
 
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
@@ -142,6 +157,13 @@ class Settings(BaseSettings):
     @property
     def scopes(self) -> tuple[str, ...]:
         return tuple(s.strip() for s in self.auth_scopes.split(",") if s.strip())
+
+    @property
+    def operators(self) -> frozenset[str]:
+        """The users ADMIN_USERS makes operators: only in dev mode, where anyone may claim any user id."""
+        if self.auth_mode != "dev":
+            return frozenset()
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -207,6 +229,8 @@ class Settings(BaseSettings):
             raise ConfigurationError("REALTIME=webpubsub needs WEBPUBSUB_ENDPOINT")
         if self.events == "eventgrid" and not self.eventgrid_topic_endpoint:
             raise ConfigurationError("EVENTS=eventgrid needs EVENTGRID_TOPIC_ENDPOINT")
+        if self.search == "azure" and not self.search_endpoint:
+            raise ConfigurationError("SEARCH=azure needs SEARCH_ENDPOINT")
 
     def _check_entra(self) -> None:
         if not (self.scopes or self.roles):

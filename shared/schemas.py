@@ -271,6 +271,48 @@ class NegotiateOut(ApiModel):
     expires_on: datetime = Field(description="After this the URL no longer connects: negotiate again.")
 
 
+class SearchQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Words to find (letters and digits, any script; the first 16 are used): a passage "
+        "matches when it holds every one. No query syntax: quotes, operators and the like are ignored; a `q` "
+        "without a word finds nothing.",
+    )
+    limit: int = Field(default=20, ge=1, le=50)
+    continuation_token: str | None = Field(default=None, max_length=4096)
+
+
+class SearchHitOut(ApiModel):
+    meeting_id: str
+    meeting_title: str = Field(description="The meeting's title now.")
+    recording_id: str
+    kind: Literal["transcript", "summary"] = Field(
+        description="A transcript segment, or an item of the summary (overview, key point, decision, action "
+        "item, chapter, open question)."
+    )
+    start: float | None = Field(description="Seconds from the recording's start; null for the overview.")
+    end: float | None
+    speaker: str | None = Field(
+        description="Who said it, by name as the transcript shows it; null if unknown."
+    )
+    snippet: str = Field(description="Plain text around the matched words (never markup).")
+    highlights: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        description="Where the matched words are in `snippet`: [start, end) pairs of offsets in UTF-16 code "
+        "units (as JavaScript's `slice` takes them), ascending. Render them as text, e.g. in <mark> elements."
+    )
+
+
+class SearchOut(ApiModel):
+    items: list[SearchHitOut] = Field(description="Best first; only from meetings the caller is part of now.")
+    continuation_token: str | None = Field(
+        description="Pass back as `continuationToken` with the same `q` for the next page; null on the last. "
+        "A page may hold fewer than `limit` items and still have a next one."
+    )
+
+
 class Health(ApiModel):
     status: str
     version: str
@@ -465,6 +507,33 @@ class RecordingList(ApiModel):
     items: list[RecordingOut]
 
 
+class OperatorRecordingsQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["failed", "stuck"] = Field(
+        default="failed",
+        description="`failed`: recordings that failed, with their error; `stuck`: queued, transcribing or "
+        "summarizing recordings unchanged for 30 minutes (no job is working on them).",
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    continuation_token: str | None = Field(default=None, max_length=4096)
+
+
+class OperatorRecordingOut(RecordingOut):
+    attempts: int = Field(description="How many times a job has claimed the recording.")
+
+    @classmethod
+    def of(cls, recording: Recording) -> Self:
+        return cls.model_validate({**RecordingOut.of(recording).model_dump(), "attempts": recording.attempts})
+
+
+class OperatorRecordingList(ApiModel):
+    items: list[OperatorRecordingOut] = Field(description="Oldest update first, across every meeting.")
+    continuation_token: str | None = Field(
+        description="Pass back as `continuationToken` for the next page; null on the last page."
+    )
+
+
 class TranscriptOut(Transcript):
     """`transcript.json` as served: the very model the transcription job writes it with (no copy to drift).
 
@@ -538,6 +607,37 @@ class NameSpeaker(ApiModel):
         if (self.user_id is None) == (self.display_name is None):
             raise ValueError("give either userId or displayName")
         return self
+
+
+MAX_QUESTION_CHARS = 1000
+Question = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_ONLY_SPACE
+    ),
+]
+
+
+class AskIn(ApiModel):
+    question: Question = Field(
+        description=f"What to ask about the meeting; 1-{MAX_QUESTION_CHARS} characters."
+    )
+
+
+class AskSource(ApiModel):
+    recording_id: str
+    start: float = Field(description="Seconds from the start of the recording.")
+    end: float
+    speaker: str | None = Field(description="Who said it, by name; null where unknown.")
+    quote: str = Field(description="Words of the transcript, verbatim.")
+
+
+class AskOut(ApiModel):
+    answer: str = Field(
+        description="Drawn only from the meeting's transcripts and notes; \"The recordings of this meeting "
+        "don't say.\" (with no sources) when they do not answer the question."
+    )
+    sources: list[AskSource] = Field(description="The transcript spans the answer rests on.")
 
 
 class TranscriptQuery(ApiModel):

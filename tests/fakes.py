@@ -147,10 +147,15 @@ class InMemoryStore:
         stored = self._recordings.get(meeting_id, {}).values()
         return sorted((s.value.model_copy(deep=True) for s in stored), key=lambda r: (r.created_at, r.id))
 
-    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+    async def list_recordings_by_status(
+        self, status: RecordingStatus, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Recording]:
         self.operations["queries"] += 1
         found = [s.value for p in self._recordings.values() for s in p.values() if s.value.status == status]
-        return [r.model_copy(deep=True) for r in sorted(found, key=lambda r: r.updated_at)[:limit]]
+        ordered = sorted(found, key=lambda r: (r.updated_at, r.id))
+        if after is not None:
+            ordered = [r for r in ordered if (r.updated_at, r.id) > after]
+        return [r.model_copy(deep=True) for r in ordered[:limit]]
 
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
         self.operations["writes"] += 1

@@ -56,6 +56,7 @@ param summaryTokenBudget int
 param keyVaultUri string
 param webPubSubEndpoint string
 param eventGridTopicEndpoint string
+param searchEndpoint string
 
 // Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
 // the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
@@ -103,12 +104,20 @@ var appSettings = [
   { name: 'SUMMARY_TOKEN_BUDGET', value: string(summaryTokenBudget) }
   // Participants read draft summaries too; 'approved' shows them only what the organizer approved.
   { name: 'SUMMARY_VISIBILITY', value: 'drafts' }
+  // The list prices the estimated cost per meeting hour is reckoned at (a metric; README "Operators").
+  { name: 'PRICE_TRANSCRIBE_PER_MINUTE', value: '0.006' }
+  { name: 'PRICE_SUMMARY_INPUT_PER_MILLION', value: '0.15' }
+  { name: 'PRICE_SUMMARY_OUTPUT_PER_MILLION', value: '0.60' }
   { name: 'KEY_VAULT_URL', value: keyVaultUri }
   // Live events, keyless: Web PubSub to the web client, the Event Grid topic to other systems.
   { name: 'REALTIME', value: 'webpubsub' }
   { name: 'WEBPUBSUB_ENDPOINT', value: webPubSubEndpoint }
   { name: 'EVENTS', value: 'eventgrid' }
   { name: 'EVENTGRID_TOPIC_ENDPOINT', value: eventGridTopicEndpoint }
+  // Search across meetings, keyless; the app creates its index when it is missing.
+  { name: 'SEARCH', value: 'azure' }
+  { name: 'SEARCH_ENDPOINT', value: searchEndpoint }
+  { name: 'SEARCH_INDEX', value: 'notes' }
   // Read from Key Vault at first use (shared/secrets.py), so that every instance signs alike.
   { name: 'SIGNING_KEY', value: 'keyvault:signing-key' }
 ]

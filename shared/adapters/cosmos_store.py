@@ -51,7 +51,7 @@ from shared.ports import (
     StoreNotProvisioned,
     StoreUnavailable,
 )
-from shared.timefmt import iso
+from shared.timefmt import iso, stored_instant
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -77,6 +77,16 @@ USERS_INDEXING_POLICY: dict[str, Any] = {
     "includedPaths": [{"path": "/*"}],
     "excludedPaths": [{"path": '/"_etag"/?'}],
     "compositeIndexes": [LISTING_INDEX],
+}
+# Recordings by status, oldest update first, paged on (updatedAt, id) across meetings (the reconciler's
+# sweep, the operators' list): an ORDER BY on two fields, served only from a composite index.
+RECORDINGS_BY_UPDATE = [
+    {"path": "/updatedAt", "order": "ascending"},
+    {"path": "/id", "order": "ascending"},
+]
+MEETINGS_INDEXING_POLICY: dict[str, Any] = {
+    **USERS_INDEXING_POLICY,
+    "compositeIndexes": [RECORDINGS_BY_UPDATE],
 }
 # 429s are retried by the SDK, honouring the service's retry-after, this many times and this long in all:
 # an HTTP caller waits at most that long before it gets a 503 it may retry itself.
@@ -176,7 +186,7 @@ class CosmosStore:
         if self._create_if_missing:
             database = await client.create_database_if_not_exists(self._database)
             meetings = await database.create_container_if_not_exists(
-                MEETINGS, PartitionKey(MEETINGS_PARTITION_KEY)
+                MEETINGS, PartitionKey(MEETINGS_PARTITION_KEY), indexing_policy=MEETINGS_INDEXING_POLICY
             )
             users = await database.create_container_if_not_exists(
                 USERS, PartitionKey(USERS_PARTITION_KEY), indexing_policy=USERS_INDEXING_POLICY
@@ -355,18 +365,30 @@ class CosmosStore:
         docs = await self._call("queries", f"list the recordings of {meeting_id}", _collect(pager))
         return sorted(_RECORDINGS.validate_python(docs), key=lambda r: (r.created_at, r.id))
 
-    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+    async def list_recordings_by_status(
+        self, status: RecordingStatus, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Recording]:
         # Across partitions, on purpose: only the reconciler's timer asks (every few minutes), `status`
         # is indexed like every path, and a sweep must see every meeting. An index entry per status
         # would cost a second write on every status change of every recording to save this one query.
         # updatedAt is ISO text in UTC: sorted as text is (to the second) sorted in time.
+        # A page past `after`: later updates, or the same one and a greater id, in that order (served by
+        # the meetings container's composite index, RECORDINGS_BY_UPDATE).
+        since, last_id = (stored_instant(after[0]), after[1]) if after is not None else ("", "")
         query = (
             "SELECT TOP @limit * FROM c WHERE c.type = 'recording' AND c.status = @status"
-            " ORDER BY c.updatedAt"
+            " AND (c.updatedAt > @since OR (c.updatedAt = @since AND c.id > @id))"
+            " ORDER BY c.updatedAt, c.id"
         )
         meetings = await self._meetings()
         pager = meetings.query_items(
-            query, parameters=[{"name": "@limit", "value": limit}, {"name": "@status", "value": status.value}]
+            query,
+            parameters=[
+                {"name": "@limit", "value": limit},
+                {"name": "@status", "value": status.value},
+                {"name": "@since", "value": since},
+                {"name": "@id", "value": last_id},
+            ],
         )
         docs = await self._call("queries", f"list the recordings {status.value}", _collect(pager))
         return _RECORDINGS.validate_python(docs)

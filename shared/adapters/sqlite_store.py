@@ -21,7 +21,7 @@ from shared.domain.models import AcsIdentity, Meeting, Membership
 from shared.domain.recording_paths import call_recording_key
 from shared.domain.recordings import Recording, RecordingStatus
 from shared.ports import AlreadyExists, EtagMismatch, Page, Stored
-from shared.timefmt import iso
+from shared.timefmt import iso, stored_instant
 
 T = TypeVar("T")
 
@@ -208,13 +208,18 @@ class SqliteStore:
             (Recording.model_validate_json(row[0]) for row in rows), key=lambda r: (r.created_at, r.id)
         )
 
-    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+    async def list_recordings_by_status(
+        self, status: RecordingStatus, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Recording]:
+        # Past `after` as the documents sort: by their stored updatedAt text, then id.
+        since, last_id = (stored_instant(after[0]), after[1]) if after is not None else ("", "")
         rows = self._read(
             "queries",
             lambda conn: conn.execute(
                 "SELECT body FROM meetings WHERE type = 'recording' AND json_extract(body, '$.status') = ?"
-                " ORDER BY json_extract(body, '$.updatedAt') LIMIT ?",
-                (status.value, limit),
+                " AND (json_extract(body, '$.updatedAt'), id) > (?, ?)"
+                " ORDER BY json_extract(body, '$.updatedAt'), id LIMIT ?",
+                (status.value, since, last_id, limit),
             ).fetchall(),
         )
         return [Recording.model_validate_json(row[0]) for row in rows]

@@ -46,6 +46,7 @@ from shared.ports import (
 from shared.realtime import events as ev
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.schemas import CreateMeeting, ListMeetingsQuery, UpdateMeeting
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.signing import BadSignature, Signer
 from shared.timefmt import iso
 from shared.timefmt import now as utc_now
@@ -93,12 +94,14 @@ class MeetingService:
         clock: Callable[[], datetime] = utc_now,
         *,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         self._store = store
         self._acs = communication
         self._signer = signer
         self._clock = clock
         self._events = events
+        self._search = search
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -416,6 +419,8 @@ class MeetingService:
         # Title, times and status are copied into every entry: when they change, every entry changes.
         await fan_out(participants, put)
         await fan_out(removed, drop)
+        # Who may find the meeting's passages in search follows the same write.
+        await self._search.members_changed(meeting)
 
     async def _acs_ids(self, user_ids: Iterable[str]) -> dict[str, str]:
         """App user id to ACS user id, for those who have joined at least once (the others have none)."""

@@ -33,6 +33,7 @@ from shared.ports import BlobStore, QueueStore, Store
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
 from shared.services.recordings import RecordingService, upload_lifetime
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,15 @@ JOB_QUEUES = (
     (RecordingStatus.TRANSCRIBING, TRANSCRIPTION_JOBS),
     (RecordingStatus.SUMMARIZING, SUMMARY_JOBS),
 )
+
+
+# The statuses of work an operator may push on (GET /api/operations/recordings?status=stuck), with the queue
+# whose job moves it: a queued recording waits for its transcription job.
+STUCK_QUEUES = {
+    RecordingStatus.QUEUED: TRANSCRIPTION_JOBS,
+    RecordingStatus.TRANSCRIBING: TRANSCRIPTION_JOBS,
+    RecordingStatus.SUMMARIZING: SUMMARY_JOBS,
+}
 
 
 @dataclass
@@ -104,6 +114,12 @@ class Reconciler:
             for recording in await self._store.list_recordings_by_status(status, limit=self._limit):
                 with log_context(meeting=recording.meeting_id, recording=recording.id):
                     done.requeued_jobs += await self._requeue(recording, status, queue, now)
+        for action, count in (
+            ("queued_upload", done.queued_uploads),
+            ("expired_upload", done.expired_uploads),
+            ("requeued_job", done.requeued_jobs),
+        ):
+            metrics.add(metrics.RECONCILER_ACTIONS, count, {metrics.ACTION: action})
         log.info(
             "reconciled: %d upload(s) queued, %d upload(s) expired, %d job(s) queued again",
             done.queued_uploads,
@@ -111,6 +127,17 @@ class Reconciler:
             done.requeued_jobs,
         )
         return done
+
+    async def requeue(self, recording: Recording) -> bool:
+        """An operator's retry of work that does not move: its job queued again, as a pass does for a claim
+        that ran out, and also when no job ever claimed it (a lost message). False while a job holds a live
+        claim: that job is running, and a second one would only wait for it."""
+        queue = STUCK_QUEUES[recording.status]
+        if recording.claim is not None:
+            return bool(await self._requeue(recording, recording.status, queue, self._clock()))
+        await self._queues.send(queue, job_message(RecordingRef(recording.meeting_id, recording.id)))
+        log.warning("recording %s: no job held it; the %s job is queued again", recording.id, queue)
+        return True
 
     async def _upload(self, recording: Recording, now: datetime, done: Reconciled) -> None:
         ref = RecordingRef(recording.meeting_id, recording.id)

@@ -52,6 +52,7 @@ from shared.realtime.events import NO_EVENTS, EventPublisher, recording_changes
 from shared.schemas import CreateRecording
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class RecordingService:
         *,
         recorder: CallRecorder | None = None,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         self._store = store
         self._blobs = blobs
@@ -117,6 +119,7 @@ class RecordingService:
         self._clock = clock
         self._recorder = recorder  # to stop a call recording that is deleted while ACS records
         self._events = events
+        self._search = search
 
     # --- HTTP use cases --------------------------------------------------------------------------
 
@@ -245,6 +248,15 @@ class RecordingService:
                 "the summary was edited or approved: regenerating replaces that work as the current version "
                 "(the old versions are kept); ask again with force=true"
             )
+        return await self.restart_summary(stored)
+
+    async def restart_summary(self, stored: Stored[Recording]) -> Recording:
+        """Starts the summary stage again on a transcribed recording that is completed or failed (the
+        organizer's regenerate, an operator's retry), and queues its job unless one holds it."""
+        meeting_id, recording_id = stored.value.meeting_id, stored.value.id
+        transcript = TRANSCRIPT_FILES["json"][0]
+        if transcript not in stored.value.artifacts:
+            raise Conflict(_not_ready(stored.value, "transcript to summarize"))
         now = self._clock()
 
         def restart(recording: Recording) -> Recording | None:
@@ -307,6 +319,9 @@ class RecordingService:
         removed = await self._blobs.delete_prefix(RECORDINGS, prefix)
         removed += await self._blobs.delete_prefix(ARTIFACTS, prefix)
         await self._store.delete_recording(meeting_id, recording_id)
+        # Out of search after the document: a search meanwhile drops it anyway (SearchService checks the
+        # store), and a job that indexes it after this finds it deleted and removes it again.
+        await self._search.recording_removed(meeting_id, recording_id)
         log.info("recording %s deleted with %d blobs", recording_id, removed)
 
     async def _stop_recording_call(self, recording: Recording) -> None:

@@ -37,7 +37,9 @@ from shared.media import MediaError, probe
 from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberRejected
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.speech import SpeechProgress, SpeechResult, in_decoder_thread, transcribe_source
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
@@ -89,9 +91,16 @@ class TranscriptionJob(RecordingJob):
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         max_recording_minutes: int = MAX_RECORDING_MINUTES,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         super().__init__(
-            TRANSCRIPT_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds, events=events
+            TRANSCRIPT_STAGE,
+            store,
+            queues,
+            clock=clock,
+            heartbeat_seconds=heartbeat_seconds,
+            events=events,
+            search=search,
         )
         self._blobs = blobs
         self._transcriber = transcriber
@@ -247,9 +256,16 @@ class TranscriptionJob(RecordingJob):
             stored.artifacts = sorted({*stored.artifacts, *names})
             stored.add_usage(usage)
 
-        if await self._announce(job, announce) is None:
+        announced = await self._announce(job, announce)
+        if announced is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote
+        # Counted once announced: a duplicate job that lost the claim sent its audio too, but the pieces
+        # it kept were reused, so what is counted is what this recording's transcript took.
+        metrics.add(metrics.AUDIO_MINUTES, usage.audio_seconds / 60, {metrics.PROVIDER: usage.provider})
         await self._queues.send(SUMMARY_JOBS, job_message(ref))
+        if meeting is not None:
+            # Searchable from now on (the summary's items join it when the summary is written).
+            await self._search.recording_changed(meeting.value, announced.value)
         removed = await self._blobs.delete_prefix(ARTIFACTS, work_prefix(ref.meeting_id, ref.recording_id))
         log.info(
             "transcript written: %d segments, %.1f s of audio, %d pieces sent now (%d kept from before)",

@@ -373,6 +373,32 @@ async def test_recordings_are_listed_by_status_across_meetings_oldest_update_fir
     assert await store.list_recordings_by_status(RecordingStatus.COMPLETED, limit=10) == []
 
 
+async def test_recordings_by_status_page_on_from_the_last_one_seen(store: Store) -> None:
+    # Five failed recordings in three meetings, two updated at the same instant (the id orders those).
+    for recording_id, meeting_id, minutes, micros in (
+        ("r-4", "m-1", 4, 0),
+        ("r-1", "m-2", 1, 0),
+        ("r-3b", "m-3", 3, 250),
+        ("r-3a", "m-1", 3, 250),
+        ("r-2", "m-3", 2, 0),
+    ):
+        at = BASE + timedelta(minutes=minutes, microseconds=micros)
+        created = recording(recording_id, meeting_id, status=RecordingStatus.FAILED, created_at=at)
+        await store.create_recording(created)
+    await store.create_recording(recording("r-ok", "m-2", status=RecordingStatus.COMPLETED, created_at=BASE))
+    seen: list[str] = []
+    after = None
+    for _ in range(5):
+        page = await store.list_recordings_by_status(RecordingStatus.FAILED, limit=2, after=after)
+        seen += [r.id for r in page]
+        if len(page) < 2:
+            break
+        after = (page[-1].updated_at, page[-1].id)
+    assert seen == ["r-1", "r-2", "r-3a", "r-3b", "r-4"]
+    last = await store.list_recordings_by_status(RecordingStatus.FAILED, limit=10, after=after)
+    assert [r.id for r in last] == ["r-4"]
+
+
 async def test_a_recording_in_the_partition_does_not_confuse_the_meeting(store: Store) -> None:
     meeting_etag = await store.create_meeting(meeting())
     await store.create_recording(recording())

@@ -26,6 +26,8 @@ LOCAL_ONLY: dict[str, str] = {
     "public_base_url": "where devhost's embedded upload URLs point; in Azure uploads go to Blob storage "
     "(user-delegation SAS URLs)",
     "event_webhooks": "local webhooks (EVENTS=local); Azure publishes to the Event Grid topic",
+    "admin_users": "operators by user id, honoured only with AUTH_MODE=dev; in Azure operators hold the "
+    "Operator app role",
     "website_instance_id": "set by the platform on every instance (it is how the app knows it runs in Azure)"
     "; a deployment must not set it",
 }

@@ -33,6 +33,8 @@ ROLES = {
     "00000000-0000-0000-0000-000000000002": "Cosmos DB Built-in Data Contributor",
     "12cf5a90-567b-43ae-8102-96cf46c7d9b4": "Web PubSub Service Owner",
     "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
+    "8ebe5a00-799e-43f5-93ac-243d3dce84a7": "Search Index Data Contributor",
+    "7ca78c08-252a-4471-8644-bb5ff32d4ba0": "Search Service Contributor",
 }
 # Broad roles nobody here may hold at a scope wider than one resource.
 FORBIDDEN_ROLES = {
@@ -110,6 +112,7 @@ def test_storage_is_keyless_private_and_https_only(files: list[BicepFile]) -> No
         ("Microsoft.OperationalInsights/workspaces", "properties.features.disableLocalAuth"),
         ("Microsoft.SignalRService/webPubSub", "properties.disableLocalAuth"),
         ("Microsoft.EventGrid/topics", "properties.disableLocalAuth"),
+        ("Microsoft.Search/searchServices", "properties.disableLocalAuth"),
     ],
 )
 def test_local_auth_is_off(files: list[BicepFile], type_: str, path: str) -> None:
@@ -255,6 +258,8 @@ def test_app_data_roles_cover_what_the_app_uses(files: list[BicepFile]) -> None:
         "Cosmos DB Built-in Data Contributor",
         "Web PubSub Service Owner",
         "EventGrid Data Sender",
+        "Search Index Data Contributor",
+        "Search Service Contributor",
     }
 
 
@@ -284,6 +289,7 @@ def test_cosmos_layout_is_the_stores(files: list[BicepFile]) -> None:
     assert meetings.get("properties.resource.partitionKey.paths") == [cosmos_store.MEETINGS_PARTITION_KEY]
     assert users.get("properties.resource.partitionKey.paths") == [cosmos_store.USERS_PARTITION_KEY]
     assert users.get("properties.resource.indexingPolicy") == cosmos_store.USERS_INDEXING_POLICY
+    assert meetings.get("properties.resource.indexingPolicy") == cosmos_store.MEETINGS_INDEXING_POLICY
     account = declared(files, "Microsoft.DocumentDB/databaseAccounts")[0]
     assert {"name": "EnableServerless"} in account.get("properties.capabilities")
 

@@ -75,6 +75,23 @@ export interface paths {
         patch: operations["update_meeting"];
         trace?: never;
     };
+    "/meetings/{meetingId}/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask about the meeting (organizer, participants): an answer drawn only from its recordings' transcripts and notes, with the transcript spans it rests on; 409 while no recording has a transcript */
+        post: operations["ask_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/meetings/{meetingId}/join": {
         parameters: {
             query?: never;
@@ -353,6 +370,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operations/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed or stuck recordings across every meeting, with their error (operators) */
+        get: operations["operator_recordings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations/recordings/{meetingId}/{recordingId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a failed or stuck recording again (operators): its summary, its transcription from the stored file, or its stuck job */
+        post: operations["operator_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/realtime/negotiate": {
         parameters: {
             query?: never;
@@ -362,6 +413,23 @@ export interface paths {
         };
         /** A Web PubSub client access URL in the groups of the caller's meetings (receive-only) */
         get: operations["realtime_negotiate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find words in the transcripts and summaries of the caller's meetings, best first, with the time, the speaker and a snippet */
+        get: operations["search"];
         put?: never;
         post?: never;
         delete?: never;
@@ -425,6 +493,49 @@ export interface components {
              * @default false
              */
             unverified: boolean;
+        };
+        /** AskIn */
+        AskIn: {
+            /**
+             * Question
+             * @description What to ask about the meeting; 1-1000 characters.
+             */
+            question: string;
+        };
+        /** AskOut */
+        AskOut: {
+            /**
+             * Answer
+             * @description Drawn only from the meeting's transcripts and notes; "The recordings of this meeting don't say." (with no sources) when they do not answer the question.
+             */
+            answer: string;
+            /**
+             * Sources
+             * @description The transcript spans the answer rests on.
+             */
+            sources: components["schemas"]["AskSource"][];
+        };
+        /** AskSource */
+        AskSource: {
+            /** End */
+            end: number;
+            /**
+             * Quote
+             * @description Words of the transcript, verbatim.
+             */
+            quote: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Speaker
+             * @description Who said it, by name; null where unknown.
+             */
+            speaker: string | null;
+            /**
+             * Start
+             * @description Seconds from the start of the recording.
+             */
+            start: number;
         };
         /** CallRecordingOut */
         CallRecordingOut: {
@@ -963,6 +1074,76 @@ export interface components {
              */
             unverified: boolean;
         };
+        /** OperatorRecordingList */
+        OperatorRecordingList: {
+            /**
+             * Continuationtoken
+             * @description Pass back as `continuationToken` for the next page; null on the last page.
+             */
+            continuationToken: string | null;
+            /**
+             * Items
+             * @description Oldest update first, across every meeting.
+             */
+            items: components["schemas"]["OperatorRecordingOut"][];
+        };
+        /** OperatorRecordingOut */
+        OperatorRecordingOut: {
+            /**
+             * Artifacts
+             * @description Outputs ready to read, e.g. `transcript.json`.
+             */
+            artifacts: string[];
+            /**
+             * Attempts
+             * @description How many times a job has claimed the recording.
+             */
+            attempts: number;
+            /** @description For a recording of the meeting's call: what ACS records. */
+            call: components["schemas"]["CallRecordingOut"] | null;
+            /** Channels */
+            channels: components["schemas"]["ChannelOut"][];
+            /** Contenttype */
+            contentType: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Createdby */
+            createdBy: string;
+            /** Durationseconds */
+            durationSeconds: number | null;
+            error: components["schemas"]["RecordingErrorOut"] | null;
+            /** Filename */
+            fileName: string;
+            /** Id */
+            id: string;
+            /** Language */
+            language: string | null;
+            /** Meetingid */
+            meetingId: string;
+            /**
+             * Progress
+             * @description 0 to 1, of the current stage.
+             */
+            progress: number;
+            /** Sizebytes */
+            sizeBytes: number;
+            /** @description What `progress` measures. */
+            stage: components["schemas"]["RecordingStage"];
+            status: components["schemas"]["RecordingStatus"];
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /**
+             * Usage
+             * @description What each provider was asked, per stage: the cost.
+             */
+            usage: components["schemas"]["UsageOut"][];
+        };
         /** ParticipantIn */
         ParticipantIn: {
             /**
@@ -1129,6 +1310,59 @@ export interface components {
          * @enum {string}
          */
         Role: "presenter" | "attendee" | "consumer";
+        /** SearchHitOut */
+        SearchHitOut: {
+            /** End */
+            end: number | null;
+            /**
+             * Highlights
+             * @description Where the matched words are in `snippet`: [start, end) pairs of offsets in UTF-16 code units (as JavaScript's `slice` takes them), ascending. Render them as text, e.g. in <mark> elements.
+             */
+            highlights: number[][];
+            /**
+             * Kind
+             * @description A transcript segment, or an item of the summary (overview, key point, decision, action item, chapter, open question).
+             * @enum {string}
+             */
+            kind: "transcript" | "summary";
+            /** Meetingid */
+            meetingId: string;
+            /**
+             * Meetingtitle
+             * @description The meeting's title now.
+             */
+            meetingTitle: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Snippet
+             * @description Plain text around the matched words (never markup).
+             */
+            snippet: string;
+            /**
+             * Speaker
+             * @description Who said it, by name as the transcript shows it; null if unknown.
+             */
+            speaker: string | null;
+            /**
+             * Start
+             * @description Seconds from the recording's start; null for the overview.
+             */
+            start: number | null;
+        };
+        /** SearchOut */
+        SearchOut: {
+            /**
+             * Continuationtoken
+             * @description Pass back as `continuationToken` with the same `q` for the next page; null on the last. A page may hold fewer than `limit` items and still have a next one.
+             */
+            continuationToken: string | null;
+            /**
+             * Items
+             * @description Best first; only from meetings the caller is part of now.
+             */
+            items: components["schemas"]["SearchHitOut"][];
+        };
         /** Segment */
         Segment: {
             /** End */
@@ -1850,6 +2084,113 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ask_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskIn"];
+            };
+        };
+        responses: {
+            /** @description The answer and its sources */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AskOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3738,6 +4079,153 @@ export interface operations {
             };
         };
     };
+    operator_recordings: {
+        parameters: {
+            query?: {
+                /** @description `failed`: recordings that failed, with their error; `stuck`: queued, transcribing or summarizing recordings unchanged for 30 minutes (no job is working on them). */
+                status?: ("failed" | "stuck") | "";
+                limit?: number | "";
+                continuationToken?: (string | null) | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of recordings, oldest update first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorRecordingList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operator_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recording, its job queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorRecordingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     realtime_negotiate: {
         parameters: {
             query?: never;
@@ -3767,6 +4255,76 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description Words to find (letters and digits, any script; the first 16 are used): a passage matches when it holds every one. No query syntax: quotes, operators and the like are ignored; a `q` without a word finds nothing. */
+                q: string;
+                limit?: number | "";
+                continuationToken?: (string | null) | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of passages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
