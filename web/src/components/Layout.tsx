@@ -63,6 +63,7 @@ export function SearchBox() {
       <Input
         aria-label="Search meetings"
         placeholder="Search meetings"
+        maxLength={200}
         className={styles.searchInput}
         value={value}
         onChange={(_, data) => {

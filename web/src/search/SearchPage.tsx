@@ -1,5 +1,5 @@
 // The search page (`/search?q=`): what was said in any of the user's meetings, hits grouped by meeting
-// (its title read once per meeting), each a link to the recording at that moment; "Load more" pages on.
+// (under its title), each a link to the recording at that moment; "Load more" pages on.
 import {
   Button,
   Caption1,
@@ -16,7 +16,6 @@ import { Link, useSearchParams } from "react-router-dom";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
 import { useLoad } from "../lib/useLoad";
-import { getMeeting } from "../meetings/api";
 import { formatTime } from "../recordings/format";
 import {
   groupByMeeting,
@@ -96,36 +95,6 @@ function Hit({ hit }: { hit: SearchHit }) {
   );
 }
 
-/**
- * Meeting id -> title, for the meetings whose hits came without one: read once per meeting; null when it
- * cannot be read (the id is shown).
- */
-function useMeetingTitles(meetingIds: readonly string[]): ReadonlyMap<string, string | null> {
-  const [titles, setTitles] = useState<ReadonlyMap<string, string | null>>(new Map());
-  const key = meetingIds.join("\n");
-  useEffect(() => {
-    let live = true;
-    const wanted = key === "" ? [] : key.split("\n");
-    for (const id of wanted) {
-      if (titles.has(id)) continue;
-      getMeeting(id).then(
-        ({ meeting }) => {
-          if (live) setTitles((previous) => new Map(previous).set(id, meeting.title));
-        },
-        () => {
-          if (live) setTitles((previous) => new Map(previous).set(id, null));
-        },
-      );
-    }
-    return () => {
-      live = false;
-    };
-    // `titles` is read, not followed: a title arriving must not ask for the others again.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key]);
-  return titles;
-}
-
 function Results({ q }: { q: string }) {
   const styles = useStyles();
   const first = useCallback(() => searchMeetings(q), [q]);
@@ -138,9 +107,6 @@ function Results({ q }: { q: string }) {
   const items = useMemo(() => [...(data?.items ?? []), ...(more?.items ?? [])], [data, more]);
   const token = more === null ? (data?.continuationToken ?? null) : more.token;
   const groups = useMemo(() => groupByMeeting(items), [items]);
-  const titles = useMeetingTitles(
-    groups.filter((g) => !g.hits.some((h) => h.meetingTitle)).map((g) => g.meetingId),
-  );
 
   const loadMore = () => {
     if (token === null) return;
@@ -187,13 +153,14 @@ function Results({ q }: { q: string }) {
         {token !== null ? " so far" : ""} in {groups.length} {groups.length === 1 ? "meeting" : "meetings"}
       </Caption1>
       {groups.map((group) => {
-        const title = group.hits.find((h) => h.meetingTitle)?.meetingTitle ?? titles.get(group.meetingId);
+        // The meeting's title as it is now (every hit carries it).
+        const title = group.hits[0]?.meetingTitle ?? group.meetingId;
         const id = `search-meeting-${group.meetingId}`;
         return (
           <section key={group.meetingId} className={styles.group} aria-labelledby={id}>
             <Title3 as="h2" block id={id}>
               <Link to={`/meetings/${encodeURIComponent(group.meetingId)}`} className={styles.meetingLink}>
-                {title ?? (title === null ? `Meeting ${group.meetingId}` : "Meeting")}
+                {title}
               </Link>
             </Title3>
             <ul className={styles.list} aria-labelledby={id}>

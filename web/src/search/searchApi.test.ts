@@ -52,6 +52,7 @@ describe("snippetParts", () => {
 describe("groupByMeeting", () => {
   const hit = (meetingId: string, start: number): SearchHit => ({
     meetingId,
+    meetingTitle: meetingId,
     recordingId: "r",
     kind: "transcript",
     start,

@@ -1,79 +1,29 @@
 // Search across the caller's meetings (GET /api/search) and asking one meeting (POST .../ask), plus the
 // pure helpers their pages render with: highlight ranges as text parts (never HTML), hits grouped by
 // meeting, the recording page's address at a moment.
-import { apiBaseUrl, authorizationHeader } from "../api/client";
-import { ApiError, type Problem } from "../api/errors";
+import { api } from "../api/client";
+import { call } from "../api/errors";
+import type { components } from "../api/schema";
 import type { Part } from "../recordings/search";
 
-// TODO(h18s, h18a): the generated types and `api.GET("/search")` / `api.POST(".../ask")` once both routes
-// are in the OpenAPI document (web/openapi.json); until then these narrow types, as the briefs give them.
-export interface SearchHit {
-  meetingId: string;
-  /** The meeting's title now (read from the meeting when the answer lacks it). */
-  meetingTitle?: string | null;
-  recordingId: string;
-  kind: "transcript" | "summary";
-  /** Seconds from the start of the recording; null for what has no time (a summary's overview). */
-  start: number | null;
-  end: number | null;
-  speaker: string | null;
-  snippet: string;
-  /** [start, end) offsets of the matched words in the snippet, in UTF-16 code units (String#slice's). */
-  highlights?: number[][] | null;
-}
-
-export interface SearchResults {
-  items: SearchHit[];
-  continuationToken: string | null;
-}
-
-export interface AskSource {
-  recordingId: string;
-  start: number;
-  end: number;
-  speaker: string | null;
-  quote: string;
-}
-
-export interface AskAnswer {
-  answer: string;
-  sources: AskSource[];
-}
-
-/** A JSON request outside the generated client: the bearer header, problem+json as ApiError. */
-async function requestJson<T>(path: string, init: RequestInit = {}): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(`${apiBaseUrl}${path}`, {
-      ...init,
-      headers: {
-        Accept: "application/json",
-        ...(init.body !== undefined ? { "Content-Type": "application/json" } : {}),
-        ...(await authorizationHeader()),
-      },
-    });
-  } catch {
-    throw new ApiError(0, null, true);
-  }
-  const body: unknown = await response.json().catch(() => null);
-  if (!response.ok) {
-    const problem = typeof body === "object" && body !== null ? (body as Problem) : null;
-    throw new ApiError(response.status, problem, false, response.headers.get("ETag"));
-  }
-  return body as T;
-}
+type Schemas = components["schemas"];
+/** A hit: `highlights` are [start, end) offsets of the matched words in `snippet`, in UTF-16 code units. */
+export type SearchHit = Schemas["SearchHitOut"];
+export type SearchResults = Schemas["SearchOut"];
+export type AskSource = Schemas["AskSource"];
+export type AskAnswer = Schemas["AskOut"];
 
 export async function searchMeetings(q: string, continuationToken?: string | null): Promise<SearchResults> {
-  const query = new URLSearchParams({ q });
-  if (continuationToken) query.set("continuationToken", continuationToken);
-  return requestJson<SearchResults>(`/search?${query.toString()}`);
+  const query = continuationToken ? { q, continuationToken } : { q };
+  const { data } = await call(api.GET("/search", { params: { query } }));
+  return data;
 }
 
 export async function askMeeting(meetingId: string, question: string): Promise<AskAnswer> {
-  return requestJson<AskAnswer>(`/meetings/${encodeURIComponent(meetingId)}/ask`, {
-    method: "POST",
-    body: JSON.stringify({ question }),
-  });
+  const { data } = await call(
+    api.POST("/meetings/{meetingId}/ask", { params: { path: { meetingId } }, body: { question } }),
+  );
+  return data;
 }
 
 /**
