@@ -136,6 +136,7 @@ bench: $(VENV)/.dev emulators web e2e-tools
 	$(BIN)/python -m bench.summary
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.turnaround
+	$(BIN)/python -m bench.offline_wer
 	$(BIN)/python -m bench.realtime
 	# The same latency in a browser: a stored change (PATCH) until the other user's page shows it.
 	cd web && npm run --silent e2e -- e2e/live.spec.ts --grep latency
