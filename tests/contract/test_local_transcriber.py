@@ -300,12 +300,12 @@ def test_fillers_and_silences_are_dropped_and_pronunciation_marks_stripped() -> 
     assert segments_of(decoded, 1.5) == [TranscribedSegment(start=0.1, end=1.2, text="Hello world.")]
 
 
-def test_a_half_second_pause_starts_a_segment() -> None:
-    decoded = [("one", 0, 49), ("two", 99, 149), ("three", 200, 249)]  # gaps of 0.49 s, then 0.5 s
+def test_a_pause_of_0_3_seconds_starts_a_segment() -> None:
+    decoded = [("one", 0, 49), ("two", 79, 149), ("three", 180, 249)]  # gaps of 0.29 s, then 0.3 s
 
     assert segments_of(decoded, 3.0) == [
         TranscribedSegment(start=0.0, end=1.5, text="One two."),
-        TranscribedSegment(start=2.0, end=2.5, text="Three."),
+        TranscribedSegment(start=1.8, end=2.5, text="Three."),
     ]
 
 
@@ -342,10 +342,10 @@ def test_sentences(words: list[str], written: str) -> None:
 
 
 def test_a_pause_and_a_turn_end_a_sentence() -> None:
-    # "should we ship it", 0.6 s pause, "yes we ship it on friday": two sentences, the first a question.
+    # "should we ship it", 0.4 s pause, "yes we ship it on friday": two sentences, the first a question.
     decoded = [
         ("<s>", 0, 4), ("should", 5, 30), ("we", 31, 40), ("ship", 41, 70), ("it", 71, 80),
-        ("<sil>", 81, 140), ("yes", 141, 170), ("we", 171, 180), ("ship(2)", 181, 200),
+        ("<sil>", 81, 120), ("yes", 121, 170), ("we", 171, 180), ("ship(2)", 181, 200),
         ("it", 201, 210), ("on", 211, 220), ("friday", 221, 260), ("</s>", 261, 270),
     ]  # fmt: skip
 
