@@ -3,13 +3,15 @@ before and after what issue 17 gives it, side by side in one run.
 
 - **before**: the recogniser as it was: pocketsphinx's defaults, the audio as it comes (dithered only),
   no meeting context;
-- **after**: the adapter's tuning (decoder settings, the audio it is fed) and the meeting's context
-  (participants' user ids and display names, title, description) as extra vocabulary and LM weight.
+- **after**: the adapter's tuning (`TUNED`: the decoder settings and audio preparation measured kept the
+  defaults, see shared/adapters/local_transcriber.py) and the meeting's context (participants' user ids
+  and display names, title, description) as extra vocabulary and LM weight.
 
 The meetings are spoken at bench time by espeak-ng (needs `espeak-ng` on PATH; nothing is read from a
-corpus folder): the issue's two-voice clip (bench.turnaround's lines, two Klatt voices, about 40 s and 97
-words) and three meetings like the shared corpus's (2-3 speakers each, on the corpus's kind of voices:
-en-gb, en-us, en-029, en-gb-x-rp, en-gb-scotland at various pitches). Each meeting's turns are joined
+corpus folder): the issue's two-voice clip (bench.turnaround's lines and its two Klatt voices: twelve lines,
+108 words in 48 s, where the issue's clip was the first 40 s, 97 words) and three meetings like the
+shared corpus's (2-3 speakers each, on the corpus's kind of voices: en-gb, en-us, en-029, en-gb-x-rp,
+en-gb-scotland at various pitches). Each meeting's turns are joined
 into one mixed 16 kHz mono WAV with a pause between turns and go through `shared.speech.transcribe_source`
 and `shared.transcripts.merge`, as the transcription job does. The word error rate is computed on
 lower-case words without punctuation (Levenshtein over words / words said). `--corpus DIR` also prints
