@@ -141,6 +141,7 @@ bench: $(VENV)/.dev emulators web e2e-tools
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.turnaround
+	$(BIN)/python -m bench.offline_wer
 	$(BIN)/python -m bench.realtime
 	# Live captions: a word's end to the caption at a participant's client; an hour's call's end to its notes.
 	$(BIN)/python -m bench.captions

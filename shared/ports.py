@@ -503,6 +503,25 @@ class Transcription:
     language: str | None  # what the provider detected or was told (ISO 639-1 where it says so)
 
 
+@dataclass(frozen=True, slots=True)
+class TranscriptionContext:
+    """What the meeting knows that the audio may say: words a recogniser would not expect (names, the
+    meeting's own terms). Each adapter uses it as it can (vocabulary and LM weight offline, a prompt for
+    whisper); none must rely on it."""
+
+    names: tuple[str, ...] = ()  # participants' user ids and display names
+    title: str | None = None
+    description: str | None = None
+
+    def prompt(self) -> str:
+        """The context as one line of text (names, then title and description), empty when there is none."""
+        parts = []
+        if self.names:
+            parts.append(", ".join(dict.fromkeys(name.strip() for name in self.names if name.strip())) + ".")
+        parts += [text.strip() for text in (self.title, self.description) if text and text.strip()]
+        return " ".join(part for part in parts if part != ".")
+
+
 class Transcriber(Protocol):
     """Speech to text for one piece of audio: a 16 kHz mono s16 WAV within `limits`."""
 
@@ -514,8 +533,11 @@ class Transcriber(Protocol):
     @property
     def limits(self) -> TranscriberLimits: ...
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
-        """The piece's segments; `language` (ISO 639-1) is a hint, None lets the provider detect it.
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
+        """The piece's segments; `language` (ISO 639-1) is a hint, None lets the provider detect it;
+        `context` (the meeting's names and terms) is another hint.
 
         Retries 429 (honouring Retry-After), 408 and 5xx itself with backoff, then raises
         TranscriberUnavailable; a permanent refusal raises TranscriberRejected. Silence yields no segments.

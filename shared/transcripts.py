@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from itertools import groupby
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -249,12 +248,13 @@ def to_srt(transcript: Transcript) -> str:
 
 
 def to_txt(transcript: Transcript) -> str:
-    """Plain text: `[HH:MM:SS] Name: text`, one line for each run of segments by one speaker."""
+    """Plain text: `[HH:MM:SS] Name: text`, one line for each segment (a sentence, from the offline
+    transcriber; a provider's segment otherwise): a reader sees who said what when, line by line."""
     lines = []
-    for speaker, run in groupby(transcript.segments, key=lambda segment: segment.speaker):
-        group = list(run)
-        stamp = _clock(_milliseconds(group[0].start), "")[:-3]
-        text = " ".join(segment.text for segment in group)
-        name = transcript.speaker_name(speaker)
-        lines.append(f"[{stamp}] {text}" if name is None else f"[{stamp}] {_normalise(name)}: {text}")
+    for segment in transcript.segments:
+        stamp = _clock(_milliseconds(segment.start), "")[:-3]
+        name = transcript.speaker_name(segment.speaker)
+        lines.append(
+            f"[{stamp}] {segment.text}" if name is None else f"[{stamp}] {_normalise(name)}: {segment.text}"
+        )
     return "".join(f"{line}\n" for line in lines)

@@ -40,6 +40,7 @@ from shared.ports import (
     TranscribedSegment,
     TranscriberLimits,
     Transcription,
+    TranscriptionContext,
 )
 from shared.summaries import ActionItem, Chapter, Decision, SummaryContent
 from shared.timefmt import iso
@@ -442,6 +443,7 @@ class FakeTranscriber:
             max_piece_bytes=max_piece_bytes, max_piece_seconds=max_piece_seconds, concurrency=concurrency
         )
         self.calls: list[float] = []  # the duration of each piece received
+        self.contexts: list[TranscriptionContext | None] = []  # the context each piece came with
         self.fail: list[BaseException | None] = []
         self.gate: asyncio.Event | None = None
         self.closed = False
@@ -454,7 +456,10 @@ class FakeTranscriber:
     def limits(self) -> TranscriberLimits:
         return self._limits
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
+        self.contexts.append(context)
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
