@@ -131,7 +131,9 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     blobs = LocalBlobStore(tmp_path / "blobs", Signer(b"k" * 32, purpose=UPLOAD_SIGNING_PURPOSE), "http://x")
     queues = LocalQueueStore(tmp_path / "queues.sqlite3")
-    yield World(InMemoryStore(), blobs, queues, FakeTranscriber())
+    # Pieces of at most 3 s: each burst of LAYOUT is a piece of its own (two do not fit together with the
+    # silence between them), so the reliability tests have several pieces to keep, lose and resume.
+    yield World(InMemoryStore(), blobs, queues, FakeTranscriber(max_piece_seconds=3.0))
     await queues.aclose()
 
 
@@ -144,6 +146,7 @@ def mixed_wav() -> bytes:
 
 
 async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: World) -> None:
+    world.transcriber = FakeTranscriber()  # 600 s a piece: the three bursts go in one request
     ref = await world.recording(mixed_wav())
     assert await world.job().run(job(ref)) == Outcome.DONE
 
@@ -153,7 +156,7 @@ async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: Wo
     assert recording.stage == RecordingStage.SUMMARY
     assert recording.progress == 0.0
     [usage] = recording.usage
-    assert (usage.stage, usage.provider, usage.requests) == (RecordingStage.TRANSCRIPT, "fake:instant", 3)
+    assert (usage.stage, usage.provider, usage.requests) == (RecordingStage.TRANSCRIPT, "fake:instant", 1)
     assert usage.audio_seconds == pytest.approx(sum(world.transcriber.calls), abs=0.01)
     assert await world.summary_jobs() == [ref]
     assert recording.error is None
@@ -163,6 +166,8 @@ async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: Wo
     transcript = await world.transcript(ref)
     expected = audio.bursts(LAYOUT)
     assert len(transcript.segments) == len(expected)
+    # The one segment the transcriber gave for the whole piece is split at the piece's spans: each part
+    # lands on its burst, none over the silence that was cut out between them.
     for segment, (start, end) in zip(transcript.segments, expected, strict=True):
         # Pieces carry up to 60 ms of padding around the sound.
         assert segment.start == pytest.approx(start, abs=0.1)
@@ -218,7 +223,7 @@ async def test_two_copies_at_once_make_one_transcript(world: World) -> None:
 
 async def test_a_crash_between_pieces_resumes_with_the_missing_pieces_only(world: World) -> None:
     ref = await world.recording(mixed_wav())
-    world.transcriber._limits = type(world.transcriber.limits)(24 * 1024 * 1024, 600, 1)  # one at a time
+    world.transcriber._limits = type(world.transcriber.limits)(24 * 1024 * 1024, 3.0, 1)  # one at a time
     world.transcriber.fail = [None, TranscriberUnavailable("throttled past the retries", retry_after=30)]
     with pytest.raises(TranscriberUnavailable):
         await world.job().run(job(ref, "msg-1", 1))
