@@ -243,6 +243,35 @@ async def test_a_crash_between_pieces_resumes_with_the_missing_pieces_only(world
     assert len((await world.transcript(ref)).segments) == 3
 
 
+# Four bursts of 1.5 s: with 4 s pieces, two stretches (and the 0.5 s gap between them) fill a piece.
+PAIRS: audio.Layout = [
+    ("silence", 0.5), ("tone", 1.5), ("silence", 2.0), ("noise", 1.5), ("silence", 2.0), ("tone", 1.5),
+    ("silence", 2.0), ("noise", 1.5), ("silence", 1.0),
+]  # fmt: skip
+
+
+async def test_a_resumed_job_places_the_kept_packed_pieces_through_their_maps(world: World) -> None:
+    world.transcriber = FakeTranscriber(max_piece_seconds=4.0, concurrency=1)
+    world.transcriber.fail = [None, TranscriberUnavailable("the provider went away")]
+    ref = await world.recording(audio.wav([audio.pcm(PAIRS)]))
+    with pytest.raises(TranscriberUnavailable):
+        await world.job().run(job(ref, "msg-1", 1))
+    [kept] = await world.work_pieces(ref)
+    spans = json.loads(await world.blobs.get(ARTIFACTS, kept))["spans"]
+    assert len(spans) == 2  # the map is kept with the piece's result
+    assert spans[1]["pieceOffset"] == pytest.approx(spans[0]["duration"] + 0.5)
+
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.DONE
+    assert world.transcriber.calls == pytest.approx([3.74, 3.74], abs=0.1)  # two pieces, none sent twice
+    segments = (await world.transcript(ref)).segments
+    # Each piece's one segment split in two at its gap: four segments, each on its burst, the kept
+    # piece's as well as the one sent on the retry.
+    assert len(segments) == 4
+    for segment, (start, end) in zip(segments, audio.bursts(PAIRS), strict=True):
+        assert segment.start == pytest.approx(start, abs=0.1)
+        assert segment.end == pytest.approx(end, abs=0.1)
+
+
 class FailingAnnouncement(InMemoryStore):
     """A store whose write of the `completed` status fails once: a crash between writing and marking."""
 
