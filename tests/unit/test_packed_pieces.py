@@ -52,7 +52,8 @@ def packed(
 def piece_pcm(piece: Piece) -> bytes:
     with wave.open(io.BytesIO(piece.wav)) as reader:
         assert (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) == (1, 2, SAMPLE_RATE)
-        return reader.readframes(reader.getnframes())
+        frames: bytes = reader.readframes(reader.getnframes())
+    return frames
 
 
 def at(pcm_bytes: bytes, seconds: float, duration: float) -> bytes:
