@@ -344,7 +344,12 @@ class _Splitter:
     def found_bytes(self) -> int:
         """PCM bytes of speech found so far: in closed pieces and in the one filling (trailing silence
         included, which a close may drop)."""
-        return self._closed_bytes + (len(self._piece) if self._piece is not None else 0)
+        return self._closed_bytes + self.open_bytes
+
+    @property
+    def open_bytes(self) -> int:
+        """PCM bytes of the piece still filling (none between pieces)."""
+        return len(self._piece) if self._piece is not None else 0
 
     def feed(self, pcm: bytes) -> Iterator[Piece]:
         self._pending += pcm
@@ -400,8 +405,8 @@ class _Splitter:
 
 class _Packer:
     """Joins one channel's stretches of speech (the splitter's pieces, cut at every pause) into pieces as
-    long as the limit allows, with `gap` bytes of silence between two stretches. Holds at most one piece
-    besides the splitter's."""
+    long as the limit allows, with `gap` bytes of silence between two stretches. Holds about one piece:
+    its own, and the splitter's stretch while that still fits in it."""
 
     def __init__(self, splitter: _Splitter, max_bytes: int, gap: int) -> None:
         self._splitter = splitter
@@ -419,6 +424,10 @@ class _Packer:
     def feed(self, pcm: bytes) -> Iterator[Piece]:
         for stretch in self._splitter.feed(pcm):
             yield from self._add(stretch)
+        # The stretch still being spoken will not fit in this piece any more: send the piece now rather
+        # than hold it (memory: one piece per channel, not two) and have the transcriber wait for it.
+        if self._spans and len(self._pcm) + self._gap + self._splitter.open_bytes > self._max_bytes:
+            yield self._close()
 
     def finish(self) -> Iterator[Piece]:
         for stretch in self._splitter.finish():

@@ -10,12 +10,14 @@ from __future__ import annotations
 import io
 import math
 import random
+import tracemalloc
 import wave
+from pathlib import Path
 
 import pytest
 
 from shared.media import SAMPLE_RATE, Piece, Span, iter_pieces
-from tests.audio import Kind, Layout, bursts, pcm, wav
+from tests.audio import Kind, Layout, bursts, pcm, wav, write_long_wav
 
 BYTES_PER_SECOND = 2 * SAMPLE_RATE
 GAP = 0.5
@@ -152,3 +154,26 @@ def test_speech_found_is_told_while_pieces_are_still_filling() -> None:
     assert found == sorted(found)
     assert found[len(found) // 2] > 0  # ...but the speech in them was counted all along
     assert found[-1] == pytest.approx(sum(p.audio_seconds for p in pieces), abs=1.5)
+
+
+def test_packing_a_30_minute_recording_streams_in_flat_memory(tmp_path: Path) -> None:
+    # Five minutes of uninterrupted sound between short pauses: two stretches fill a 600 s piece (19 MB).
+    # The packer gives its piece up as soon as the stretch being spoken cannot join it, so a channel holds
+    # about one piece (and its WAV for a moment), not a piece and a stretch as long.
+    path = tmp_path / "long.wav"
+    seconds = write_long_wav(path, minutes=30, pattern=[("tone", 299.0), ("silence", 1.0)])
+    tracemalloc.start()
+    try:
+        pieces = [
+            (len(piece.spans), piece.audio_seconds)
+            for piece in iter_pieces(path, per_channel=False, pack=True)
+        ]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert seconds == 1800
+    assert [count for count, _ in pieces] == [2, 2, 2]
+    assert all(audio <= 600 for _, audio in pieces)
+    # Three 19 MB pieces at most: the one the caller still holds, the one filling and its WAV being made
+    # (the same bound as unpacked pieces, tests/unit/test_media.py). Holding a stretch besides would add one.
+    assert peak < 60_000_000
