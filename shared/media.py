@@ -342,14 +342,16 @@ class _Splitter:
 
     @property
     def found_bytes(self) -> int:
-        """PCM bytes of speech found so far: in closed pieces and in the one filling (trailing silence
-        included, which a close may drop)."""
+        """PCM bytes of speech found so far: in closed pieces and in the one filling."""
         return self._closed_bytes + self.open_bytes
 
     @property
     def open_bytes(self) -> int:
-        """PCM bytes of the piece still filling (none between pieces)."""
-        return len(self._piece) if self._piece is not None else 0
+        """PCM bytes the piece still filling would have if it closed now (its trailing silence trimmed as
+        a close trims it; none between pieces): it only grows from here."""
+        if self._piece is None:
+            return 0
+        return min(len(self._piece), self._voiced_end + _PAD_WINDOWS * _WINDOW_BYTES)
 
     def feed(self, pcm: bytes) -> Iterator[Piece]:
         self._pending += pcm
