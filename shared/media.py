@@ -5,7 +5,7 @@ whole mix, or each channel of an unmixed recording on its own), drops silence an
 pauses into WAV pieces small enough for one speech-to-text request. Packed (`pack=True`), the speech of a
 channel is joined across its pauses (and so across the other speakers' turns) into pieces as long as the
 limits allow, each with the map from its time to the recording's (`Piece.spans`). Memory stays bounded by
-about two pieces per channel, whatever the recording's length.
+about one piece per channel, whatever the recording's length.
 
 Everything here blocks (decoding is CPU work): async callers run it through `asyncio.to_thread`.
 PyAV is imported inside the functions so that importing this module costs nothing at cold start.

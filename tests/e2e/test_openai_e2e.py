@@ -71,7 +71,9 @@ async def test_openai_transcriber_and_summarizer_through_the_served_app(
         # second put between two stretches, never sent whole.
         assert recording["usage"][0]["requests"] == len(whisper.requests) == 1
         assert whisper.requests[0].model == "whisper-1"
-        assert whisper.requests[0].file_size < len(data) - 1.5 * 32_000
+        sent = whisper.requests[0].file_size
+        assert sent is not None
+        assert sent < len(data) - 1.5 * 32_000
 
         # And the summaries from a chat model with structured outputs.
         server = Server(
