@@ -447,6 +447,21 @@ def _import_pyav() -> None:
     import av  # noqa: F401
 
 
+def _cut_as_before_packing() -> None:
+    """The baseline, in this child only: pieces cut as they were before packing (each channel at its
+    pauses, a piece closed at a short pause once it held a quarter of the maximum, else at a 2 s one)."""
+    import shared.speech
+    from shared.media import iter_pieces
+
+    def as_before(source: Any, **options: Any) -> Any:
+        for packing in ("pack", "gap_seconds", "on_speech"):
+            options.pop(packing, None)
+        options["target_piece_seconds"] = options["max_piece_seconds"] * 0.25
+        return iter_pieces(source, **options)
+
+    shared.speech.iter_pieces = as_before  # type: ignore[attr-defined]
+
+
 async def _job_child(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The transcription job, as the queue trigger runs it, on a source already in blob storage."""
     from shared.adapters.local_blobs import UPLOAD_SIGNING_PURPOSE, LocalBlobStore
@@ -465,6 +480,8 @@ async def _job_child(spec: Mapping[str, Any]) -> dict[str, Any]:
     queues = LocalQueueStore(Path(spec["queue_db"]))
     store = InMemoryStore()
     transcriber = _transcriber(spec.get("transcriber", "instant"))
+    if spec.get("unpacked"):
+        _cut_as_before_packing()
     at = now()
     recording = Recording(
         id=spec["recording_id"],
@@ -570,7 +587,7 @@ def child_main(spec: Mapping[str, Any]) -> int:
         with _Clock() as clock:
             write_recording(Recipe(**spec["recipe"]), Path(spec["path"]))
         result: dict[str, Any] = {"wall_s": clock.wall_s, "cpu_s": clock.cpu_s}
-    elif task in ("job", "provider"):
+    elif task in ("job", "provider", "before"):
         result = asyncio.run(_job_child(spec))
     elif task == "speech":
         result = asyncio.run(_speech_child(spec))
@@ -738,13 +755,14 @@ async def upload(source: Path, blob_root: Path, name: str, content_type: str) ->
 
 # ----------------------------------------------------------------------------------------- the bench
 
-FFMPEG, DECODE, SPEECH, JOB, PROVIDER = "ffmpeg", "decode", "speech", "job", "provider"
+FFMPEG, DECODE, SPEECH, JOB, PROVIDER, BEFORE = "ffmpeg", "decode", "speech", "job", "provider", "before"
 STEP_LABELS = {
     FFMPEG: "ffmpeg (the goal's yardstick)",
     DECODE: "PyAV decode alone (floor)",
     SPEECH: "transcribe_source alone",
     JOB: "TranscriptionJob.run (pipeline)",
     PROVIDER: "the job, stand-in provider",
+    BEFORE: "the same, cut as before packing",
 }
 
 
@@ -794,12 +812,12 @@ def measure(
     size = asyncio.run(upload(source, blob_root, source_blob, recipe.content_type))
     measured = Measured(recipe, size, 0.0, voiced_seconds(recipe))
     steps = ([FFMPEG] if ffmpeg else []) + [DECODE, SPEECH, JOB]
-    measured.samples = {step: [] for step in [*steps, PROVIDER]}
+    measured.samples = {step: [] for step in [*steps, PROVIDER, BEFORE]}
     for number in range(rounds):
         shift = number % len(steps)
         order = steps[shift:] + steps[:shift]
         if number < provider_rounds:
-            order.append(PROVIDER)
+            order += [PROVIDER, BEFORE]
         measured.orders.append(order)
         for step in order:
             name = f"{step}-{recipe.kind}-{number + 1}"
@@ -810,7 +828,7 @@ def measure(
                 measured.samples[step].append(Sample(run.wall_s, run.cpu_s, run.peak_rss_mb, {}))
                 continue
             spec: dict[str, Any] = {"task": step, "path": str(source), "per_channel": recipe.per_channel}
-            if step in (JOB, PROVIDER):
+            if step in (JOB, PROVIDER, BEFORE):
                 spec.update(
                     blob_root=str(blob_root),
                     queue_db=str(work / f"{name}.sqlite3"),
@@ -820,10 +838,11 @@ def measure(
                     content_type=recipe.content_type,
                     size_bytes=size,
                     channels=recipe.channels if recipe.per_channel else 0,
-                    transcriber="provider" if step == PROVIDER else "instant",
+                    transcriber="instant" if step == JOB else "provider",
+                    unpacked=step == BEFORE,
                 )
             run, result = start_child(spec, work, name)
-            if step in (JOB, PROVIDER) and not result["done"]:
+            if step in (JOB, PROVIDER, BEFORE) and not result["done"]:
                 raise BenchError(f"the {recipe.kind} job ended {result['outcome']}: {result.get('error')}")
             peaks = [p for p in (result["peak_rss_mb"], run.peak_rss_mb) if p is not None]
             peak = max(peaks) if peaks else None
@@ -939,6 +958,14 @@ def report(results: Sequence[Measured], ffmpeg: str | None, ffmpeg_version: str,
                 )
             _goal(
                 "stand-in / floor", f"{ratio:5.2f}   ", f"{GOAL_FLOOR}", _verdict(ratio <= GOAL_FLOOR), note
+            )
+        if m.samples[BEFORE]:
+            floor = provider_floor(m.voiced_s)
+            pieces = max(s.result["pieces"] for s in m.samples[BEFORE])
+            took = m.median(BEFORE)
+            print(
+                f"    before packing        {pieces} requests ({pieces / fewest:.1f}x the fewest), the "
+                f"stand-in {took:.1f} s ({took / floor:.2f}x the floor): cut as before, measured now"
             )
         if m.median(JOB) > 8 * 60:
             print(
