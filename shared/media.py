@@ -145,6 +145,7 @@ def iter_pieces(
     on_decoded: Callable[[float], None] | None = None,
     pack: bool = False,
     gap_seconds: float = 0.5,
+    first_piece_seconds: float | None = None,
     on_speech: Callable[[float], None] | None = None,
 ) -> Iterator[Piece]:
     """Yield the non-silent parts of a recording as 16 kHz mono WAV pieces.
@@ -163,7 +164,10 @@ def iter_pieces(
     With `pack`, the stretches of speech between pauses are not sent one by one: a channel's stretches
     are put one after the other, `gap_seconds` of silence between two (a recogniser then sees a boundary,
     and does not run the words of two turns together), until the next would break a limit. A stretch is
-    split only when it alone breaks one. `Piece.spans` says where each stretch comes from. `on_speech` is
+    split only when it alone breaks one. `Piece.spans` says where each stretch comes from. A channel's
+    first piece is packed only up to `first_piece_seconds` (when given, and below the maximum): the
+    transcriber gets work early in the decoding instead of once a whole maximal piece has filled, and a
+    short recording is more than one request at a time. `on_speech` is
     told the seconds of audio found for pieces so far (closed or still filling), after each `on_decoded`:
     packed pieces close late, and progress wants to know how much there is to transcribe before.
     """
@@ -177,12 +181,15 @@ def iter_pieces(
     else:
         pauses = _Pauses(min_silence_bytes, long_silence_bytes, target_bytes)
     gap_bytes = round(gap_seconds * SAMPLE_RATE) * _SAMPLE_BYTES
+    first_bytes = max_pcm_bytes
+    if first_piece_seconds is not None:
+        first_bytes = min(max_pcm_bytes, round(first_piece_seconds * SAMPLE_RATE) * _SAMPLE_BYTES)
     with _open_audio(source) as (container, stream):
         channels = stream.codec_context.layout.nb_channels if per_channel else 1
         cutters: list[_Splitter | _Packer] = []
         for ch in range(channels):
             splitter = _Splitter(ch if per_channel else None, threshold, pauses, max_pcm_bytes)
-            cutters.append(_Packer(splitter, max_pcm_bytes, gap_bytes) if pack else splitter)
+            cutters.append(_Packer(splitter, max_pcm_bytes, gap_bytes, first_bytes) if pack else splitter)
         decoded_seconds = 0.0
         for planes, seconds in _pcm_planes(container, stream, per_channel=per_channel):
             decoded_seconds += seconds
@@ -410,9 +417,10 @@ class _Packer:
     long as the limit allows, with `gap` bytes of silence between two stretches. Holds about one piece:
     its own, and the splitter's stretch while that still fits in it."""
 
-    def __init__(self, splitter: _Splitter, max_bytes: int, gap: int) -> None:
+    def __init__(self, splitter: _Splitter, max_bytes: int, gap: int, first_bytes: int) -> None:
         self._splitter = splitter
-        self._max_bytes = max_bytes
+        self._max_bytes = first_bytes  # this piece's limit: the first one's, then the maximum
+        self._full_bytes = max_bytes
         self._gap = gap
         self._pcm = bytearray()
         self._spans: list[Span] = []
@@ -451,6 +459,7 @@ class _Packer:
     def _close(self) -> Piece:
         pcm, spans = self._pcm, tuple(self._spans)
         self._pcm, self._spans = bytearray(), []
+        self._max_bytes = self._full_bytes
         self._closed_bytes += len(pcm)
         wav = b"".join((_wav_header(len(pcm)), pcm))
         del pcm  # one copy of the audio at a time

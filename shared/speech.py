@@ -29,6 +29,11 @@ from shared.transcripts import PieceResult, PieceSegment, PieceSpan, PieceWord
 # Silence put between two stretches of speech joined in one piece: long enough for a recogniser to end a
 # segment there (the local one ends one at 0.5 s), short enough to cost little audio.
 GAP_SECONDS = 0.5
+# A channel's first piece holds at most this share of the maximum (never less than a minute, nor more than
+# the maximum): the transcriber starts while decoding goes on, rather than once 10 minutes of one
+# channel's speech have been found, and ten minutes of speech go out as two requests at once, not one.
+FIRST_PIECE_SHARE = 0.25
+FIRST_PIECE_MIN_SECONDS = 60.0
 T = TypeVar("T")
 # Pieces decoded ahead of the transcriber, besides the `concurrency` in flight: decoding goes on while
 # they are out, and stops only when this many more wait (each up to 24 MB: the memory bound). Decoding
@@ -290,6 +295,7 @@ class _Run:
             max_piece_bytes=limits.max_piece_bytes,
             pack=True,
             gap_seconds=GAP_SECONDS,
+            first_piece_seconds=max(limits.max_piece_seconds * FIRST_PIECE_SHARE, FIRST_PIECE_MIN_SECONDS),
             on_decoded=lambda seconds: self._decoded(offset + seconds),
             on_speech=lambda seconds: self._found_speech(found_before + seconds),
         )

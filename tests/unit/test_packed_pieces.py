@@ -177,3 +177,23 @@ def test_packing_a_30_minute_recording_streams_in_flat_memory(tmp_path: Path) ->
     # Three 19 MB pieces at most: the one the caller still holds, the one filling and its WAV being made
     # (the same bound as unpacked pieces, tests/unit/test_media.py). Holding a stretch besides would add one.
     assert peak < 60_000_000
+
+
+def test_a_channels_first_piece_is_smaller_so_the_transcriber_starts_early() -> None:
+    left, right, _ = conversation(60)
+    pieces = list(
+        iter_pieces(
+            io.BytesIO(wav([left, right])),
+            per_channel=True,
+            pack=True,
+            gap_seconds=GAP,
+            max_piece_seconds=12,
+            first_piece_seconds=5,
+        )
+    )
+    for channel in (0, 1):
+        first, *rest = [p for p in pieces if p.channel == channel]
+        assert first.audio_seconds <= 5 < first.audio_seconds + GAP + rest[0].spans[0].duration
+        assert rest
+        assert all(p.audio_seconds <= 12 for p in rest)
+        assert max(p.audio_seconds for p in rest) > 9  # the later ones fill up to the maximum
