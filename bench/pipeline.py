@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from shared.ports import TranscriberLimits, Transcription
+    from shared.ports import TranscriberLimits, Transcription, TranscriptionContext
     from tests.fakes import FakeTranscriber
 
 DESCRIPTION = "The speech pipeline on two long recordings, against ffmpeg's decode + resample + encode."
@@ -386,11 +386,13 @@ class CountingTranscriber:
     def limits(self) -> TranscriberLimits:
         return self._inner.limits
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
         self.pieces += 1
         self.largest = max(self.largest, len(wav))
         self.total_bytes += len(wav)
-        return await self._inner.transcribe(wav, language=language)
+        return await self._inner.transcribe(wav, language=language, context=context)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -404,11 +406,13 @@ class StandInProvider(CountingTranscriber):
         super().__init__(inner)
         self._lines = asyncio.Semaphore(CONCURRENCY)
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
         audio = max(0, len(wav) - 44) / (2 * OUTPUT_RATE)
         async with self._lines:
             await asyncio.sleep(REQUEST_SECONDS + audio / AUDIO_PER_SECOND)
-        return await super().transcribe(wav, language=language)
+        return await super().transcribe(wav, language=language, context=context)
 
 
 def _transcriber(kind: str = "instant") -> CountingTranscriber:

@@ -10,6 +10,7 @@ triggers; each poison queue's trigger fails the recording with the reason once t
 # evaluating them costs nothing at cold start).
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 import azure.functions as func
@@ -121,5 +122,8 @@ async def _on_job(
         if ref is None:
             log.error("%s message %s is not a job: dropped", queue, msg.id)
             return
-        job = Job(ref, message_id=msg.id or "", dequeue_count=msg.dequeue_count or 0)
+        inserted = msg.insertion_time
+        if inserted is not None and inserted.tzinfo is None:
+            inserted = inserted.replace(tzinfo=UTC)  # the host's times are UTC
+        job = Job(ref, message_id=msg.id or "", dequeue_count=msg.dequeue_count or 0, enqueued_at=inserted)
         await act(await get_services(), job)

@@ -77,10 +77,11 @@ async def renew_upload(req: ApiRequest[None, None]) -> ApiResponse:
     name="get_recording_media",
     method="GET",
     route=f"{RECORDING}/media",
-    summary="A short-lived, read-only URL of the recording's file, for a player (HTTP Range requests work)",
+    summary="A short-lived, read-only URL of the recording's file, for a player (HTTP Range requests work); "
+    "410 with the code `source_deleted` once retention deleted it",
     tag="recordings",
     ok=(200, "MediaOut", "Where to read the recording's file, until when"),
-    errors=(404, 409, 503),
+    errors=(404, 409, 410, 503),
 )
 async def get_recording_media(req: ApiRequest[None, None]) -> ApiResponse:
     target = await req.services.recordings.media(

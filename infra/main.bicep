@@ -58,6 +58,20 @@ param developerPrincipalType string = 'User'
 ])
 param webPubSubSku string = 'Standard_S1'
 
+@description('Azure AI Search tier: basic (the default) or free (50 MB, no SLA, one per subscription: trying it out).')
+@allowed([
+  'free'
+  'basic'
+])
+param searchSku string = 'basic'
+
+@description('Azure AI Search public network access: enabled (the Flex Consumption app has no VNet; Entra tokens only) or disabled (a private endpoint you add).')
+@allowed([
+  'enabled'
+  'disabled'
+])
+param searchPublicNetworkAccess string = 'enabled'
+
 @description('Memory of each Flex Consumption instance, MB.')
 @allowed([
   512
@@ -76,9 +90,23 @@ param maximumInstanceCount int = 40
 @maxValue(20)
 param alwaysReadyHttpInstances int = 0
 
-@description('Delete uploaded recordings this many days after their last change (transcripts and summaries stay); 0 keeps them forever.')
+@description('Delete a recording\'s audio this many days after its transcript was written (RETAIN_RECORDINGS_DAYS; transcripts and summaries stay); a Blob lifecycle rule deletes sources a day after that as a backstop. 0 keeps them forever.')
 @minValue(0)
-param recordingRetentionDays int = 90
+param recordingRetentionDays int = 30
+
+@description('Delete a recording with its transcript and summary this many days after the transcript was written (RETAIN_NOTES_DAYS); 0 keeps them forever.')
+@minValue(0)
+param notesRetentionDays int = 0
+
+@description('Mask e-mail addresses, phone numbers, card and account numbers in transcripts before summaries and search see them (REDACT_PII).')
+param redactPii bool = false
+
+@description('Who gets the operations alerts by e-mail (empty: no action group; the alerts still show in the portal).')
+param alertEmail string = ''
+
+@description('Failed recordings in an hour that raise an alert.')
+@minValue(1)
+param failedRecordingsPerHour int = 3
 
 @description('Browser origins allowed besides the web client\'s own (e.g. http://localhost:5173 for a local web dev server against this API), comma-separated exact origins (empty: none).')
 param allowedOrigins string = ''
@@ -158,6 +186,7 @@ var effectiveOpenAiLocation = empty(openAiLocation) ? location : openAiLocation
 // The app says whisper-1 (OpenAI's name, which also picks the response shape); Azure calls it whisper.
 var azureTranscribeModel = transcribeModel == 'whisper-1' ? 'whisper' : transcribeModel
 var webServiceName = 'web'
+var captionsServiceName = 'captions'
 // The web client's origin first, then any other allowed ones: the Function App (its CORS setting and
 // ALLOWED_ORIGINS) and Blob storage (uploads, playback) allow the same list.
 // (No lambdas: checkov's Bicep parser does not read them.) Spaces are dropped; an origin has none.
@@ -296,6 +325,22 @@ module eventGrid 'modules/eventgrid.bicep' = {
   }
 }
 
+// Alerts (e-mailed to alertEmail), and the operations workbook, on the app's telemetry and the topics.
+module operations 'modules/operations.bicep' = {
+  name: 'operations'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.appInsightsId
+    actionGroupName: 'ag-${resourceToken}'
+    storageTopicName: eventGrid.outputs.storageTopicName
+    acsTopicName: eventGrid.outputs.acsTopicName
+    alertEmail: alertEmail
+    failedRecordingsPerHour: failedRecordingsPerHour
+  }
+}
+
 module live 'modules/live.bicep' = {
   name: 'live'
   scope: rg
@@ -308,6 +353,65 @@ module live 'modules/live.bicep' = {
     appPrincipalId: identity.outputs.principalId
     developerPrincipalId: developerPrincipalId
     developerPrincipalType: developerPrincipalType
+  }
+}
+
+module search 'modules/search.bicep' = {
+  name: 'search'
+  scope: rg
+  params: {
+    name: 'srch-${resourceToken}'
+    location: location
+    tags: tags
+    sku: searchSku
+    publicNetworkAccess: searchPublicNetworkAccess
+    appPrincipalId: identity.outputs.principalId
+    developerPrincipalId: developerPrincipalId
+    developerPrincipalType: developerPrincipalType
+  }
+}
+
+// The captions service on Container Apps (azd service `captions`), as the same identity. Its settings are
+// the Function App's that it reads (shared/config.py): it builds the same services.
+module captions 'modules/captions.bicep' = {
+  name: 'captions'
+  scope: rg
+  params: {
+    environmentName: 'cae-${resourceToken}'
+    appName: 'ca-captions-${resourceToken}'
+    registryName: 'cr${resourceToken}'
+    location: location
+    tags: tags
+    serviceName: captionsServiceName
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    identityPrincipalId: identity.outputs.principalId
+    workspaceName: monitoring.outputs.workspaceName
+    settings: [
+      { name: 'AUTH_MODE', value: authMode }
+      { name: 'AUTH_TENANT_ID', value: effectiveTenantId }
+      { name: 'AUTH_AUDIENCE', value: authAudience }
+      { name: 'AUTH_SCOPES', value: authScopes }
+      { name: 'AUTH_ROLES', value: authRoles }
+      { name: 'STORE', value: 'cosmos' }
+      { name: 'COSMOS_ENDPOINT', value: cosmos.outputs.endpoint }
+      { name: 'COSMOS_DATABASE', value: cosmos.outputs.databaseName }
+      { name: 'STORAGE', value: 'azure' }
+      { name: 'AzureWebJobsStorage__blobServiceUri', value: storage.outputs.blobEndpoint }
+      { name: 'AzureWebJobsStorage__queueServiceUri', value: storage.outputs.queueEndpoint }
+      { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+      { name: 'AzureWebJobsStorage__clientId', value: identity.outputs.clientId }
+      { name: 'COMMUNICATION', value: 'acs' }
+      { name: 'ACS_ENDPOINT', value: communication.outputs.endpoint }
+      { name: 'ACS_RESOURCE_ID', value: communication.outputs.immutableResourceId }
+      { name: 'REALTIME', value: 'webpubsub' }
+      { name: 'WEBPUBSUB_ENDPOINT', value: live.outputs.webPubSubEndpoint }
+      { name: 'EVENTS', value: 'eventgrid' }
+      { name: 'EVENTGRID_TOPIC_ENDPOINT', value: live.outputs.topicEndpoint }
+      { name: 'KEY_VAULT_URL', value: keyVault.outputs.uri }
+      { name: 'SIGNING_KEY', value: 'keyvault:signing-key' }
+      { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: monitoring.outputs.connectionString }
+    ]
   }
 }
 
@@ -354,6 +458,12 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     webPubSubEndpoint: live.outputs.webPubSubEndpoint
     eventGridTopicEndpoint: live.outputs.topicEndpoint
+    searchEndpoint: search.outputs.endpoint
+    recordingRetentionDays: recordingRetentionDays
+    notesRetentionDays: notesRetentionDays
+    redactPii: redactPii
+    captionsUrl: captions.outputs.url
+    acsResourceId: communication.outputs.immutableResourceId
   }
 }
 
@@ -374,6 +484,9 @@ output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output DEAD_LETTER_CONTAINER string = storage.outputs.deadLetterContainerName
 output STORAGE_SYSTEM_TOPIC string = eventGrid.outputs.storageTopicName
 output ACS_SYSTEM_TOPIC string = eventGrid.outputs.acsTopicName
+output CAPTIONS_URL string = captions.outputs.url
+// azd pushes the captions service's image here.
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = captions.outputs.registryEndpoint
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.workspaceName
@@ -384,6 +497,8 @@ output ACS_ENDPOINT string = communication.outputs.endpoint
 output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
 output WEBPUBSUB_ENDPOINT string = live.outputs.webPubSubEndpoint
 output EVENTGRID_TOPIC_ENDPOINT string = live.outputs.topicEndpoint
+output SEARCH_ENDPOINT string = search.outputs.endpoint
+output SEARCH_SERVICE_NAME string = search.outputs.name
 output AZURE_OPENAI_API_VERSION string = openAiApiVersion
 output AZURE_OPENAI_TRANSCRIBE_DEPLOYMENT string = openAi.outputs.transcribeDeploymentName
 output AZURE_OPENAI_CHAT_DEPLOYMENT string = openAi.outputs.chatDeploymentName

@@ -38,6 +38,8 @@ OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifi
 class Caller:
     user_id: str
     display_name: str | None = None
+    # The app roles the identity provider says the user holds (Entra's `roles` claim), e.g. Operator.
+    roles: frozenset[str] = frozenset()
 
 
 class Authenticator(Protocol):
@@ -95,7 +97,7 @@ class EasyAuthAuthenticator:
         encoded = get_header(headers, PRINCIPAL_HEADER)
         if encoded is None or not encoded.strip():
             raise Unauthenticated(f"missing {PRINCIPAL_HEADER} header")
-        claims, name_type = _decode_principal(encoded.strip())
+        claims, name_type, role_type = _decode_principal(encoded.strip())
         user_id = _first_claim(claims, OBJECT_ID_CLAIMS) or get_header(headers, PRINCIPAL_ID_HEADER)
         if not user_id:
             raise Unauthenticated("the client principal carries no object id")
@@ -103,14 +105,16 @@ class EasyAuthAuthenticator:
             raise Unauthenticated("the client principal's object id is not a valid user id")
         name_claims = ("name", name_type) if name_type else ("name",)
         display_name = _first_claim(claims, name_claims) or get_header(headers, PRINCIPAL_NAME_HEADER)
-        return Caller(user_id=user_id, display_name=display_name or None)
+        role_types = {"roles", role_type} if role_type else {"roles"}
+        roles = frozenset(value for claim_type, value in claims if claim_type in role_types and value)
+        return Caller(user_id=user_id, display_name=display_name or None, roles=roles)
 
     async def aclose(self) -> None:
         return None
 
 
-def _decode_principal(encoded: str) -> tuple[list[tuple[str, str]], str | None]:
-    """Returns the (type, value) claims and the name claim type of a client principal."""
+def _decode_principal(encoded: str) -> tuple[list[tuple[str, str]], str | None, str | None]:
+    """Returns the (type, value) claims, and the name and role claim types, of a client principal."""
     # Tolerate missing padding and the URL-safe alphabet: proxies in front have been seen to alter both.
     normalized = encoded.replace("-", "+").replace("_", "/")
     normalized += "=" * (-len(normalized) % 4)
@@ -125,8 +129,12 @@ def _decode_principal(encoded: str) -> tuple[list[tuple[str, str]], str | None]:
         for claim in document.get("claims", [])
         if isinstance(claim, dict) and isinstance(claim.get("typ"), str) and isinstance(claim.get("val"), str)
     ]
-    name_type = document.get("name_typ")
-    return claims, name_type if isinstance(name_type, str) and name_type else None
+    name_type, role_type = document.get("name_typ"), document.get("role_typ")
+    return (
+        claims,
+        name_type if isinstance(name_type, str) and name_type else None,
+        role_type if isinstance(role_type, str) and role_type else None,
+    )
 
 
 def _first_claim(claims: list[tuple[str, str]], types: tuple[str, ...]) -> str | None:

@@ -14,12 +14,14 @@ from shared.auth import Authenticator, build_authenticator
 from shared.config import Settings, get_settings
 from shared.logs import configure_logging
 from shared.ports import (
+    Answerer,
     BlobStore,
     CallRecorder,
     Communication,
     EventSink,
     QueueStore,
     RealtimeHub,
+    SearchIndex,
     Store,
     Summarizer,
     Transcriber,
@@ -27,18 +29,25 @@ from shared.ports import (
 from shared.realtime.events import HUB, EventPublisher
 from shared.secrets import SecretResolver
 from shared.secrets_files import local_key
+from shared.services.ask import AskService
 from shared.services.call_recording_fetch import CallRecordingFetch
 from shared.services.call_recordings import CallRecordingService
+from shared.services.captions import CaptionsService
+from shared.services.erasure import ErasureService
+from shared.services.export import ExportService
 from shared.services.identities import IdentityService
 from shared.services.join import JoinService
 from shared.services.meetings import MeetingService
 from shared.services.notes import NotesService
+from shared.services.operators import OperatorService
 from shared.services.realtime import RealtimeService
 from shared.services.reconciler import Reconciler
 from shared.services.recordings import RecordingService
+from shared.services.search import SearchIndexing, SearchService
 from shared.services.summary import SummaryJob
 from shared.services.transcription import TranscriptionJob
 from shared.signing import Signer
+from shared.telemetry.metrics import Prices
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +73,27 @@ class Services:
     call_recordings: CallRecordingService
     call_recording_fetch: CallRecordingFetch
     reconciler: Reconciler
+    operators: OperatorService
+    export: ExportService
+    erasure: ErasureService
     realtime: RealtimeHub
     event_sink: EventSink
     events: EventPublisher
     live: RealtimeService
+    answerer: Answerer
+    ask: AskService
+    search_index: SearchIndex
+    search: SearchService
+    captions: CaptionsService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
+        await self.search_index.aclose()
         await self.event_sink.aclose()
         await self.realtime.aclose()
         await self.transcriber.aclose()
         await self.summarizer.aclose()
+        await self.answerer.aclose()
         await self.recorder.aclose()
         await self.communication.aclose()
         await self.store.aclose()
@@ -147,6 +166,8 @@ def build_services(
     recorder: CallRecorder | None = None,
     realtime: RealtimeHub | None = None,
     event_sink: EventSink | None = None,
+    answerer: Answerer | None = None,
+    search_index: SearchIndex | None = None,
 ) -> Services:
     """Builds every service; the adapters given replace those Settings would pick."""
     from shared.adapters.azure_storage_auth import build_blob_store, build_queue_store  # noqa: PLC0415
@@ -172,14 +193,39 @@ def build_services(
     realtime = realtime or build_realtime(settings)
     event_sink = event_sink or build_event_sink(settings)
     events = EventPublisher(realtime, event_sink)
-    meetings = MeetingService(store, communication, signer, events=events)
-    secrets = secrets or SecretResolver(settings.key_vault_url)
+    search_index = search_index or build_search_index(settings)
     blobs = build_blob_store(settings, Signer(key, purpose=UPLOAD_SIGNING_PURPOSE), settings.public_base_url)
+    indexing = SearchIndexing(search_index, blobs, visibility=settings.summary_visibility)
+    meetings = MeetingService(store, communication, signer, events=events, search=indexing)
+    secrets = secrets or SecretResolver(settings.key_vault_url)
     queues = build_queue_store(settings)
     transcriber = transcriber or build_transcriber(settings, secrets)
     summarizer = summarizer or build_summarizer(settings, secrets)
-    recorder = recorder or _build_recorder(settings)
-    recordings = RecordingService(store, blobs, queues, meetings, recorder=recorder, events=events)
+    recorder = recorder or _build_recorder(settings, transcriber, key, communication)
+    recordings = RecordingService(
+        store, blobs, queues, meetings, recorder=recorder, events=events, search=indexing
+    )
+    notes = NotesService(
+        store, blobs, meetings, visibility=settings.summary_visibility, events=events, search=indexing
+    )
+    answerer = answerer or build_answerer(settings, secrets)
+    reconciler = Reconciler(
+        store,
+        blobs,
+        queues,
+        recordings,
+        events=events,
+        retain_recordings_days=settings.retain_recordings_days,
+        retain_notes_days=settings.retain_notes_days,
+    )
+    operators = OperatorService(
+        store,
+        blobs,
+        recordings,
+        reconciler,
+        Signer(key, purpose="operator-continuation"),
+        admin_users=settings.operators,
+    )
     return Services(
         settings=settings,
         authenticator=build_authenticator(settings),
@@ -193,7 +239,7 @@ def build_services(
         transcriber=transcriber,
         summarizer=summarizer,
         recordings=recordings,
-        notes=NotesService(store, blobs, meetings, visibility=settings.summary_visibility, events=events),
+        notes=notes,
         transcription=TranscriptionJob(
             store,
             blobs,
@@ -201,8 +247,12 @@ def build_services(
             transcriber,
             max_recording_minutes=settings.max_recording_minutes,
             events=events,
+            search=indexing,
+            redact_pii=settings.redact_pii,
         ),
-        summary=SummaryJob(store, blobs, queues, summarizer, events=events),
+        summary=SummaryJob(
+            store, blobs, queues, summarizer, events=events, search=indexing, prices=prices_of(settings)
+        ),
         recorder=recorder,
         call_recordings=CallRecordingService(
             store, blobs, recorder=recorder, meetings=meetings, queues=queues, events=events
@@ -210,11 +260,35 @@ def build_services(
         call_recording_fetch=CallRecordingFetch(
             store, blobs, queues, recorder=recorder, recordings=recordings, events=events
         ),
-        reconciler=Reconciler(store, blobs, queues, recordings, events=events),
+        reconciler=reconciler,
+        operators=operators,
+        export=ExportService(store, blobs),
+        erasure=ErasureService(store, blobs, queues, communication, meetings, search=indexing),
         realtime=realtime,
         event_sink=event_sink,
         events=events,
         live=RealtimeService(store, events),
+        answerer=answerer,
+        ask=AskService(store, blobs, meetings, notes, answerer),
+        search_index=search_index,
+        search=SearchService(search_index, store, Signer(key, purpose="search-continuation")),
+        captions=CaptionsService(
+            store,
+            blobs,
+            queues,
+            recorder=recorder,
+            meetings=meetings,
+            captions_url=settings.captions_url,
+            events=events,
+        ),
+    )
+
+
+def prices_of(settings: Settings) -> Prices:
+    return Prices(
+        transcribe_per_minute=settings.price_transcribe_per_minute,
+        summary_input_per_million=settings.price_summary_input_per_million,
+        summary_output_per_million=settings.price_summary_output_per_million,
     )
 
 
@@ -250,6 +324,22 @@ def build_event_sink(settings: Settings) -> EventSink:
     return EventGridSink(settings.eventgrid_topic_endpoint, DefaultAzureCredential())
 
 
+def build_search_index(settings: Settings) -> SearchIndex:
+    """The index SEARCH names: SQLite FTS5 under DATA_DIR, or Azure AI Search (keyless)."""
+    if settings.search == "sqlite":
+        from shared.adapters.sqlite_search import SqliteSearchIndex  # noqa: PLC0415
+
+        return SqliteSearchIndex(settings.data_dir / "search.sqlite3")
+    from azure.identity.aio import DefaultAzureCredential  # noqa: PLC0415
+
+    from shared.adapters.azure_search import AzureSearchIndex  # noqa: PLC0415
+
+    assert settings.search_endpoint is not None  # Settings checks it
+    return AzureSearchIndex(
+        settings.search_endpoint, DefaultAzureCredential(), index_name=settings.search_index
+    )
+
+
 def build_transcriber(settings: Settings, secrets: SecretResolver) -> Transcriber:
     """The speech-to-text adapter TRANSCRIBER names. Nothing heavy loads here: each loads at first use."""
     if settings.transcriber == "local":
@@ -272,12 +362,39 @@ def build_summarizer(settings: Settings, secrets: SecretResolver) -> Summarizer:
     return build_openai_summarizer(settings, secrets)
 
 
-def _build_recorder(settings: Settings) -> CallRecorder:
-    """ACS Call Automation with COMMUNICATION=acs (the same credentials as the rooms), else the stand-in."""
+def build_answerer(settings: Settings, secrets: SecretResolver) -> Answerer:
+    """The answerer of questions about a meeting, on SUMMARIZER's provider (and model or deployment)."""
+    if settings.summarizer == "local":
+        from shared.adapters.local_answerer import LocalAnswerer  # noqa: PLC0415
+
+        return LocalAnswerer()
+    from shared.adapters.openai_answerer import build_openai_answerer  # noqa: PLC0415
+
+    return build_openai_answerer(settings, secrets)
+
+
+def _build_recorder(
+    settings: Settings, transcriber: Transcriber, signing_key: bytes, communication: Communication
+) -> CallRecorder:
+    """ACS Call Automation with COMMUNICATION=acs (the same credentials as the rooms), else the stand-in,
+    which plays LOCAL_CALL_AUDIO into a call connected with transcription (its room's members speak)."""
     if settings.communication == "local":
         from shared.adapters.local_call_recording import LocalCallRecorder  # noqa: PLC0415
 
-        return LocalCallRecorder(settings.data_dir)
+        async def members(room_id: str) -> list[str]:
+            # Presenters first: a mono file is spoken by the first member, the organizer's side of the call.
+            room_members = getattr(communication, "room_members", None)
+            roles: dict[str, str] = dict(await room_members(room_id)) if room_members is not None else {}
+            return sorted(roles, key=lambda acs_id: roles[acs_id] != "presenter")
+
+        return LocalCallRecorder(
+            settings.data_dir,
+            signing_key=signing_key,
+            transcriber=transcriber,
+            call_audio=settings.local_call_audio,
+            call_audio_speed=settings.local_call_audio_speed,
+            room_members=members,
+        )
     from shared.adapters.acs_call_recording import AcsCallRecorder  # noqa: PLC0415
 
     if settings.acs_connection_string is not None:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # these app roles assigned to the user (`roles`). Comma-separated; app-only tokens are always refused.
     auth_scopes: str = "user_impersonation"
     auth_roles: str = ""
+    # AUTH_MODE=dev only: user ids (comma-separated) who act as operators (GET /api/operations/recordings), as
+    # the `Operator` app role makes a user one with Entra ID. Ignored in any other mode.
+    admin_users: str = ""
 
     store: Literal["sqlite", "cosmos"] = "sqlite"
     cosmos_endpoint: str | None = None
@@ -91,6 +94,12 @@ class Settings(BaseSettings):
     # tokens are counted exactly, and a request well inside Azure's usual per-minute quotas. At least 16,000,
     # so that a merge request holds two parts' notes and its answer; at most the gpt-4o context window.
     summary_token_budget: int = Field(default=32_000, ge=16_000, le=128_000)
+    # List prices of the providers in US dollars (README "What a meeting costs"), for the estimated cost
+    # per meeting hour the app reports as a metric (`cost.per_meeting_hour`); local providers cost nothing.
+    # Set them to the price list of the models deployed: they inform an operator, they bill nobody.
+    price_transcribe_per_minute: float = Field(default=0.006, ge=0, le=10)
+    price_summary_input_per_million: float = Field(default=0.15, ge=0, le=1000)
+    price_summary_output_per_million: float = Field(default=0.60, ge=0, le=1000)
 
     # Live events to the web client: devhost's Web PubSub-compatible endpoint, or Azure Web PubSub (keyless:
     # the app's identity is Web PubSub Service Owner on WEBPUBSUB_ENDPOINT, e.g. https://x.webpubsub.azure.com).
@@ -104,6 +113,33 @@ class Settings(BaseSettings):
     summary_visibility: Literal["drafts", "approved"] = "drafts"
     event_webhooks: str | None = None
     eventgrid_topic_endpoint: str | None = None
+    # Search across meetings (GET /api/search): SQLite FTS5 under DATA_DIR, or Azure AI Search (keyless: the
+    # app's identity is Search Index Data Contributor and Search Service Contributor on SEARCH_ENDPOINT, e.g.
+    # https://x.search.windows.net; the index SEARCH_INDEX is created when missing).
+    search: Literal["sqlite", "azure"] = "sqlite"
+    search_endpoint: str | None = None
+    search_index: str = Field(default="notes", pattern=r"^[a-z0-9][a-z0-9-]{0,127}$")
+
+    # Retention, enforced by the reconciler's timer (0 keeps for ever). A recording's source (the audio or
+    # video) is deleted this many days after its transcript was written; infra/ sets a Blob lifecycle rule
+    # on the source blobs from the same number, as a backstop.
+    retain_recordings_days: int = Field(default=30, ge=0, le=36_500)
+    # The notes (transcript, summary) and the recording itself, this many days after the transcript.
+    retain_notes_days: int = Field(default=0, ge=0, le=36_500)
+    # Masks e-mail addresses, phone numbers, card and account (IBAN) numbers in transcripts as they are
+    # written, before any summarizer or search index reads them (shared/notes/redaction.py).
+    redact_pii: bool = False
+
+    # Live captions: where ACS streams the call's real-time transcription, the captions service's base URL
+    # (wss://… in Azure; devhost starts one in process, ws://127.0.0.1:7072 by default, and sets it). None:
+    # captions are off. ACS signs its WebSocket connections for its resource: ACS_RESOURCE_ID (the resource's
+    # immutable id, the tokens' audience) is what the captions service checks with COMMUNICATION=acs.
+    captions_url: str | None = None
+    acs_resource_id: str | None = None
+    # The local ACS stand-in: the file played as the audio of a call connected with transcription (captions
+    # from a file, offline), and how many times faster than real time.
+    local_call_audio: Path | None = None
+    local_call_audio_speed: float = Field(default=1.0, gt=0, le=100)
 
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
@@ -142,6 +178,13 @@ class Settings(BaseSettings):
     @property
     def scopes(self) -> tuple[str, ...]:
         return tuple(s.strip() for s in self.auth_scopes.split(",") if s.strip())
+
+    @property
+    def operators(self) -> frozenset[str]:
+        """The users ADMIN_USERS makes operators: only in dev mode, where anyone may claim any user id."""
+        if self.auth_mode != "dev":
+            return frozenset()
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -183,6 +226,7 @@ class Settings(BaseSettings):
                 "SUMMARIZER=azure-openai needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_CHAT_DEPLOYMENT"
             )
         self._check_live()
+        self._check_captions()
         if self.communication == "acs" and not (self.acs_connection_string or self.acs_endpoint):
             raise ConfigurationError("COMMUNICATION=acs needs ACS_ENDPOINT or ACS_CONNECTION_STRING")
         try:
@@ -207,6 +251,24 @@ class Settings(BaseSettings):
             raise ConfigurationError("REALTIME=webpubsub needs WEBPUBSUB_ENDPOINT")
         if self.events == "eventgrid" and not self.eventgrid_topic_endpoint:
             raise ConfigurationError("EVENTS=eventgrid needs EVENTGRID_TOPIC_ENDPOINT")
+        if self.search == "azure" and not self.search_endpoint:
+            raise ConfigurationError("SEARCH=azure needs SEARCH_ENDPOINT")
+
+    def _check_captions(self) -> None:
+        if self.captions_url is None:
+            return
+        from urllib.parse import urlsplit  # noqa: PLC0415
+
+        parts = urlsplit(self.captions_url)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname or parts.path not in ("", "/"):
+            raise ConfigurationError(
+                f"CAPTIONS_URL must be a ws:// or wss:// base URL, not {self.captions_url!r}"
+            )
+        if self.communication == "acs" and not self.acs_resource_id:
+            raise ConfigurationError(
+                "CAPTIONS_URL with COMMUNICATION=acs needs ACS_RESOURCE_ID (the resource's immutable id): "
+                "the captions service checks that ACS's connections are for it"
+            )
 
     def _check_entra(self) -> None:
         if not (self.scopes or self.roles):

@@ -211,7 +211,9 @@ def _caller_from(claims: Mapping[str, Any]) -> Caller:
     if not isinstance(oid, str) or not is_valid_user_id(oid):
         raise Unauthenticated("the token has no valid oid claim")
     name = claims.get("name") or claims.get("preferred_username")
-    return Caller(user_id=oid, display_name=name if isinstance(name, str) else None)
+    roles = claims.get("roles")
+    held = frozenset(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else frozenset()
+    return Caller(user_id=oid, display_name=name if isinstance(name, str) else None, roles=held)
 
 
 def _read_metadata(metadata: Any, tenant_id: str) -> tuple[str, frozenset[str]]:

@@ -21,6 +21,7 @@ from shared.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -70,6 +71,7 @@ _STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (Gone, 410),
     (PreconditionFailed, 412),
     (UpstreamFailed, 502),
     (Unavailable, 503),
@@ -82,6 +84,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    410: "Gone",
     412: "Precondition Failed",
     413: "Content Too Large",
     415: "Unsupported Media Type",
@@ -355,6 +358,8 @@ def problem_for(exc: BaseException, req: func.HttpRequest, invocation_id: str | 
         detail = exc.detail
         if isinstance(exc, InvalidInput) and exc.errors:
             extra["errors"] = exc.errors
+        if exc.code is not None:
+            extra["code"] = exc.code
         if isinstance(exc, Unavailable) and exc.retry_after is not None:
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         if isinstance(exc, Unauthenticated):

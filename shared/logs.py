@@ -91,3 +91,7 @@ def configure_logging(app_insights_connection_string: str | None) -> None:
         from azure.monitor.opentelemetry import configure_azure_monitor  # noqa: PLC0415
 
         configure_azure_monitor(connection_string=app_insights_connection_string)
+        # The app's own metrics (shared/telemetry/metrics.py) go out through the provider it installed.
+        from shared.telemetry import metrics  # noqa: PLC0415
+
+        metrics.export_through_global()

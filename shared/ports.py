@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:  # only annotations: the ports stay importable without pydantic (cold start)
+    from shared.domain.erasure import Erasure
     from shared.domain.models import AcsIdentity, Meeting, Membership, Role
     from shared.domain.recordings import Recording, RecordingStatus
+    from shared.notes.retrieval import Passage
     from shared.summaries import Sources, SummaryContent
     from shared.transcripts import Transcript
 
@@ -93,9 +95,22 @@ class MeetingStore(Protocol):
         """Deletes the recording document; one that does not exist is not an error."""
         ...
 
-    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+    async def list_recordings_by_status(
+        self, status: RecordingStatus, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Recording]:
         """Recordings in `status` across every meeting, at most `limit`, oldest update first: the
-        reconciler's sweep (a timer's, rarely: on Cosmos DB a cross-partition query)."""
+        reconciler's sweep and the operators' list (rarely: on Cosmos DB a cross-partition query).
+
+        `after`: the (updatedAt, id) of the last recording of the previous page; the page starts past it.
+        """
+        ...
+
+    async def list_recordings_transcribed_before(
+        self, before: datetime, *, source_kept: bool, limit: int
+    ) -> list[Recording]:
+        """Recordings whose transcript was written before `before`, at most `limit`, oldest transcript
+        first; with `source_kept`, only those whose source retention has not deleted yet. Retention's sweep
+        (the reconciler's timer; on Cosmos DB a cross-partition query)."""
         ...
 
     # ACS names a call recording by its own id in the events it sends: this maps it to ours, in a
@@ -137,6 +152,20 @@ class UserStore(Protocol):
 
     async def create_identity(self, identity: AcsIdentity) -> None:
         """AlreadyExists if the user has one: the first writer wins."""
+        ...
+
+    async def purge_user(self, user_id: str) -> int:
+        """Deletes every document of the user's partition (membership entries, their tombstones, the ACS
+        identity mapping); how many. Erasure's last step."""
+        ...
+
+    # A user's erasure job, in a partition of its own named by `Erasure.key` (a hash of the user id).
+
+    async def get_erasure(self, key: str) -> Stored[Erasure] | None: ...
+
+    async def put_erasure(self, erasure: Erasure, etag: str | None) -> str:
+        """Creates the document (`etag` None: AlreadyExists if there is one) or replaces it only if its ETag
+        is still `etag` (EtagMismatch); returns the new ETag."""
         ...
 
 
@@ -273,6 +302,19 @@ class CallRecorder(Protocol):
 
     async def recording_state(self, recording_id: str) -> CallRecordingState:
         """CallRecordingNotFound once ACS has forgotten the recording."""
+        ...
+
+    async def start_transcription(
+        self, call: CallLocator, transport_url: str, locale: str, *, callback_url: str
+    ) -> str:
+        """Connects Call Automation to the call with real-time transcription started: ACS opens a WebSocket
+        to `transport_url` and streams TranscriptionData in `locale`, and posts the call's events (its end
+        among them) to `callback_url`. Returns the call connection's id."""
+        ...
+
+    async def stop_transcription(self, call_connection_id: str) -> None:
+        """Stops the transcription and leaves the call (for itself only); a connection already gone: no
+        error."""
         ...
 
     def download(self, location: str, *, chunk_size: int = 4 * 1024 * 1024) -> AsyncIterator[bytes]:
@@ -471,6 +513,25 @@ class Transcription:
     language: str | None  # what the provider detected or was told (ISO 639-1 where it says so)
 
 
+@dataclass(frozen=True, slots=True)
+class TranscriptionContext:
+    """What the meeting knows that the audio may say: words a recogniser would not expect (names, the
+    meeting's own terms). Each adapter uses it as it can (vocabulary and LM weight offline, a prompt for
+    whisper); none must rely on it."""
+
+    names: tuple[str, ...] = ()  # participants' user ids and display names
+    title: str | None = None
+    description: str | None = None
+
+    def prompt(self) -> str:
+        """The context as one line of text (names, then title and description), empty when there is none."""
+        parts = []
+        if self.names:
+            parts.append(", ".join(dict.fromkeys(name.strip() for name in self.names if name.strip())) + ".")
+        parts += [text.strip() for text in (self.title, self.description) if text and text.strip()]
+        return " ".join(part for part in parts if part != ".")
+
+
 class Transcriber(Protocol):
     """Speech to text for one piece of audio: a 16 kHz mono s16 WAV within `limits`."""
 
@@ -482,8 +543,11 @@ class Transcriber(Protocol):
     @property
     def limits(self) -> TranscriberLimits: ...
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
-        """The piece's segments; `language` (ISO 639-1) is a hint, None lets the provider detect it.
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
+        """The piece's segments; `language` (ISO 639-1) is a hint, None lets the provider detect it;
+        `context` (the meeting's names and terms) is another hint.
 
         Retries 429 (honouring Retry-After), 408 and 5xx itself with backoff, then raises
         TranscriberUnavailable; a permanent refusal raises TranscriberRejected. Silence yields no segments.
@@ -550,6 +614,44 @@ class Summarizer(Protocol):
     async def aclose(self) -> None: ...
 
 
+# --- answers to questions about a meeting -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A passage an answer rests on: its position among the passages given (the model may be wrong: the
+    service drops positions out of range), and the words of it the answerer quotes (checked there too)."""
+
+    passage: int
+    quote: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """An answerer's answer: None when the passages do not say (it refuses rather than invents)."""
+
+    text: str | None
+    citations: tuple[Citation, ...]
+    usage: ModelUsage
+
+
+class Answerer(Protocol):
+    """Answers a question about a meeting from passages of its recordings, and only from them.
+
+    The summarizer's provider family (SUMMARIZER picks both): it raises SummarizerUnavailable (retry later)
+    and SummarizerRejected (for good) as the summarizer does.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    async def answer(self, question: str, passages: Sequence[Passage], *, title: str | None) -> Answered:
+        """The answer to `question` from `passages` (ranked, best first), citing those it rests on."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
 # --- live events (Web PubSub, Event Grid) ------------------------------------------------------------
 
 
@@ -601,6 +703,85 @@ class EventSink(Protocol):
     async def publish(self, events: Sequence[dict[str, object]]) -> None:
         """Delivers the events (each `{"id", "type", "time", "meetingId", "data"}`) at least once, or raises
         RealtimeError. An adapter may deliver in the background; `aclose` waits for what is under way."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+class SearchError(Exception):
+    """Base of the errors every search index adapter raises instead of its SDK's own."""
+
+
+class SearchUnavailable(SearchError):
+    """The index failed, throttled past the adapter's retries, or could not be reached: retry later."""
+
+
+SearchKind = Literal["transcript", "summary"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDocument:
+    """One searchable passage: a transcript segment or a summary item of one recording."""
+
+    meeting_id: str
+    recording_id: str
+    kind: SearchKind
+    position: int  # its place in the recording's documents: with the recording, its identity
+    start: float | None
+    end: float | None
+    speaker: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    meeting_id: str
+    recording_id: str
+    kind: SearchKind
+    start: float | None
+    end: float | None
+    speaker: str | None
+    # A passage of the document around the matched words, as plain text, and where in it the matched
+    # words are: [start, end) offsets in the snippet (code points). Never markup: clients render it safely.
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+
+
+class SearchIndex(Protocol):
+    """Full-text search over transcripts and summaries, every query trimmed to one user's meetings.
+
+    Each document carries its meeting's member ids (organizer and participants): a query only ever matches
+    documents whose members include the user, inside the index itself, so no page is filled with others'
+    results. `terms` are plain words (no query syntax): a document matches when it holds every one.
+    """
+
+    async def replace_recording(
+        self,
+        meeting_id: str,
+        recording_id: str,
+        documents: Sequence[SearchDocument],
+        member_ids: Sequence[str],
+    ) -> None:
+        """The recording's documents become exactly these (any earlier ones are gone)."""
+        ...
+
+    async def remove_recording(self, meeting_id: str, recording_id: str) -> None:
+        """Removes the recording's documents; none is not an error."""
+        ...
+
+    async def remove_meeting(self, meeting_id: str) -> None:
+        """Removes every document of the meeting; none is not an error."""
+        ...
+
+    async def set_members(self, meeting_id: str, member_ids: Sequence[str]) -> None:
+        """The meeting's documents are readable by these users from now on, and by nobody else."""
+        ...
+
+    async def query(self, terms: Sequence[str], user_id: str, *, skip: int, top: int) -> list[SearchHit]:
+        """Up to `top` hits after the first `skip`, best first, among documents `user_id` is a member of."""
         ...
 
     async def aclose(self) -> None: ...

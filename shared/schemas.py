@@ -12,14 +12,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
+from shared.domain.erasure import Erasure
 from shared.domain.ids import USER_ID_PATTERN
-from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, Role
+from shared.domain.models import Meeting, MeetingStatus, Membership, Participant, RecordingPolicy, Role
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus
 from shared.domain.rules import MAX_PARTICIPANTS, check_schedule
 from shared.ports import RECORDING_FORMATS, UploadTarget
@@ -92,12 +94,21 @@ Participants = Annotated[
 ]
 
 
+AUTO_CAPTIONS = "Live captions start by themselves when someone joins the call (as POST .../captions/start)."
+
+
 class CreateMeeting(ApiModel):
     title: Title
     description: Description | None = None
     starts_at: Instant
     ends_at: Instant
     participants: Participants = Field(default_factory=list)
+    recording_policy: RecordingPolicy = Field(
+        default=RecordingPolicy.NONE,
+        description="`consent`: recording the call needs every presenter's and attendee's consent "
+        "(POST .../consent); joining shows them the notice.",
+    )
+    auto_captions: StrictBool = Field(default=False, description=AUTO_CAPTIONS)
 
     @model_validator(mode="after")
     def _schedule(self) -> Self:
@@ -126,6 +137,12 @@ class UpdateMeeting(ApiModel):
     starts_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     ends_at: Instant | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     participants: Participants | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    recording_policy: RecordingPolicy | SkipJsonSchema[None] = Field(
+        default=None, json_schema_extra=_no_default, description="`none` or `consent` (see create)."
+    )
+    auto_captions: StrictBool | SkipJsonSchema[None] = Field(
+        default=None, description=AUTO_CAPTIONS, json_schema_extra=_no_default
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -175,12 +192,15 @@ class MeetingOut(ApiModel):
     status: MeetingStatus
     participants: list[ParticipantOut]
     room_id: str | None
+    recording_policy: RecordingPolicy
+    auto_captions: bool = Field(description=AUTO_CAPTIONS)
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, meeting: Meeting) -> Self:
-        return cls.model_validate(meeting.model_dump(exclude={"version"}))
+        # Each participant's consent is theirs: the join answer and POST .../consent tell them their own.
+        return cls.model_validate(meeting.model_dump(exclude={"version", "consents"}))
 
 
 class MeetingSummaryOut(ApiModel):
@@ -254,6 +274,17 @@ class ListMeetingsQuery(ApiModel):
     continuation_token: str | None = Field(default=None, max_length=4096)
 
 
+class ConsentOut(ApiModel):
+    required: bool = Field(description="The meeting asks for consent before its call is recorded.")
+    notice: str | None = Field(description="What to show before joining; null when none is required.")
+    accepted: bool | None = Field(description="The caller's answer; null: not given yet.")
+
+
+class ConsentIn(ApiModel):
+    # Strict: "yes" or 1 is not an answer to a consent question.
+    accepted: StrictBool = Field(description="True: the caller agrees to be recorded; false: declines.")
+
+
 class JoinOut(ApiModel):
     acs_user_id: str = Field(description="The caller's ACS identity (communicationUserId).")
     token: str = Field(description="An ACS access token with scope voip.join.")
@@ -261,6 +292,7 @@ class JoinOut(ApiModel):
     room_id: str
     role: Role
     endpoint: str = Field(description="The ACS endpoint the calling SDK connects to.")
+    consent: ConsentOut = Field(description="The recording notice to show before joining, and the answer.")
 
 
 class NegotiateOut(ApiModel):
@@ -269,6 +301,157 @@ class NegotiateOut(ApiModel):
         "The connection is in the groups of the caller's meetings and receive-only."
     )
     expires_on: datetime = Field(description="After this the URL no longer connects: negotiate again.")
+
+
+class SearchQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Words to find (letters and digits, any script; the first 16 are used): a passage "
+        "matches when it holds every one. No query syntax: quotes, operators and the like are ignored; a `q` "
+        "without a word finds nothing.",
+    )
+    limit: int = Field(default=20, ge=1, le=50)
+    continuation_token: str | None = Field(default=None, max_length=4096)
+
+
+class SearchHitOut(ApiModel):
+    meeting_id: str
+    meeting_title: str = Field(description="The meeting's title now.")
+    recording_id: str
+    kind: Literal["transcript", "summary"] = Field(
+        description="A transcript segment, or an item of the summary (overview, key point, decision, action "
+        "item, chapter, open question)."
+    )
+    start: float | None = Field(description="Seconds from the recording's start; null for the overview.")
+    end: float | None
+    speaker: str | None = Field(
+        description="Who said it, by name as the transcript shows it; null if unknown."
+    )
+    snippet: str = Field(description="Plain text around the matched words (never markup).")
+    highlights: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        description="Where the matched words are in `snippet`: [start, end) pairs of offsets in UTF-16 code "
+        "units (as JavaScript's `slice` takes them), ascending. Render them as text, e.g. in <mark> elements."
+    )
+
+
+class SearchOut(ApiModel):
+    items: list[SearchHitOut] = Field(description="Best first; only from meetings the caller is part of now.")
+    continuation_token: str | None = Field(
+        description="Pass back as `continuationToken` with the same `q` for the next page; null on the last. "
+        "A page may hold fewer than `limit` items and still have a next one."
+    )
+
+
+# --- the caller's own data (privacy) --------------------------------------------------------------
+
+
+class AcsIdentityOut(ApiModel):
+    acs_user_id: str = Field(description="The ACS identity the caller joins calls as.")
+    created_at: datetime
+
+
+class MembershipOut(ApiModel):
+    """One of the caller's membership entries, as the service keeps it."""
+
+    meeting_id: str
+    role: Role
+    organizer_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+
+    @classmethod
+    def of(cls, membership: Membership) -> Self:
+        return cls.model_validate(membership.model_dump(exclude={"user_id", "version"}))
+
+
+class ExportedSegment(ApiModel):
+    meeting_id: str
+    recording_id: str
+    start: float = Field(description="Seconds from the start of the recording.")
+    end: float
+    text: str
+
+
+class ExportedActionItem(ApiModel):
+    meeting_id: str
+    recording_id: str
+    owner: str | None
+    task: str
+    due: str | None
+
+
+class ExportOut(ApiModel):
+    """Everything the service holds about the caller."""
+
+    user_id: str
+    exported_at: datetime
+    acs_identity: AcsIdentityOut | None = Field(description="Null until the caller first joined a call.")
+    memberships: list[MembershipOut] = Field(description="Every meeting the caller is part of.")
+    meetings_organized: list[MeetingOut]
+    transcript_segments: list[ExportedSegment] = Field(
+        description="What the caller said, in the transcripts that tie a speaker to them (an unmixed "
+        "recording's channel, or a speaker the organizer named as them)."
+    )
+    action_items: list[ExportedActionItem] = Field(
+        description="Action items of the current summaries owned by one of the caller's names."
+    )
+
+
+class ErasureQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    new_organizer: UserId | None = Field(
+        default=None,
+        alias="newOrganizer",
+        description="Who takes over the meetings the caller organizes, where they are a participant; "
+        "elsewhere (or without it) those meetings are cancelled.",
+    )
+
+
+class ErasureCountsOut(ApiModel):
+    memberships_removed: int
+    meetings_left: int
+    meetings_handed_over: int
+    meetings_cancelled: int
+    recordings_scrubbed: int = Field(description="Recordings whose notes or document named the caller.")
+    segments_removed: int = Field(description='Transcript segments of the caller now reading "[removed]".')
+    acs_identity_deleted: bool
+    search_index_updated: bool = Field(description="The scrubbed recordings indexed again for search.")
+    documents_deleted: int = Field(description="The caller's own documents deleted at the end.")
+
+
+class ErasureOut(ApiModel):
+    """The caller's erasure: a job; `counts` say what it did so far, and all of it once `completed`."""
+
+    id: str
+    status: Literal["queued", "running", "completed"]
+    meetings_total: int | None = Field(description="Meetings to work through; null until planned.")
+    meetings_done: int
+    counts: ErasureCountsOut
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, erasure: Erasure) -> Self:
+        total = None if erasure.meeting_ids is None else len(erasure.meeting_ids)
+        if erasure.completed_at is not None:
+            total = erasure.cursor
+        return cls(
+            id=erasure.id,
+            status=erasure.status.value,
+            meetings_total=total,
+            meetings_done=erasure.cursor,
+            counts=ErasureCountsOut.model_validate(erasure.counts.model_dump()),
+            created_at=erasure.created_at,
+            updated_at=erasure.updated_at,
+            completed_at=erasure.completed_at,
+        )
 
 
 class Health(ApiModel):
@@ -288,6 +471,8 @@ class Problem(BaseModel):
     instance: str | None = None
     invocation_id: str | None = Field(default=None, alias="invocationId")
     errors: list[dict[str, Any]] | None = None
+    # A stable reason where a client acts on it: `source_deleted` (410), `consent_missing` (409).
+    code: str | None = None
 
 
 # --- recordings ---------------------------------------------------------------------------------------
@@ -389,6 +574,24 @@ class CallRecordingOut(ApiModel):
     state: str
 
 
+class LiveCaptionsOut(ApiModel):
+    locale: str
+    state: Literal["starting", "active", "stopped", "finalized"] = Field(
+        description="`stopped`: captions off or the call ended; `finalized`: the transcript is written."
+    )
+    started_at: datetime
+    stopped_at: datetime | None
+
+
+class StartCaptions(ApiModel):
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$",
+        description="The locale the recognizer listens for, e.g. `en-US` (default: the meeting's language, "
+        "else en-US).",
+    )
+
+
 class UsageOut(ApiModel):
     stage: RecordingStage
     provider: str
@@ -421,6 +624,17 @@ class RecordingOut(ApiModel):
     call: CallRecordingOut | None = Field(
         description="For a recording of the meeting's call: what ACS records."
     )
+    transcript_written_at: datetime | None = Field(
+        description="When the transcript was first written: the source's retention counts from here."
+    )
+    source_deleted_at: datetime | None = Field(
+        description="When retention deleted the recording's audio (the notes stay); null while it is kept. "
+        "From then on GET .../media answers 410 with the code `source_deleted`."
+    )
+    live: LiveCaptionsOut | None = Field(
+        description="For the live captions of the meeting's call: their state (the transcript is made of "
+        "them)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -438,6 +652,7 @@ class RecordingOut(ApiModel):
                     "claim": True,
                     "summary_versions": True,
                     "call": {"acs_recording_id", "chunks"},
+                    "live": {"call_kind", "call_id", "call_connection_id"},
                 }
             )
         )
@@ -463,6 +678,33 @@ class MediaOut(ApiModel):
 
 class RecordingList(ApiModel):
     items: list[RecordingOut]
+
+
+class OperatorRecordingsQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["failed", "stuck"] = Field(
+        default="failed",
+        description="`failed`: recordings that failed, with their error; `stuck`: queued, transcribing or "
+        "summarizing recordings unchanged for 30 minutes (no job is working on them).",
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    continuation_token: str | None = Field(default=None, max_length=4096)
+
+
+class OperatorRecordingOut(RecordingOut):
+    attempts: int = Field(description="How many times a job has claimed the recording.")
+
+    @classmethod
+    def of(cls, recording: Recording) -> Self:
+        return cls.model_validate({**RecordingOut.of(recording).model_dump(), "attempts": recording.attempts})
+
+
+class OperatorRecordingList(ApiModel):
+    items: list[OperatorRecordingOut] = Field(description="Oldest update first, across every meeting.")
+    continuation_token: str | None = Field(
+        description="Pass back as `continuationToken` for the next page; null on the last page."
+    )
 
 
 class TranscriptOut(Transcript):
@@ -538,6 +780,37 @@ class NameSpeaker(ApiModel):
         if (self.user_id is None) == (self.display_name is None):
             raise ValueError("give either userId or displayName")
         return self
+
+
+MAX_QUESTION_CHARS = 1000
+Question = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_ONLY_SPACE
+    ),
+]
+
+
+class AskIn(ApiModel):
+    question: Question = Field(
+        description=f"What to ask about the meeting; 1-{MAX_QUESTION_CHARS} characters."
+    )
+
+
+class AskSource(ApiModel):
+    recording_id: str
+    start: float = Field(description="Seconds from the start of the recording.")
+    end: float
+    speaker: str | None = Field(description="Who said it, by name; null where unknown.")
+    quote: str = Field(description="Words of the transcript, verbatim.")
+
+
+class AskOut(ApiModel):
+    answer: str = Field(
+        description="Drawn only from the meeting's transcripts and notes; \"The recordings of this meeting "
+        "don't say.\" (with no sources) when they do not answer the question."
+    )
+    sources: list[AskSource] = Field(description="The transcript spans the answer rests on.")
 
 
 class TranscriptQuery(ApiModel):

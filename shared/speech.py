@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from shared.media import MediaSource, Piece, iter_pieces
-from shared.ports import Transcriber
+from shared.ports import Transcriber, TranscriptionContext
 from shared.transcripts import PieceResult, PieceSegment, PieceSpan, PieceWord
 
 # Silence put between two stretches of speech joined in one piece: long enough for a recogniser to end a
@@ -172,23 +172,29 @@ async def transcribe_source(
     *,
     per_channel: bool,
     language: str | None,
+    context: TranscriptionContext | None = None,
     finished: Mapping[str, PieceResult] | None = None,
     on_piece: OnPiece | None = None,
     on_decoded: OnDecoded | None = None,
     progress: SpeechProgress | None = None,
+    skip_channels: frozenset[int] = frozenset(),
 ) -> SpeechResult:
     """Transcribes every piece of speech in `source` (opened on the decoding thread), or in the parts of
     one recording, in order.
 
     Pieces whose key is in `finished` are not sent again. `on_piece` is awaited with each newly
-    transcribed piece before it counts as done; `on_decoded` is called (on the decoding thread) with the
-    seconds decoded so far. `progress` is told of the decoding and of every piece as it goes. A MediaError
-    or a transcriber error stops everything and is raised.
+    transcribed piece before it counts as done; `context` goes to the transcriber with every piece;
+    `on_decoded` is called (on the decoding thread) with the seconds decoded so far. `progress` is told
+    of the decoding and of every piece as it goes. A MediaError or a transcriber error stops everything
+    and is raised. Pieces of `skip_channels` (participants who declined to be recorded) are decoded past
+    but never sent: no provider hears them.
     """
     run = _Run(
         transcriber,
+        skip_channels=skip_channels,
         per_channel=per_channel,
         language=language,
+        context=context,
         done=dict(finished or {}),
         on_piece=on_piece,
         on_decoded=on_decoded,
@@ -204,18 +210,22 @@ class _Run:
         self,
         transcriber: Transcriber,
         *,
+        skip_channels: frozenset[int] = frozenset(),
         per_channel: bool,
         language: str | None,
+        context: TranscriptionContext | None,
         done: dict[str, PieceResult],
         on_piece: OnPiece | None,
         on_decoded: OnDecoded | None,
         progress: SpeechProgress | None = None,
     ) -> None:
         self._transcriber = transcriber
+        self._skip = skip_channels
         self._progress = progress
         self._limits = transcriber.limits
         self._per_channel = per_channel
         self._language = language
+        self._context = context
         self._done = done
         self._on_piece = on_piece
         self._on_decoded = on_decoded
@@ -301,6 +311,8 @@ class _Run:
             on_speech=lambda seconds: self._found_speech(found_before + seconds),
         )
         for piece in pieces:
+            if piece.channel is not None and piece.channel in self._skip:
+                continue  # a participant who declined to be recorded: decoded past, never sent
             yield piece.shifted(offset) if offset else piece
 
     async def _work(self) -> list[PieceResult]:
@@ -322,7 +334,9 @@ class _Run:
         return results
 
     async def _transcribe(self, piece: Piece) -> PieceResult:
-        transcription = await self._transcriber.transcribe(piece.wav, language=self._language)
+        transcription = await self._transcriber.transcribe(
+            piece.wav, language=self._language, context=self._context
+        )
         if transcription.language:
             self._languages.append(transcription.language)
         self._transcribed += 1

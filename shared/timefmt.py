@@ -36,3 +36,9 @@ def utc_instant(value: datetime) -> datetime:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def stored_instant(value: datetime) -> str:
+    """An instant as pydantic writes it into a stored document (UTC, `Z`, microseconds when any): what a
+    query compares with a document's stored time, as text."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -26,7 +26,13 @@ JSON (each item citing the line it comes from, `segments` and `quote`, the quote
 is cut there, with `finish_reason: "length"`. `misbehave_next(n, how)` answers the next requests otherwise:
 "malformed" (not JSON), "invalid" (JSON, but a chapter ends before it starts), "refusal", "length",
 "filtered" (Azure's content filter), "fabricate" (valid notes whose every quote is words nobody said: the
-server must catch them, FABRICATED).
+server must catch them, FABRICATED), "misindex" (valid notes whose every item cites the wrong line: by turns
+a line number past the transcript, MISINDEXED, and another line of the request that does not hold its quote).
+
+Questions (the answerer's `meeting_answer` schema: numbered lines, then `Question: ...`) are answered from
+the lines sharing most words with the question: the best one's text as the answer, citing it and the next
+best with their first words; none sharing a word: `answerable: false`. The misbehaviours apply to them too,
+"fabricate" quoting FABRICATED, "misindex" citing MISINDEXED, and "decline" answers `answerable: false`.
 """
 
 from __future__ import annotations
@@ -67,7 +73,11 @@ _LINE = re.compile(r"^(?:#(\d+) )?\[(\d+(?::\d{2}){1,2})\] ([^:\n]+): (.*)$", re
 FABRICATED: Final = "we agreed to triple the marketing budget"
 _PART = re.compile(r"^Part \d+ \[[^\]]*\] = [^:]* s: (\{.*\})$", re.MULTILINE)
 
-Misbehaviour = Literal["malformed", "invalid", "refusal", "length", "filtered", "fabricate"]
+MISINDEXED: Final = 1_000_000  # a line number no transcript here reaches
+ANSWER_SCHEMA: Final = "meeting_answer"
+Misbehaviour = Literal[
+    "malformed", "invalid", "refusal", "length", "filtered", "fabricate", "misindex", "decline"
+]
 JsonObject = dict[str, Any]
 
 
@@ -142,6 +152,10 @@ class ChatServer(OpenAIServer):
     def misbehave_next(self, n: int, how: Misbehaviour) -> None:
         """Answer the next `n` requests that pass the checks with this kind of unusable answer."""
         self._misbehaviours.extend([how] * n)
+
+    def behave(self) -> None:
+        """Forget the misbehaviours not used yet."""
+        self._misbehaviours.clear()
 
     @property
     def answered(self) -> list[Chat]:
@@ -310,6 +324,12 @@ def _answer(chat: Chat, how: Misbehaviour | None) -> tuple[str | None, str | Non
         return None, None, "content_filter"
     if how == "malformed":
         return '{"overview": "The meeting', None, "stop"
+    spec = (chat.response_format or {}).get("json_schema") or {}
+    if spec.get("name") == ANSWER_SCHEMA:
+        content = json.dumps(_answer_of(chat.user, how), ensure_ascii=False)
+        if how == "length":
+            return content[: len(content) // 2], None, "length"
+        return content, None, "stop"
     notes = _notes_of(chat.user)
     if how == "invalid":
         notes["chapters"] = [
@@ -320,10 +340,54 @@ def _answer(chat: Chat, how: Misbehaviour | None) -> tuple[str | None, str | Non
         for name in ("keyPoints", "decisions", "actionItems", "chapters", "openQuestions"):
             for item in notes[name]:
                 item["quote"] = FABRICATED
+    if how == "misindex":
+        _misindex(notes, chat.user)
     content = json.dumps(notes, ensure_ascii=False)
     if how == "length":
         return content[: len(content) // 2], None, "length"
     return content, None, "stop"
+
+
+def _misindex(notes: JsonObject, user: str) -> None:
+    """Every item's line moved: by turns past the transcript, and to a line that does not hold its quote."""
+    lines = {int(m.group(1)): _plain(m.group(4)) for m in _LINE.finditer(user) if m.group(1) is not None}
+    position = 0
+    for name in ("keyPoints", "decisions", "actionItems", "chapters", "openQuestions"):
+        for item in notes[name]:
+            quote = f" {_plain(item['quote'])} "
+            elsewhere = [n for n, text in lines.items() if quote not in f" {text} "]
+            wrong = elsewhere[position % len(elsewhere)] if elsewhere and position % 2 else MISINDEXED
+            item["segments"] = [wrong]
+            position += 1
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _answer_of(user: str, how: Misbehaviour | None) -> JsonObject:
+    """An answer from the request's numbered lines sharing most words with its question."""
+    asked = next(
+        (line[len("Question: ") :] for line in user.splitlines() if line.startswith("Question: ")), ""
+    )
+    wanted = {word for word in _plain(asked).split() if len(word) > 3}
+    scored = sorted(
+        (
+            (len(wanted & set(_plain(m.group(4)).split())), int(m.group(1)), m.group(4))
+            for m in _LINE.finditer(user)
+            if m.group(1) is not None
+        ),
+        key=lambda found: (-found[0], found[1]),
+    )
+    best = [(number, text) for shared, number, text in scored[:2] if shared]
+    if how == "decline" or not best:
+        return {"answerable": False, "answer": "", "citations": []}
+    citations = [{"line": number, "quote": _words(text, 5)} for number, text in best]
+    if how == "fabricate":
+        citations = [{**c, "quote": FABRICATED} for c in citations]
+    if how == "misindex":
+        citations = [{**c, "line": MISINDEXED} for c in citations]
+    return {"answerable": True, "answer": f"From the recordings: {best[0][1]}", "citations": citations}
 
 
 def _notes_of(user: str) -> JsonObject:
@@ -471,6 +535,7 @@ _SUBJECTS: Final = (
     "the release plan", "the onboarding flow", "our test coverage", "the billing migration", "the API limits",
     "the customer feedback", "the Q3 roadmap", "the database upgrade", "the hiring pipeline", "the budget",
 )  # fmt: skip
+SUBJECTS: Final = _SUBJECTS  # what the made-up meetings talk about (bench.evidence asks about them)
 _VERBS: Final = (
     "needs another review", "should move to next sprint", "is mostly done", "looks risky to me",
     "depends on the vendor", "went better than expected", "is blocked on legal", "needs an owner",

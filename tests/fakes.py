@@ -17,6 +17,7 @@ from typing import Any
 
 from shared.adapters import keyset
 from shared.adapters.local_communication import check_room_window
+from shared.domain.erasure import Erasure
 from shared.domain.models import AcsIdentity, Meeting, Membership, Role
 from shared.domain.recordings import Recording, RecordingStatus
 from shared.ports import (
@@ -39,6 +40,7 @@ from shared.ports import (
     TranscribedSegment,
     TranscriberLimits,
     Transcription,
+    TranscriptionContext,
 )
 from shared.summaries import ActionItem, Chapter, Decision, SummaryContent
 from shared.timefmt import iso
@@ -76,6 +78,7 @@ class InMemoryStore:
         self._memberships: dict[str, dict[str, Membership]] = {}
         self._tombstones: dict[str, dict[str, int]] = {}
         self._identities: dict[str, AcsIdentity] = {}
+        self._erasures: dict[str, Stored[Erasure]] = {}
         self.operations: dict[str, int] = {"reads": 0, "queries": 0, "writes": 0}
         # Writes that changed something, in order: ("create_meeting", id), ("replace_meeting", id), ...
         self.journal: Journal = journal if journal is not None else []
@@ -147,10 +150,30 @@ class InMemoryStore:
         stored = self._recordings.get(meeting_id, {}).values()
         return sorted((s.value.model_copy(deep=True) for s in stored), key=lambda r: (r.created_at, r.id))
 
-    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+    async def list_recordings_by_status(
+        self, status: RecordingStatus, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Recording]:
         self.operations["queries"] += 1
         found = [s.value for p in self._recordings.values() for s in p.values() if s.value.status == status]
-        return [r.model_copy(deep=True) for r in sorted(found, key=lambda r: r.updated_at)[:limit]]
+        ordered = sorted(found, key=lambda r: (r.updated_at, r.id))
+        if after is not None:
+            ordered = [r for r in ordered if (r.updated_at, r.id) > after]
+        return [r.model_copy(deep=True) for r in ordered[:limit]]
+
+    async def list_recordings_transcribed_before(
+        self, before: datetime, *, source_kept: bool, limit: int
+    ) -> list[Recording]:
+        self.operations["queries"] += 1
+        found = [
+            s.value
+            for p in self._recordings.values()
+            for s in p.values()
+            if s.value.transcript_written_at is not None
+            and s.value.transcript_written_at < before
+            and not (source_kept and s.value.source_deleted_at is not None)
+        ]
+        ordered = sorted(found, key=lambda r: r.transcript_written_at or before)
+        return [r.model_copy(deep=True) for r in ordered[:limit]]
 
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
         self.operations["writes"] += 1
@@ -229,6 +252,29 @@ class InMemoryStore:
             raise AlreadyExists(identity.user_id)
         self._identities[identity.user_id] = identity.model_copy()
         self.journal.append(("create_identity", identity.user_id))
+
+    async def purge_user(self, user_id: str) -> int:
+        self.operations["writes"] += 1
+        gone = len(self._memberships.pop(user_id, {})) + len(self._tombstones.pop(user_id, {}))
+        gone += self._identities.pop(user_id, None) is not None
+        self.journal.append(("purge_user", user_id))
+        return gone
+
+    async def get_erasure(self, key: str) -> Stored[Erasure] | None:
+        self.operations["reads"] += 1
+        found = self._erasures.get(key)
+        return None if found is None else Stored(found.value.model_copy(deep=True), found.etag)
+
+    async def put_erasure(self, erasure: Erasure, etag: str | None) -> str:
+        self.operations["writes"] += 1
+        found = self._erasures.get(erasure.key)
+        if etag is None and found is not None:
+            raise AlreadyExists(erasure.key)
+        if etag is not None and (found is None or found.etag != etag):
+            raise EtagMismatch(erasure.key)
+        new_etag = _etag()
+        self._erasures[erasure.key] = Stored(erasure.model_copy(deep=True), new_etag)
+        return new_etag
 
 
 _MIN_LIFETIME = timedelta(minutes=60)
@@ -397,6 +443,7 @@ class FakeTranscriber:
             max_piece_bytes=max_piece_bytes, max_piece_seconds=max_piece_seconds, concurrency=concurrency
         )
         self.calls: list[float] = []  # the duration of each piece received
+        self.contexts: list[TranscriptionContext | None] = []  # the context each piece came with
         self.fail: list[BaseException | None] = []
         self.gate: asyncio.Event | None = None
         self.closed = False
@@ -409,7 +456,10 @@ class FakeTranscriber:
     def limits(self) -> TranscriberLimits:
         return self._limits
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
+        self.contexts.append(context)
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
@@ -485,6 +535,7 @@ class FakeCallRecorder:
         self.fail_downloads: list[BaseException] = []
         self.fail_next: list[BaseException] = []
         self.calls: list[tuple[str, str]] = []
+        self.transcriptions: dict[str, dict[str, str]] = {}
         self.closed = False
 
     def _maybe_fail(self) -> None:
@@ -515,6 +566,24 @@ class FakeCallRecorder:
 
     async def stop_recording(self, recording_id: str) -> None:
         self._set(recording_id, "stop", "stopped")
+
+    async def start_transcription(
+        self, call: CallLocator, transport_url: str, locale: str, *, callback_url: str
+    ) -> str:
+        self.calls.append(("start_transcription", call.id))
+        self._maybe_fail()
+        connection_id = f"connection-{len(self.transcriptions) + 1}"
+        self.transcriptions[connection_id] = {
+            "call": call.id, "transport": transport_url, "locale": locale, "callback": callback_url,
+            "state": "active",
+        }  # fmt: skip
+        return connection_id
+
+    async def stop_transcription(self, call_connection_id: str) -> None:
+        self.calls.append(("stop_transcription", call_connection_id))
+        self._maybe_fail()
+        if call_connection_id in self.transcriptions:
+            self.transcriptions[call_connection_id]["state"] = "stopped"
 
     async def recording_state(self, recording_id: str) -> CallRecordingState:
         if recording_id not in self.recordings:

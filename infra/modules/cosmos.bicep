@@ -59,7 +59,9 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15
   }
 }
 
-// The meeting document and its recording documents, one partition per meeting.
+// The meeting document and its recording documents, one partition per meeting. Recordings by status are
+// listed ORDER BY updatedAt, id across meetings (the reconciler, the operators' list), which Cosmos DB
+// serves only from this composite index; the policy is cosmos_store.MEETINGS_INDEXING_POLICY.
 resource meetings 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
   parent: database
   name: 'meetings'
@@ -71,6 +73,32 @@ resource meetings 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers
           '/meetingId'
         ]
         kind: 'Hash'
+      }
+      indexingPolicy: {
+        indexingMode: 'consistent'
+        automatic: true
+        includedPaths: [
+          {
+            path: '/*'
+          }
+        ]
+        excludedPaths: [
+          {
+            path: '/"_etag"/?'
+          }
+        ]
+        compositeIndexes: [
+          [
+            {
+              path: '/updatedAt'
+              order: 'ascending'
+            }
+            {
+              path: '/id'
+              order: 'ascending'
+            }
+          ]
+        ]
       }
     }
   }

@@ -56,6 +56,19 @@ param summaryTokenBudget int
 param keyVaultUri string
 param webPubSubEndpoint string
 param eventGridTopicEndpoint string
+param searchEndpoint string
+@description('RETAIN_RECORDINGS_DAYS: the reconciler deletes a source this long after its transcript; 0 keeps it.')
+@minValue(0)
+param recordingRetentionDays int
+@description('RETAIN_NOTES_DAYS: the reconciler deletes a recording with its notes this long after its transcript; 0 keeps it.')
+@minValue(0)
+param notesRetentionDays int
+@description('REDACT_PII: mask e-mail addresses, phone numbers, card and account numbers in transcripts.')
+param redactPii bool
+@description('The captions service\'s wss:// base URL (infra/modules/captions.bicep): where ACS streams captions.')
+param captionsUrl string
+@description('The ACS resource\'s immutable id: the audience of the tokens ACS signs its WebSocket connections with.')
+param acsResourceId string
 
 // Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
 // the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
@@ -89,6 +102,8 @@ var appSettings = [
   { name: 'STORAGE', value: 'azure' }
   { name: 'COMMUNICATION', value: 'acs' }
   { name: 'ACS_ENDPOINT', value: acsEndpoint }
+  { name: 'ACS_RESOURCE_ID', value: acsResourceId }
+  { name: 'CAPTIONS_URL', value: captionsUrl }
   { name: 'TRANSCRIBER', value: 'azure-openai' }
   { name: 'SUMMARIZER', value: 'azure-openai' }
   { name: 'AZURE_OPENAI_ENDPOINT', value: openAiEndpoint }
@@ -103,12 +118,24 @@ var appSettings = [
   { name: 'SUMMARY_TOKEN_BUDGET', value: string(summaryTokenBudget) }
   // Participants read draft summaries too; 'approved' shows them only what the organizer approved.
   { name: 'SUMMARY_VISIBILITY', value: 'drafts' }
+  // The list prices the estimated cost per meeting hour is reckoned at (a metric; README "Operators").
+  { name: 'PRICE_TRANSCRIBE_PER_MINUTE', value: '0.006' }
+  { name: 'PRICE_SUMMARY_INPUT_PER_MILLION', value: '0.15' }
+  { name: 'PRICE_SUMMARY_OUTPUT_PER_MILLION', value: '0.60' }
+  // Retention, enforced by the reconciler (storage.bicep's lifecycle rule is the sources' backstop).
+  { name: 'RETAIN_RECORDINGS_DAYS', value: string(recordingRetentionDays) }
+  { name: 'RETAIN_NOTES_DAYS', value: string(notesRetentionDays) }
+  { name: 'REDACT_PII', value: string(redactPii) }
   { name: 'KEY_VAULT_URL', value: keyVaultUri }
   // Live events, keyless: Web PubSub to the web client, the Event Grid topic to other systems.
   { name: 'REALTIME', value: 'webpubsub' }
   { name: 'WEBPUBSUB_ENDPOINT', value: webPubSubEndpoint }
   { name: 'EVENTS', value: 'eventgrid' }
   { name: 'EVENTGRID_TOPIC_ENDPOINT', value: eventGridTopicEndpoint }
+  // Search across meetings, keyless; the app creates its index when it is missing.
+  { name: 'SEARCH', value: 'azure' }
+  { name: 'SEARCH_ENDPOINT', value: searchEndpoint }
+  { name: 'SEARCH_INDEX', value: 'notes' }
   // Read from Key Vault at first use (shared/secrets.py), so that every instance signs alike.
   { name: 'SIGNING_KEY', value: 'keyvault:signing-key' }
 ]

@@ -10,7 +10,7 @@ param tags object
 param deploymentContainerName string
 @description('Blob container Event Grid writes undeliverable events to.')
 param deadLetterContainerName string
-@description('Delete uploaded recordings this many days after their last change; 0 keeps them.')
+@description('RETAIN_RECORDINGS_DAYS: the app deletes a source this many days after its transcript; the lifecycle rule deletes any source a day after that (from its upload); 0 keeps them.')
 @minValue(0)
 param recordingRetentionDays int
 @description('Browser origins (the web client\'s first) allowed to upload to SAS URLs and to play recordings back; empty: none.')
@@ -33,6 +33,8 @@ var queues = [
   'summary-jobs-poison'
   'recording-fetch-jobs'
   'recording-fetch-jobs-poison'
+  'erasure-jobs'
+  'erasure-jobs-poison'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -160,7 +162,10 @@ resource jobQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-
 }]
 
 // Old recordings are the bulk of the storage bill; their transcripts and summaries (in `artifacts`)
-// stay. A recording deleted this way can no longer be re-transcribed, only re-summarized.
+// stay. A recording deleted this way can no longer be re-transcribed, only re-summarized. The app's
+// reconciler deletes a source `recordingRetentionDays` after its transcript was written and marks the
+// recording (`sourceDeletedAt`); this rule is the backstop, a day later, counted from the upload (the
+// last change, as lifecycle rules count), for sources the app never transcribed or missed.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = if (recordingRetentionDays > 0) {
   parent: account
   name: 'default'
@@ -183,7 +188,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
             actions: {
               baseBlob: {
                 delete: {
-                  daysAfterModificationGreaterThan: recordingRetentionDays
+                  daysAfterModificationGreaterThan: recordingRetentionDays + 1
                 }
               }
             }

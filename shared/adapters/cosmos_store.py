@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import TypeAdapter
 
 from shared.adapters import keyset
+from shared.domain.erasure import Erasure
 from shared.domain.models import AcsIdentity, Meeting, Membership
 from shared.domain.recording_paths import call_recording_key
 from shared.domain.recordings import Recording, RecordingStatus
@@ -51,7 +52,7 @@ from shared.ports import (
     StoreNotProvisioned,
     StoreUnavailable,
 )
-from shared.timefmt import iso
+from shared.timefmt import iso, stored_instant
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -66,6 +67,7 @@ USERS = "users"
 MEETINGS_PARTITION_KEY = "/meetingId"
 USERS_PARTITION_KEY = "/userId"
 IDENTITY_ID = "acs-identity"
+ERASURE_ID = "erasure"
 # "My meetings" sorts on two fields; Cosmos DB serves such an ORDER BY only from a composite index.
 LISTING_INDEX = [
     {"path": "/startsAt", "order": "ascending"},
@@ -77,6 +79,16 @@ USERS_INDEXING_POLICY: dict[str, Any] = {
     "includedPaths": [{"path": "/*"}],
     "excludedPaths": [{"path": '/"_etag"/?'}],
     "compositeIndexes": [LISTING_INDEX],
+}
+# Recordings by status, oldest update first, paged on (updatedAt, id) across meetings (the reconciler's
+# sweep, the operators' list): an ORDER BY on two fields, served only from a composite index.
+RECORDINGS_BY_UPDATE = [
+    {"path": "/updatedAt", "order": "ascending"},
+    {"path": "/id", "order": "ascending"},
+]
+MEETINGS_INDEXING_POLICY: dict[str, Any] = {
+    **USERS_INDEXING_POLICY,
+    "compositeIndexes": [RECORDINGS_BY_UPDATE],
 }
 # 429s are retried by the SDK, honouring the service's retry-after, this many times and this long in all:
 # an HTTP caller waits at most that long before it gets a 503 it may retry itself.
@@ -176,7 +188,7 @@ class CosmosStore:
         if self._create_if_missing:
             database = await client.create_database_if_not_exists(self._database)
             meetings = await database.create_container_if_not_exists(
-                MEETINGS, PartitionKey(MEETINGS_PARTITION_KEY)
+                MEETINGS, PartitionKey(MEETINGS_PARTITION_KEY), indexing_policy=MEETINGS_INDEXING_POLICY
             )
             users = await database.create_container_if_not_exists(
                 USERS, PartitionKey(USERS_PARTITION_KEY), indexing_policy=USERS_INDEXING_POLICY
@@ -355,20 +367,52 @@ class CosmosStore:
         docs = await self._call("queries", f"list the recordings of {meeting_id}", _collect(pager))
         return sorted(_RECORDINGS.validate_python(docs), key=lambda r: (r.created_at, r.id))
 
-    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+    async def list_recordings_by_status(
+        self, status: RecordingStatus, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Recording]:
         # Across partitions, on purpose: only the reconciler's timer asks (every few minutes), `status`
         # is indexed like every path, and a sweep must see every meeting. An index entry per status
         # would cost a second write on every status change of every recording to save this one query.
         # updatedAt is ISO text in UTC: sorted as text is (to the second) sorted in time.
+        # A page past `after`: later updates, or the same one and a greater id, in that order (served by
+        # the meetings container's composite index, RECORDINGS_BY_UPDATE).
+        since, last_id = (stored_instant(after[0]), after[1]) if after is not None else ("", "")
         query = (
             "SELECT TOP @limit * FROM c WHERE c.type = 'recording' AND c.status = @status"
-            " ORDER BY c.updatedAt"
+            " AND (c.updatedAt > @since OR (c.updatedAt = @since AND c.id > @id))"
+            " ORDER BY c.updatedAt, c.id"
         )
         meetings = await self._meetings()
         pager = meetings.query_items(
-            query, parameters=[{"name": "@limit", "value": limit}, {"name": "@status", "value": status.value}]
+            query,
+            parameters=[
+                {"name": "@limit", "value": limit},
+                {"name": "@status", "value": status.value},
+                {"name": "@since", "value": since},
+                {"name": "@id", "value": last_id},
+            ],
         )
         docs = await self._call("queries", f"list the recordings {status.value}", _collect(pager))
+        return _RECORDINGS.validate_python(docs)
+
+    async def list_recordings_transcribed_before(
+        self, before: datetime, *, source_kept: bool, limit: int
+    ) -> list[Recording]:
+        # Across partitions, as list_recordings_by_status and for the same reasons (a timer's query). A
+        # recording never transcribed has transcriptWrittenAt null, which no string comparison matches.
+        query = (
+            "SELECT TOP @limit * FROM c WHERE c.type = 'recording' AND c.transcriptWrittenAt < @before"
+            " AND (NOT @sourceKept OR NOT IS_DEFINED(c.sourceDeletedAt) OR IS_NULL(c.sourceDeletedAt))"
+            " ORDER BY c.transcriptWrittenAt"
+        )
+        meetings = await self._meetings()
+        parameters: list[dict[str, object]] = [
+            {"name": "@limit", "value": limit},
+            {"name": "@before", "value": iso(before)},
+            {"name": "@sourceKept", "value": source_kept},
+        ]
+        pager = meetings.query_items(query, parameters=parameters)
+        docs = await self._call("queries", "list the recordings past retention", _collect(pager))
         return _RECORDINGS.validate_python(docs)
 
     async def delete_recording(self, meeting_id: str, recording_id: str) -> None:
@@ -513,6 +557,61 @@ class CosmosStore:
             await self._call("writes", f"create the identity of {identity.user_id}", users.create_item(body))
         except AlreadyExists as exc:
             raise AlreadyExists(identity.user_id) from exc
+
+    async def purge_user(self, user_id: str) -> int:
+        users = await self._users()
+        pager = users.query_items(
+            "SELECT c.id FROM c WHERE c.userId = @userId",
+            parameters=[{"name": "@userId", "value": user_id}],
+            partition_key=user_id,
+        )
+        docs = await self._call("queries", f"list the documents of {user_id}", _collect(pager))
+        for doc in docs:
+            with contextlib.suppress(_Missing):  # gone meanwhile: fine
+                await self._call(
+                    "writes",
+                    f"delete {doc['id']} of {user_id}",
+                    users.delete_item(doc["id"], partition_key=user_id),
+                )
+        return len(docs)
+
+    async def get_erasure(self, key: str) -> Stored[Erasure] | None:
+        doc = await self._read(await self._users(), ERASURE_ID, key)
+        if doc is None:
+            return None
+        erasure = Erasure.model_validate({**doc, "id": doc.get("jobId"), "userId": doc.get("subject")})
+        return Stored(erasure, str(doc["_etag"]))
+
+    async def put_erasure(self, erasure: Erasure, etag: str | None) -> str:
+        from azure.core import MatchConditions  # noqa: PLC0415
+
+        # The partition key path is /userId: the user's id (while the job runs) goes under `subject`.
+        body = erasure.model_dump(mode="json", by_alias=True)
+        # The document's own id is fixed (one per partition): the job's id goes under `jobId`.
+        body.update(
+            {
+                "id": ERASURE_ID,
+                "jobId": body["id"],
+                "type": "erasure",
+                "subject": body.pop("userId"),
+                "userId": erasure.key,
+            }
+        )
+        users = await self._users()
+        if etag is None:
+            written = await self._call("writes", f"create {erasure.key}", users.create_item(body))
+        else:
+            try:
+                written = await self._call(
+                    "writes",
+                    f"replace {erasure.key}",
+                    users.replace_item(
+                        ERASURE_ID, body, etag=etag, match_condition=MatchConditions.IfNotModified
+                    ),
+                )
+            except (EtagMismatch, _Missing) as exc:
+                raise EtagMismatch(erasure.key) from exc
+        return str(written["_etag"])
 
 
 async def _collect(pager: AsyncIterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,11 +17,12 @@ from pydantic import TypeAdapter
 
 from shared.adapters import keyset
 from shared.adapters.sqlite_database import SqliteDatabase
+from shared.domain.erasure import Erasure
 from shared.domain.models import AcsIdentity, Meeting, Membership
 from shared.domain.recording_paths import call_recording_key
 from shared.domain.recordings import Recording, RecordingStatus
 from shared.ports import AlreadyExists, EtagMismatch, Page, Stored
-from shared.timefmt import iso
+from shared.timefmt import iso, stored_instant
 
 T = TypeVar("T")
 
@@ -41,6 +42,7 @@ CREATE INDEX IF NOT EXISTS users_by_start
 """
 
 IDENTITY_ID = "acs-identity"
+ERASURE_ID = "erasure"
 _MEMBERSHIPS = TypeAdapter(list[Membership])
 _MAX_PARSED = 16384
 
@@ -208,13 +210,34 @@ class SqliteStore:
             (Recording.model_validate_json(row[0]) for row in rows), key=lambda r: (r.created_at, r.id)
         )
 
-    async def list_recordings_by_status(self, status: RecordingStatus, *, limit: int) -> list[Recording]:
+    async def list_recordings_by_status(
+        self, status: RecordingStatus, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Recording]:
+        # Past `after` as the documents sort: by their stored updatedAt text, then id.
+        since, last_id = (stored_instant(after[0]), after[1]) if after is not None else ("", "")
         rows = self._read(
             "queries",
             lambda conn: conn.execute(
                 "SELECT body FROM meetings WHERE type = 'recording' AND json_extract(body, '$.status') = ?"
-                " ORDER BY json_extract(body, '$.updatedAt') LIMIT ?",
-                (status.value, limit),
+                " AND (json_extract(body, '$.updatedAt'), id) > (?, ?)"
+                " ORDER BY json_extract(body, '$.updatedAt'), id LIMIT ?",
+                (status.value, since, last_id, limit),
+            ).fetchall(),
+        )
+        return [Recording.model_validate_json(row[0]) for row in rows]
+
+    async def list_recordings_transcribed_before(
+        self, before: datetime, *, source_kept: bool, limit: int
+    ) -> list[Recording]:
+        # Stored instants are ISO text in UTC: compared as text, they compare in time (to the second).
+        rows = self._read(
+            "queries",
+            lambda conn: conn.execute(
+                "SELECT body FROM meetings WHERE type = 'recording'"
+                " AND json_extract(body, '$.transcriptWrittenAt') < ?"
+                " AND (? = 0 OR json_extract(body, '$.sourceDeletedAt') IS NULL)"
+                " ORDER BY json_extract(body, '$.transcriptWrittenAt') LIMIT ?",
+                (iso(before), int(source_kept), limit),
             ).fetchall(),
         )
         return [Recording.model_validate_json(row[0]) for row in rows]
@@ -317,3 +340,41 @@ class SqliteStore:
                 raise AlreadyExists(identity.user_id) from exc
 
         await self._write(work)
+
+    async def purge_user(self, user_id: str) -> int:
+        return await self._write(
+            lambda conn: conn.execute("DELETE FROM users WHERE pk = ?", (user_id,)).rowcount
+        )
+
+    async def get_erasure(self, key: str) -> Stored[Erasure] | None:
+        row = self._read(
+            "reads",
+            lambda conn: conn.execute(
+                "SELECT body, etag FROM users WHERE pk = ? AND id = ?", (key, ERASURE_ID)
+            ).fetchone(),
+        )
+        return None if row is None else Stored(Erasure.model_validate_json(row[0]), row[1])
+
+    async def put_erasure(self, erasure: Erasure, etag: str | None) -> str:
+        body = json.dumps({**erasure.model_dump(mode="json", by_alias=True), "type": "erasure"})
+        new_etag = _etag()
+
+        def work(conn: sqlite3.Connection) -> None:
+            if etag is None:
+                try:
+                    conn.execute(
+                        "INSERT INTO users (pk, id, type, body, etag) VALUES (?, ?, 'erasure', ?, ?)",
+                        (erasure.key, ERASURE_ID, body, new_etag),
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise AlreadyExists(erasure.key) from exc
+                return
+            changed = conn.execute(
+                "UPDATE users SET body = ?, etag = ? WHERE pk = ? AND id = ? AND etag = ?",
+                (body, new_etag, erasure.key, ERASURE_ID, etag),
+            ).rowcount
+            if not changed:
+                raise EtagMismatch(erasure.key)
+
+        await self._write(work)
+        return new_etag

@@ -7,9 +7,11 @@ from typing import Any
 
 
 class DomainError(Exception):
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        # A stable reason a client acts on (the problem's `code`), where there is one.
+        self.code = code
 
 
 class InvalidInput(DomainError):
@@ -34,6 +36,13 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The resource's state does not allow this now (409)."""
+
+
+class Gone(DomainError):
+    """The resource existed and was deleted for good, on purpose (410); `code` says why, for clients."""
+
+    def __init__(self, detail: str, code: str) -> None:
+        super().__init__(detail, code=code)
 
 
 class PreconditionFailed(DomainError):

@@ -28,6 +28,21 @@ class MeetingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class RecordingPolicy(StrEnum):
+    """Whether recording the meeting needs its participants' consent (POST .../consent)."""
+
+    NONE = "none"
+    CONSENT = "consent"
+
+
+# What a participant joining a meeting that asks for consent is shown (the join answer carries it).
+RECORDING_NOTICE = (
+    "This meeting may be recorded and transcribed, and a summary written from the transcript. "
+    "Accept to be recorded; if you decline, the call is not recorded while you take part, and "
+    "your channel of a per-participant recording is left out of its transcript."
+)
+
+
 class Participant(CamelModel):
     user_id: str
     role: Role
@@ -45,6 +60,12 @@ class Meeting(CamelModel):
     status: MeetingStatus = MeetingStatus.SCHEDULED
     participants: list[Participant]
     room_id: str | None = None
+    recording_policy: RecordingPolicy = RecordingPolicy.NONE
+    # userId -> accepted (True) or declined (False) being recorded; absent: not answered. Only the
+    # current participants' answers count (a removed participant's stays until they are erased).
+    consents: dict[str, bool] = {}
+    # Live captions start by themselves when the first person joins the call (issue 20).
+    auto_captions: bool = False
     created_at: datetime
     updated_at: datetime
     # Increases with every write; membership entries carry it so an older write never overwrites a newer.
@@ -53,6 +74,23 @@ class Meeting(CamelModel):
     def display_names(self) -> dict[str, str]:
         """userId -> display name, of the participants who have one."""
         return {p.user_id: p.display_name for p in self.participants if p.display_name}
+
+    def consent_of(self, user_id: str) -> bool | None:
+        return self.consents.get(user_id) if self.role_of(user_id) is not None else None
+
+    def recording_consent_missing(self) -> list[str]:
+        """Who has yet to accept for the policy to be met; empty when it is (or there is no policy).
+
+        The policy is met when every presenter and attendee has accepted: they are who can be heard in the
+        room's call (consumers only watch and listen). Not answered counts as not accepted.
+        """
+        if self.recording_policy is RecordingPolicy.NONE:
+            return []
+        return [
+            p.user_id
+            for p in self.participants
+            if p.role is not Role.CONSUMER and self.consents.get(p.user_id) is not True
+        ]
 
     def role_of(self, user_id: str) -> Role | None:
         for participant in self.participants:

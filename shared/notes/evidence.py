@@ -48,7 +48,7 @@ MAX_SPANS: Final = 10  # evidence entries per item (Cited.evidence's bound)
 # A located source must share at least this share of the item's content words (and one at least).
 MIN_SHARE: Final = 0.3
 # Words too common to say where something was said.
-_STOP: Final = frozenset(
+STOP_WORDS: Final = frozenset(
     {
         "a",
         "an",
@@ -133,7 +133,7 @@ def normalised(text: str) -> str:
 
 
 def _content_words(text: str) -> set[str]:
-    return {word for word in _WORD.findall(text.lower()) if word not in _STOP}
+    return {word for word in _WORD.findall(text.lower()) if word not in STOP_WORDS}
 
 
 def occurs(quote: str, text: str) -> bool:
@@ -142,7 +142,7 @@ def occurs(quote: str, text: str) -> bool:
     return bool(wanted) and f" {wanted} " in f" {normalised(text)} "
 
 
-def _verbatim(quote: str, text: str) -> str | None:
+def verbatim(quote: str, text: str) -> str | None:
     """`quote` as `text` writes it (its case and punctuation), or None where it does not occur."""
     words = _WORD.findall(quote.lower())
     if not words:
@@ -213,9 +213,9 @@ def evidence_of(source: ItemSource, about: str, transcript: Transcript) -> tuple
         ], True
     found = next(
         (
-            (position, verbatim)
+            (position, said)
             for position, run in enumerate(runs)
-            if (verbatim := _verbatim(source.quote, _span_text(transcript, run))) is not None
+            if (said := verbatim(source.quote, _span_text(transcript, run))) is not None
         ),
         None,
     )
@@ -229,10 +229,10 @@ def evidence_of(source: ItemSource, about: str, transcript: Transcript) -> tuple
             ),
         ]
         return claimed, False
-    position, verbatim = found
+    position, said = found
     return [
         _filled(
-            transcript, run, verbatim if at == position else best_sentence(about, _span_text(transcript, run))
+            transcript, run, said if at == position else best_sentence(about, _span_text(transcript, run))
         )
         for at, run in enumerate(runs)
     ], True

@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from shared.ports import ClientAccess, EventSink, RealtimeHub
+from shared.telemetry import metrics
 from shared.timefmt import iso
 from shared.timefmt import now as utc_now
 
@@ -43,6 +44,7 @@ EventType = Literal[
     "transcript.ready",
     "summary.ready",
     "callRecording.state",
+    "caption",
 ]
 
 # The hub every meeting's group lives in (a Web PubSub hub name: letters, digits, underscores).
@@ -210,15 +212,26 @@ class EventPublisher:
         for event in events:
             body = event.to_json()
             if self._hub is not None:
-                await self._quietly(
+                sent = await self._quietly(
                     f"send {event.type}", self._hub.send_to_group(meeting_group(event.meeting_id), body)
                 )
+                _count("realtime", 1, sent)
                 for user_id in also_to:
                     await self._quietly(f"send {event.type} to a user", self._hub.send_to_user(user_id, body))
         if self._sink is not None and events:
-            await self._quietly(
+            published = await self._quietly(
                 f"publish {', '.join(e.type for e in events)}",
                 self._sink.publish([e.to_json() for e in events]),
+            )
+            _count("sink", len(events), published)
+
+    async def publish_live(self, event: Event) -> None:
+        """To the meeting's group only: what is live and passing (a caption), not for other systems, whose
+        events are the stored outcomes (a transcript, a summary)."""
+        if self._hub is not None:
+            await self._quietly(
+                f"send {event.type}",
+                self._hub.send_to_group(meeting_group(event.meeting_id), event.to_json()),
             )
 
     async def join(self, meeting_id: str, user_ids: Sequence[str]) -> None:
@@ -254,11 +267,19 @@ class EventPublisher:
         await asyncio.gather(*(one(u) for u in user_ids))
 
     @staticmethod
-    async def _quietly(what: str, call: Awaitable[None]) -> None:
+    async def _quietly(what: str, call: Awaitable[None]) -> bool:
+        """Whether `call` succeeded (a failure is logged, not raised)."""
         try:
             await call
         except Exception as exc:
             log.warning("could not %s: %s: %s", what, type(exc).__name__, exc)
+            return False
+        return True
+
+
+def _count(channel: str, events: int, published: bool) -> None:
+    outcome = metrics.PUBLISHED if published else metrics.FAILED
+    metrics.add(metrics.EVENTS, events, {metrics.CHANNEL: channel, metrics.OUTCOME: outcome})
 
 
 # Services built without live events (tools, tests that do not look at them) publish nowhere.

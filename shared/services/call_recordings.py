@@ -54,6 +54,8 @@ from shared.services.meetings import MeetingService
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
+# The problem's `code` when the meeting's recording policy is not met (Meeting.recording_consent_missing).
+CONSENT_MISSING = "consent_missing"
 
 Action = Literal["pause", "resume", "stop"]
 CallState = Literal["active", "paused", "stopped"]
@@ -89,6 +91,13 @@ class CallRecordingService:
         meeting = await self._presenters_meeting(caller, meeting_id)
         if meeting.status == MeetingStatus.CANCELLED:
             raise Conflict(f"meeting {meeting_id} is cancelled")
+        missing = meeting.recording_consent_missing()
+        if missing:
+            raise Conflict(
+                f"the meeting records only with consent: {len(missing)} presenter(s) or attendee(s) have not "
+                "accepted its recording notice (POST .../consent)",
+                code=CONSENT_MISSING,
+            )
         locator = self._locator(meeting)
         if any(_records(r, locator, self._clock()) for r in await self._store.list_recordings(meeting_id)):
             raise Conflict("this call is being recorded already: stop that recording first")

@@ -33,7 +33,9 @@ from shared.logs import bind_meeting, bind_recording
 from shared.ports import QueueStore, Store, Stored
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.speech import eased
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,8 @@ class Job:
     ref: RecordingRef
     message_id: str
     dequeue_count: int
+    # When the message entered its queue (the host says), for the queue wait; None when unknown.
+    enqueued_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,7 @@ class RecordingJob(ABC):
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         progress_seconds: float = PROGRESS_SECONDS,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         self._stage = stage
         self._store = store
@@ -111,19 +116,40 @@ class RecordingJob(ABC):
         self._heartbeat = heartbeat_seconds
         self._progress_every = min(progress_seconds, heartbeat_seconds)
         self._events = events
+        self._search = search
 
     async def run(self, job: Job) -> Outcome:
         """Claims the recording and does the work; the outcome. Raises what the queue should retry."""
+        if job.enqueued_at is not None:
+            wait = (self._clock() - job.enqueued_at).total_seconds()
+            metrics.record(metrics.QUEUE_WAIT, wait, {metrics.QUEUE: self._stage.queue})
         claimed = await self._claim(job)
         if claimed is None:
             await self._not_claimed(job.ref)
             return Outcome.SKIPPED
+        started = time.monotonic()
+        outcome: str = metrics.RETRY
         try:
-            return await self._work(job, claimed.value)
+            result = await self._worked(job, claimed.value)
+            outcome = result.value
+            return result
+        finally:
+            # Runs that did something, however they ended (a retry raised: its run took that long too).
+            metrics.record(
+                metrics.STAGE_DURATION,
+                time.monotonic() - started,
+                {metrics.STAGE: self._stage.stage.value, metrics.OUTCOME: outcome},
+            )
+
+    async def _worked(self, job: Job, recording: Recording) -> Outcome:
+        try:
+            return await self._work(job, recording)
         except ClaimLost:
             log.info("another job took the recording over, or it was deleted: this one stops")
             if await self._store.get_recording(job.ref.meeting_id, job.ref.recording_id) is None:
                 await self._deleted_meanwhile(job.ref)
+                # After the delete's own removal, this job may have indexed it again: gone for good.
+                await self._search.recording_removed(job.ref.meeting_id, job.ref.recording_id)
             return Outcome.SKIPPED
         except Exception as exc:
             permanent = self._permanent(exc)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.domain.errors import Conflict, NotFound
-from shared.domain.models import Meeting, MeetingStatus, Role
+from shared.domain.models import RECORDING_NOTICE, Meeting, MeetingStatus, RecordingPolicy, Role
 from shared.domain.rules import room_window, token_lifetime
 from shared.ports import Communication, RoomMember
 from shared.services.identities import IdentityService
@@ -32,6 +32,21 @@ class Joined:
     room_id: str
     role: Role
     endpoint: str
+    consent: Consent
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """The recording notice a participant sees before joining, and their answer."""
+
+    required: bool
+    notice: str | None
+    accepted: bool | None
+
+    @classmethod
+    def of(cls, meeting: Meeting, user_id: str) -> Consent:
+        required = meeting.recording_policy is RecordingPolicy.CONSENT
+        return cls(required, RECORDING_NOTICE if required else None, meeting.consent_of(user_id))
 
 
 class JoinService:
@@ -67,7 +82,15 @@ class JoinService:
         token = await call_acs(self._acs.issue_token(acs_user_id, JOIN_SCOPES, token_lifetime(at, meeting)))
         await self._confirm(caller, meeting, acs_user_id)
         log.info("token issued for role %s, expiring %s", role.value, iso(token.expires_on))
-        return Joined(acs_user_id, token.token, token.expires_on, meeting.room_id, role, self._acs.endpoint)
+        return Joined(
+            acs_user_id,
+            token.token,
+            token.expires_on,
+            meeting.room_id,
+            role,
+            self._acs.endpoint,
+            Consent.of(meeting, caller),
+        )
 
     async def _confirm(self, caller: str, meeting: Meeting, acs_user_id: str) -> None:
         """Reads the meeting again now that the room lists the caller and their token exists; if they were

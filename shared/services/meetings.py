@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from shared.domain.erasure import ERASED_USER_ID
 from shared.domain.errors import (
     Conflict,
     Forbidden,
@@ -46,6 +47,7 @@ from shared.ports import (
 from shared.realtime import events as ev
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.schemas import CreateMeeting, ListMeetingsQuery, UpdateMeeting
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.signing import BadSignature, Signer
 from shared.timefmt import iso
 from shared.timefmt import now as utc_now
@@ -93,12 +95,14 @@ class MeetingService:
         clock: Callable[[], datetime] = utc_now,
         *,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         self._store = store
         self._acs = communication
         self._signer = signer
         self._clock = clock
         self._events = events
+        self._search = search
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -163,6 +167,8 @@ class MeetingService:
             ends_at=request.ends_at,
             participants=participants,
             room_id=room_id,
+            recording_policy=request.recording_policy,
+            auto_captions=request.auto_captions,
             created_at=at,
             updated_at=at,
         )
@@ -207,7 +213,7 @@ class MeetingService:
             "version": old.version + 1,
             "updated_at": self._clock(),
         }
-        for field in ("title", "description", "starts_at", "ends_at"):
+        for field in ("title", "description", "starts_at", "ends_at", "recording_policy", "auto_captions"):
             if field in given:
                 update[field] = getattr(changes, field)
         if "participants" in given and changes.participants is not None:
@@ -375,6 +381,97 @@ class MeetingService:
             return
         raise Conflict("the meeting is being changed by others: try again")
 
+    async def consent(self, caller: str, meeting_id: str, accepted: bool) -> Meeting:
+        """Records the caller's answer to the meeting's recording notice (any participant, any policy)."""
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self.get(caller, meeting_id)
+            old = stored.value
+            _require_scheduled(old)
+            if old.consents.get(caller) is accepted:
+                return old
+            new = old.model_copy(
+                update={
+                    "consents": {**old.consents, caller: accepted},
+                    "version": old.version + 1,
+                    "updated_at": self._clock(),
+                }
+            )
+            try:
+                await self._store.replace_meeting(new, stored.etag)
+            except EtagMismatch:
+                continue
+            log.info("recording consent %s", "accepted" if accepted else "declined")
+            return new
+        raise Conflict("the meeting is being changed by others: try again")
+
+    async def forget(self, meeting_id: str, user_id: str, new_organizer: str | None) -> str | None:
+        """Erasure's part in one meeting: `user_id` leaves it whatever its state, without a caller's rules.
+
+        Their organizer's seat goes to `new_organizer` if that names another participant (`handed_over`),
+        else the meeting is cancelled and its organizer becomes ERASED_USER_ID (`cancelled`); a participant
+        just leaves (`left`). None when the meeting does not list them (any more): a rerun of a step.
+        """
+        for _ in range(WRITE_ATTEMPTS):
+            stored = await self._store.get_meeting(meeting_id)
+            if stored is None:
+                return None
+            old = stored.value
+            organizer = old.organizer_id == user_id
+            if old.role_of(user_id) is None and not organizer:
+                if await self._drop_consent(stored, user_id):
+                    return None
+                continue
+            others = [p for p in old.participants if p.user_id != user_id]
+            update: dict[str, object] = {"version": old.version + 1, "updated_at": self._clock()}
+            outcome = "left"
+            if organizer and new_organizer is not None and old.role_of(new_organizer) is not None:
+                outcome = "handed_over"
+                others = [
+                    p.model_copy(update={"role": Role.PRESENTER}) if p.user_id == new_organizer else p
+                    for p in others
+                ]
+                update["organizer_id"] = new_organizer
+            elif organizer:
+                outcome = "cancelled"
+                update.update({"organizer_id": ERASED_USER_ID, "status": MeetingStatus.CANCELLED})
+            # Out of the room and tokens revoked first: if that fails, the document still lists them.
+            if old.status is MeetingStatus.SCHEDULED:
+                await self._leave_room(old, [user_id])
+            else:
+                await self._revoke([user_id])
+            consents = {u: a for u, a in old.consents.items() if u != user_id}
+            new = old.model_copy(update={**update, "participants": others, "consents": consents})
+            try:
+                await self._store.replace_meeting(new, stored.etag)
+            except EtagMismatch:
+                continue
+            if outcome == "cancelled" and old.status is MeetingStatus.SCHEDULED:
+                if new.room_id is not None:
+                    await call_acs(self._acs.delete_room(new.room_id))
+                await self._revoke([p.user_id for p in others])
+                await self._events.publish(ev.meeting_cancelled(new))
+                await self._events.leave(new.id, [p.user_id for p in others])
+            if outcome == "handed_over" and new.status is MeetingStatus.SCHEDULED:
+                await self._sync_room_roles(new, [p for p in others if p.user_id == new_organizer])
+            await self._project(new, others, removed=[Participant(user_id=user_id, role=Role.ATTENDEE)])
+            await self._announce_removal(new, [user_id])
+            log.info("erasure: a participant %s the meeting", outcome.replace("_", " "))
+            return outcome
+        raise Conflict("the meeting is being changed by others: try again")
+
+    async def _drop_consent(self, stored: Stored[Meeting], user_id: str) -> bool:
+        """Forgets the answer of someone no longer listed (removed before); False: lost a race to a write."""
+        old = stored.value
+        if user_id not in old.consents:
+            return True
+        forgotten = {u: a for u, a in old.consents.items() if u != user_id}
+        changed = {"consents": forgotten, "version": old.version + 1, "updated_at": self._clock()}
+        try:
+            await self._store.replace_meeting(old.model_copy(update=changed), stored.etag)
+        except EtagMismatch:
+            return False
+        return True
+
     # --- events ------------------------------------------------------------------------------------
 
     async def _announce_update(self, old: Meeting, new: Meeting, removed: Sequence[str]) -> None:
@@ -416,6 +513,8 @@ class MeetingService:
         # Title, times and status are copied into every entry: when they change, every entry changes.
         await fan_out(participants, put)
         await fan_out(removed, drop)
+        # Who may find the meeting's passages in search follows the same write.
+        await self._search.members_changed(meeting)
 
     async def _acs_ids(self, user_ids: Iterable[str]) -> dict[str, str]:
         """App user id to ACS user id, for those who have joined at least once (the others have none)."""

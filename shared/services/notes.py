@@ -27,6 +27,7 @@ from shared.ports import BlobNotFound, BlobStore, Store, Stored
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.services.summary_files import new_version_name, read_version, write_current, write_version
 from shared.summaries import Notes, Summary, to_markdown
 from shared.timefmt import now as utc_now
@@ -73,6 +74,7 @@ class NotesService:
         visibility: Visibility = "drafts",
         clock: Callable[[], datetime] = utc_now,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         self._store = store
         self._blobs = blobs
@@ -80,6 +82,7 @@ class NotesService:
         self._visibility = visibility
         self._clock = clock
         self._events = events
+        self._search = search
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -100,6 +103,22 @@ class NotesService:
         summary = await self._read(recording, entry)
         regenerating = recording.status == RecordingStatus.SUMMARIZING
         return CurrentSummary(summary, summary_etag(entry.version), regenerating)
+
+    async def readable(self, caller: str, meeting: Meeting, recording: Recording) -> Summary | None:
+        """The version of `recording`'s summary the caller may read (as `summary` serves it); None if none
+        (not written yet, or not approved yet where participants read approved ones only)."""
+        if SUMMARY_FILES["json"][0] not in recording.artifacts:
+            return None
+        entry = _entry(recording)
+        if self._visibility == "approved" and caller != meeting.organizer_id:
+            approved = [v for v in recording.summary_versions if v.approved]
+            if not approved:
+                return None
+            entry = approved[-1]
+        try:
+            return await read_version(self._blobs, recording, entry)
+        except BlobNotFound:
+            return None
 
     async def markdown(self, caller: str, meeting_id: str, recording_id: str) -> str:
         current = await self.summary(caller, meeting_id, recording_id)
@@ -186,7 +205,9 @@ class NotesService:
                 content_type=media_type,
             )
         new_name = transcript.speaker_name(speaker_id)
-        if SUMMARY_FILES["json"][0] in recording.artifacts:
+        if SUMMARY_FILES["json"][0] not in recording.artifacts:
+            await self._search.recording_changed(meeting, recording)  # else the new version indexes it
+        else:
             current = await self._read(recording, _entry(recording))
             owners = {old_name, speaker_id} - {None}
             items = [
@@ -202,6 +223,7 @@ class NotesService:
                 )
             except PreconditionFailed:
                 log.warning("the summary changed while a speaker was named: its owners keep the old name")
+                await self._search.recording_changed(meeting, recording)
         log.info("speaker %s of recording %s named", speaker_id, recording_id)
         return transcript
 
@@ -247,6 +269,7 @@ class NotesService:
             await self._blobs.delete(ARTIFACTS, artifact_blob(recording.meeting_id, recording.id, name))
             raise PreconditionFailed("the summary changed since it was read: read it again")
         await write_current(self._blobs, updated.value, summary, meeting.title)
+        await self._search.recording_changed(meeting, updated.value)
         return CurrentSummary(summary, summary_etag(summary.version))
 
     async def _latest(self, recording: Recording, if_match: str | None) -> Summary:

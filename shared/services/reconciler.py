@@ -9,6 +9,12 @@ that finds nothing to heal changes nothing, and two passes at once do each thing
 - A job whose claim ran out (its instance crashed mid-job): the claim is let go and the job queued again
   at once, instead of waiting out the queue message's lease and its retries.
 
+- Retention (RETAIN_RECORDINGS_DAYS): a recording whose transcript was written longer ago than that
+  loses its source blobs (the upload, or ACS's chunks) and gets `sourceDeletedAt`; its notes stay. A Blob
+  lifecycle rule in infra/ deletes old sources too, as a backstop: a source already gone is still marked.
+- Retention of notes (RETAIN_NOTES_DAYS): past it, the whole recording goes (blobs, then the document),
+  as DELETE .../recordings/{id} does.
+
 Every action is logged with the recording's ids, and each pass ends with one line counting them.
 """
 
@@ -20,12 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.recording_paths import (
+    ARTIFACTS,
     FETCH_JOBS,
     RECORDINGS,
     SUMMARY_JOBS,
     TRANSCRIPTION_JOBS,
     RecordingRef,
     job_message,
+    recording_prefix,
 )
 from shared.domain.recordings import Recording, RecordingError, RecordingStatus
 from shared.logs import log_context
@@ -33,7 +41,9 @@ from shared.ports import BlobStore, QueueStore, Store
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services import recording_state
 from shared.services.recordings import RecordingService, upload_lifetime
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
+from shared.timefmt import utc_seconds
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +62,15 @@ JOB_QUEUES = (
 )
 
 
+# The statuses of work an operator may push on (GET /api/operations/recordings?status=stuck), with the queue
+# whose job moves it: a queued recording waits for its transcription job.
+STUCK_QUEUES = {
+    RecordingStatus.QUEUED: TRANSCRIPTION_JOBS,
+    RecordingStatus.TRANSCRIBING: TRANSCRIPTION_JOBS,
+    RecordingStatus.SUMMARIZING: SUMMARY_JOBS,
+}
+
+
 @dataclass
 class Reconciled:
     """What one pass did."""
@@ -59,10 +78,18 @@ class Reconciled:
     queued_uploads: int = 0
     expired_uploads: int = 0
     requeued_jobs: int = 0
+    sources_deleted: int = 0
+    notes_deleted: int = 0
 
     @property
     def anything(self) -> bool:
-        return bool(self.queued_uploads or self.expired_uploads or self.requeued_jobs)
+        return bool(
+            self.queued_uploads
+            or self.expired_uploads
+            or self.requeued_jobs
+            or self.sources_deleted
+            or self.notes_deleted
+        )
 
 
 class Reconciler:
@@ -76,8 +103,13 @@ class Reconciler:
         clock: Callable[[], datetime] = utc_now,
         limit: int = SWEEP_LIMIT,
         events: EventPublisher = NO_EVENTS,
+        retain_recordings_days: int = 0,
+        retain_notes_days: int = 0,
     ) -> None:
         self._events = events
+        # 0 keeps for ever (the settings' meaning).
+        self._retain_sources = timedelta(days=retain_recordings_days) if retain_recordings_days else None
+        self._retain_notes = timedelta(days=retain_notes_days) if retain_notes_days else None
         self._store = store
         self._blobs = blobs
         self._queues = queues
@@ -104,13 +136,96 @@ class Reconciler:
             for recording in await self._store.list_recordings_by_status(status, limit=self._limit):
                 with log_context(meeting=recording.meeting_id, recording=recording.id):
                     done.requeued_jobs += await self._requeue(recording, status, queue, now)
+        for action, count in (
+            ("queued_upload", done.queued_uploads),
+            ("expired_upload", done.expired_uploads),
+            ("requeued_job", done.requeued_jobs),
+        ):
+            metrics.add(metrics.RECONCILER_ACTIONS, count, {metrics.ACTION: action})
         log.info(
             "reconciled: %d upload(s) queued, %d upload(s) expired, %d job(s) queued again",
             done.queued_uploads,
             done.expired_uploads,
             done.requeued_jobs,
         )
+        if self._retain_sources is not None or self._retain_notes is not None:
+            await self._retention(now, done)
+            log.info(
+                "retention: %d source(s) deleted, %d recording(s) deleted",
+                done.sources_deleted,
+                done.notes_deleted,
+            )
         return done
+
+    async def requeue(self, recording: Recording) -> bool:
+        """An operator's retry of work that does not move: its job queued again, as a pass does for a claim
+        that ran out, and also when no job ever claimed it (a lost message). False while a job holds a live
+        claim: that job is running, and a second one would only wait for it."""
+        queue = STUCK_QUEUES[recording.status]
+        if recording.claim is not None:
+            return bool(await self._requeue(recording, recording.status, queue, self._clock()))
+        await self._queues.send(queue, job_message(RecordingRef(recording.meeting_id, recording.id)))
+        log.warning("recording %s: no job held it; the %s job is queued again", recording.id, queue)
+        return True
+
+    async def _retention(self, now: datetime, done: Reconciled) -> None:
+        if self._retain_notes is not None:
+            expired = await self._store.list_recordings_transcribed_before(
+                now - self._retain_notes, source_kept=False, limit=self._limit
+            )
+            for recording in expired:
+                with log_context(meeting=recording.meeting_id, recording=recording.id):
+                    await self._delete_recording(recording)
+                    done.notes_deleted += 1
+        if self._retain_sources is not None:
+            expired = await self._store.list_recordings_transcribed_before(
+                now - self._retain_sources, source_kept=True, limit=self._limit
+            )
+            for recording in expired:
+                with log_context(meeting=recording.meeting_id, recording=recording.id):
+                    done.sources_deleted += await self._delete_source(recording, now)
+
+    async def _delete_source(self, recording: Recording, now: datetime) -> int:
+        """Deletes the recording's source blobs, then says so on the recording; 1 if this pass marked it."""
+        # Blobs first, the mark last: a pass that dies between them deletes nothing more next time and
+        # marks it then. Everything under the recording's prefix in `recordings` is its source (the
+        # upload, or ACS's chunks): the notes live in `artifacts`.
+        removed = await self._blobs.delete_prefix(
+            RECORDINGS, recording_prefix(recording.meeting_id, recording.id)
+        )
+        marked: list[bool] = []
+
+        def mark(current: Recording) -> Recording | None:
+            if current.source_deleted_at is not None:
+                return None  # another pass was first
+            current.source_deleted_at = utc_seconds(now)
+            marked.append(True)
+            return current
+
+        await recording_state.update(
+            self._store, recording.meeting_id, recording.id, mark, clock=self._clock, events=self._events
+        )
+        if marked:
+            log.info(
+                "recording %s: its transcript is older than the retention of sources: %d source blob(s)"
+                " deleted, the notes stay",
+                recording.id,
+                removed,
+            )
+        return len(marked)
+
+    async def _delete_recording(self, recording: Recording) -> None:
+        # As RecordingService.delete: blobs first, the document last, so a pass that dies part way
+        # finds the recording again next time and finishes.
+        prefix = recording_prefix(recording.meeting_id, recording.id)
+        removed = await self._blobs.delete_prefix(RECORDINGS, prefix)
+        removed += await self._blobs.delete_prefix(ARTIFACTS, prefix)
+        await self._store.delete_recording(recording.meeting_id, recording.id)
+        log.info(
+            "recording %s: its notes are older than their retention: deleted with %d blob(s)",
+            recording.id,
+            removed,
+        )
 
     async def _upload(self, recording: Recording, now: datetime, done: Reconciled) -> None:
         ref = RecordingRef(recording.meeting_id, recording.id)

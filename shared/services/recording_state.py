@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from shared.domain.recordings import Recording
+from shared.domain.recordings import Recording, RecordingStatus
 from shared.ports import EtagMismatch, MeetingStore, Stored
 from shared.realtime.events import NO_EVENTS, EventPublisher, recording_changes
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 
 WRITE_ATTEMPTS = 5
@@ -49,6 +50,26 @@ async def update(
             etag = await store.replace_recording(changed, stored.etag)
         except EtagMismatch:
             continue
+        _count_finished(stored.value, changed)
         await events.publish(*recording_changes(stored.value, changed))
         return Stored(changed, etag)
     raise EtagMismatch(f"recording {recording_id} kept changing under {WRITE_ATTEMPTS} attempts to write it")
+
+
+FINAL = (RecordingStatus.COMPLETED, RecordingStatus.FAILED)
+
+
+def _count_finished(before: Recording, after: Recording) -> None:
+    """Every writer comes through here, so a recording reaching a final status is counted once, whoever
+    moved it there (a job, the poison queue, the reconciler, a failed call recording)."""
+    if after.status not in FINAL or after.status == before.status:
+        return
+    metrics.add(
+        metrics.RECORDINGS_FINISHED,
+        1,
+        {
+            metrics.STATUS: after.status.value,
+            metrics.ERROR_CODE: after.error.code if after.error is not None else metrics.NO_ERROR,
+            metrics.STAGE: after.stage.value,
+        },
+    )

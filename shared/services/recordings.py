@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.domain.errors import Conflict, Forbidden, NotFound, Unavailable
+from shared.domain.errors import Conflict, Forbidden, Gone, NotFound, Unavailable
 from shared.domain.models import Meeting, MeetingStatus, Role
 from shared.domain.recording_paths import (
     ARTIFACTS,
@@ -52,6 +52,8 @@ from shared.realtime.events import NO_EVENTS, EventPublisher, recording_changes
 from shared.schemas import CreateRecording
 from shared.services import recording_state
 from shared.services.meetings import MeetingService
+from shared.services.search import NO_INDEXING, SearchIndexing
+from shared.timefmt import iso
 from shared.timefmt import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ MAX_UPLOAD_LIFETIME = timedelta(hours=2)
 # to pause and seek, at least an hour (a short clip is still watched at leisure), at most six (a longer
 # session asks again). Without a known length (not decoded yet) the most: a URL that dies mid-playback
 # is worse than one that lives a few hours, and it is still read-only, one blob, expiring.
+# The problem's `code` when retention deleted the source: the client shows its notice instead of a player.
+SOURCE_DELETED = "source_deleted"
 MEDIA_GRACE = timedelta(minutes=30)
 MIN_MEDIA_LIFETIME = timedelta(hours=1)
 MAX_MEDIA_LIFETIME = timedelta(hours=6)
@@ -109,6 +113,7 @@ class RecordingService:
         *,
         recorder: CallRecorder | None = None,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
     ) -> None:
         self._store = store
         self._blobs = blobs
@@ -117,6 +122,7 @@ class RecordingService:
         self._clock = clock
         self._recorder = recorder  # to stop a call recording that is deleted while ACS records
         self._events = events
+        self._search = search
 
     # --- HTTP use cases --------------------------------------------------------------------------
 
@@ -171,6 +177,8 @@ class RecordingService:
         recording = (await self._recording(meeting_id, recording_id)).value
         if recording.call is not None:
             raise Conflict("a recording of the meeting's call has no upload: ACS delivers its file")
+        if recording.live is not None:
+            raise Conflict("live captions have no upload: their transcript is made of the captions")
         if recording.status not in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.FAILED):
             raise Conflict(
                 f"the recording is {recording.status.value}: its file has been uploaded already "
@@ -196,6 +204,14 @@ class RecordingService:
         player given the first would seek past its end without a word), or a source that is gone.
         """
         recording = await self.get(caller, meeting_id, recording_id)
+        if recording.source_deleted_at is not None:
+            raise Gone(
+                f"the recording's audio was deleted on {iso(recording.source_deleted_at)} (retention); "
+                "its transcript and summary stay",
+                code=SOURCE_DELETED,
+            )
+        if recording.live is not None:
+            raise Conflict("live captions have no file to play: their transcript is what they are")
         if recording.status in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.RECORDING):
             raise Conflict(_no_media(recording))
         if recording.source_parts:
@@ -245,6 +261,15 @@ class RecordingService:
                 "the summary was edited or approved: regenerating replaces that work as the current version "
                 "(the old versions are kept); ask again with force=true"
             )
+        return await self.restart_summary(stored)
+
+    async def restart_summary(self, stored: Stored[Recording]) -> Recording:
+        """Starts the summary stage again on a transcribed recording that is completed or failed (the
+        organizer's regenerate, an operator's retry), and queues its job unless one holds it."""
+        meeting_id, recording_id = stored.value.meeting_id, stored.value.id
+        transcript = TRANSCRIPT_FILES["json"][0]
+        if transcript not in stored.value.artifacts:
+            raise Conflict(_not_ready(stored.value, "transcript to summarize"))
         now = self._clock()
 
         def restart(recording: Recording) -> Recording | None:
@@ -307,10 +332,22 @@ class RecordingService:
         removed = await self._blobs.delete_prefix(RECORDINGS, prefix)
         removed += await self._blobs.delete_prefix(ARTIFACTS, prefix)
         await self._store.delete_recording(meeting_id, recording_id)
+        # Out of search after the document: a search meanwhile drops it anyway (SearchService checks the
+        # store), and a job that indexes it after this finds it deleted and removes it again.
+        await self._search.recording_removed(meeting_id, recording_id)
         log.info("recording %s deleted with %d blobs", recording_id, removed)
 
     async def _stop_recording_call(self, recording: Recording) -> None:
-        """A call recording deleted while ACS records it: ACS stops first, or it would go on recording."""
+        """A call recording deleted while ACS records it: ACS stops first, or it would go on recording.
+        Live captions deleted while ACS transcribes: the transcription stops first, or it would go on
+        streaming (and the captions service would keep what it sent)."""
+        live = recording.live
+        connection = live.call_connection_id if live is not None and live.state == "active" else None
+        if self._recorder is not None and connection is not None:
+            try:
+                await self._recorder.stop_transcription(connection)
+            except CommunicationError as exc:
+                raise Unavailable(f"ACS could not stop the transcription, so it is kept: {exc}") from exc
         call = recording.call
         if self._recorder is None or call is None or call.acs_recording_id is None:
             return

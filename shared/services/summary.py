@@ -35,8 +35,10 @@ from shared.services.jobs import (
     Stage,
     elapsed_share,
 )
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.services.summary_files import new_version_name, next_version, write_current, write_version
 from shared.summaries import Summary, SummaryContent
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
 from shared.transcripts import Transcript
 
@@ -91,12 +93,21 @@ class SummaryJob(RecordingJob):
         clock: Callable[[], datetime] = utc_now,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
+        prices: metrics.Prices | None = None,
     ) -> None:
         super().__init__(
-            SUMMARY_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds, events=events
+            SUMMARY_STAGE,
+            store,
+            queues,
+            clock=clock,
+            heartbeat_seconds=heartbeat_seconds,
+            events=events,
+            search=search,
         )
         self._blobs = blobs
         self._summarizer = summarizer
+        self._prices = prices or metrics.Prices()
 
     def _permanent(self, exc: Exception) -> tuple[str, str] | None:
         if isinstance(exc, SummarizerRejected):
@@ -146,8 +157,12 @@ class SummaryJob(RecordingJob):
                 SummaryVersion(version=next_version(stored), blob=version_file, kind="generated", at=at)
             )
 
-        if await self._announce(job, announce) is None:
+        announced = await self._announce(job, announce)
+        if announced is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote
+        if meeting is not None:
+            await self._search.recording_changed(meeting.value, announced.value)
+        self._measure(usage, announced.value)
 
         log.info(
             "summary written: %d decisions, %d action items, %d chapters, %d of %d items unverified "
@@ -162,6 +177,19 @@ class SummaryJob(RecordingJob):
             usage.output_tokens,
         )
         return Outcome.DONE
+
+    def _measure(self, usage: Usage, recording: Recording) -> None:
+        provider = {metrics.PROVIDER: usage.provider}
+        metrics.add(metrics.TOKENS, usage.input_tokens, {**provider, metrics.DIRECTION: "in"})
+        metrics.add(metrics.TOKENS, usage.output_tokens, {**provider, metrics.DIRECTION: "out"})
+        hours = (recording.duration_seconds or 0.0) / 3600
+        if hours > 0:
+            # Everything this recording has cost so far (a regenerated summary adds its tokens), per hour.
+            cost = metrics.estimated_cost(
+                [(u.provider, u.audio_seconds, u.input_tokens, u.output_tokens) for u in recording.usage],
+                self._prices,
+            )
+            metrics.record(metrics.COST_PER_MEETING_HOUR, cost / hours, {})
 
     async def _deleted_meanwhile(self, ref: RecordingRef) -> None:
         await self._blobs.delete_prefix(ARTIFACTS, recording_prefix(ref.meeting_id, ref.recording_id))

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import IO, cast
 
 from shared.blob_file import BlobFile
+from shared.domain.models import Meeting, RecordingPolicy
 from shared.domain.recording_paths import (
     ARTIFACTS,
     RECORDINGS,
@@ -34,11 +35,14 @@ from shared.domain.recording_paths import (
 )
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
 from shared.media import MediaError, probe
-from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberRejected
+from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberRejected, TranscriptionContext
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
+from shared.services.search import NO_INDEXING, SearchIndexing
 from shared.speech import SpeechProgress, SpeechResult, in_decoder_thread, transcribe_source
+from shared.telemetry import metrics
 from shared.timefmt import now as utc_now
+from shared.timefmt import utc_seconds
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
 log = logging.getLogger(__name__)
@@ -89,14 +93,23 @@ class TranscriptionJob(RecordingJob):
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         max_recording_minutes: int = MAX_RECORDING_MINUTES,
         events: EventPublisher = NO_EVENTS,
+        search: SearchIndexing = NO_INDEXING,
+        redact_pii: bool = False,
     ) -> None:
         super().__init__(
-            TRANSCRIPT_STAGE, store, queues, clock=clock, heartbeat_seconds=heartbeat_seconds, events=events
+            TRANSCRIPT_STAGE,
+            store,
+            queues,
+            clock=clock,
+            heartbeat_seconds=heartbeat_seconds,
+            events=events,
+            search=search,
         )
         self._blobs = blobs
         self._transcriber = transcriber
         self._budget = time_budget_seconds
         self._max_seconds = max_recording_minutes * 60.0
+        self._redact = redact_pii
 
     async def _open(self, name: str, announced: int | None) -> Callable[[], IO[bytes]]:
         """How the decoding thread opens a source blob: as a file over ranged reads, once its real size
@@ -148,6 +161,8 @@ class TranscriptionJob(RecordingJob):
         if declared is not None and declared > self._max_seconds:
             raise _too_long(self._max_seconds, f"it declares {declared / 60:.0f} minutes")
         finished = await self._finished_pieces(ref)
+        meeting = await self._store.get_meeting(ref.meeting_id)
+        context = None if meeting is None else context_of(meeting.value)
         progress = _Progress(declared, self._max_seconds)
         deadline = time.monotonic() + self._budget
 
@@ -160,13 +175,16 @@ class TranscriptionJob(RecordingJob):
             if time.monotonic() > deadline:
                 raise OutOfTime
 
+        declined = await self._declined_channels(recording)
         try:
             async with self._keeping_claim(job, progress.fraction):
                 speech = await transcribe_source(
                     sources,
                     self._transcriber,
+                    skip_channels=declined,
                     per_channel=bool(recording.channels),
                     language=recording.language,
+                    context=context,
                     finished=finished,
                     on_piece=keep,
                     on_decoded=progress.decoded,
@@ -177,6 +195,19 @@ class TranscriptionJob(RecordingJob):
             return Outcome.CONTINUED
         await self._write_transcript(job, recording, speech)
         return Outcome.DONE
+
+    async def _declined_channels(self, recording: Recording) -> frozenset[int]:
+        """The channels of participants who declined the meeting's recording notice: left out."""
+        if not recording.channels:
+            return frozenset()
+        stored = await self._store.get_meeting(recording.meeting_id)
+        if stored is None or stored.value.recording_policy is not RecordingPolicy.CONSENT:
+            return frozenset()
+        meeting = stored.value
+        declined = frozenset(c.channel for c in recording.channels if meeting.consent_of(c.user_id) is False)
+        if declined:
+            log.info("channel(s) %s left out: their participants declined to be recorded", sorted(declined))
+        return declined
 
     async def _deleted_meanwhile(self, ref: RecordingRef) -> None:
         # Pieces kept since the delete hold the deleted recording's words: they go with it.
@@ -219,6 +250,11 @@ class TranscriptionJob(RecordingJob):
         transcript = merge(
             ref.recording_id, language, speech.duration_seconds, speech.pieces, channel_users, display_names
         )
+        if self._redact:
+            from shared.notes.redaction import redact_transcript  # noqa: PLC0415 - only when asked for
+
+            # Before anything is written: the summary job, search and readers only ever see the masks.
+            transcript = redact_transcript(transcript)
         renderings = {"json": to_json, "vtt": to_vtt, "srt": to_srt, "txt": to_txt}
         for fmt, (name, media_type) in TRANSCRIPT_FILES.items():
             body = renderings[fmt](transcript).encode()
@@ -246,10 +282,26 @@ class TranscriptionJob(RecordingJob):
             stored.language = stored.language or (None if language == "und" else language)
             stored.artifacts = sorted({*stored.artifacts, *names})
             stored.add_usage(usage)
+            # Kept from a first run (a re-transcription does not restart the source's retention).
+            stored.transcript_written_at = stored.transcript_written_at or utc_seconds(self._clock())
 
-        if await self._announce(job, announce) is None:
+        announced = await self._announce(job, announce)
+        if announced is None:
             raise ClaimLost  # deleted while we worked: run() removes what we wrote
+        # Counted once announced: a duplicate job that lost the claim sent its audio too, but the pieces
+        # it kept were reused, so what is counted is what this recording's transcript took.
+        metrics.add(metrics.AUDIO_MINUTES, usage.audio_seconds / 60, {metrics.PROVIDER: usage.provider})
         await self._queues.send(SUMMARY_JOBS, job_message(ref))
+        if meeting is not None:
+            # Searchable from now on (the summary's items join it when the summary is written).
+            await self._search.recording_changed(meeting.value, announced.value)
+        if recording.call is not None:
+            # Live captions of this call have a draft transcript: this one replaces it.
+            from shared.services.captions import replace_live_transcripts  # noqa: PLC0415
+
+            await replace_live_transcripts(
+                self._store, self._blobs, self._queues, recording, transcript, events=self._events
+            )
         removed = await self._blobs.delete_prefix(ARTIFACTS, work_prefix(ref.meeting_id, ref.recording_id))
         log.info(
             "transcript written: %d segments, %.1f s of audio, %d pieces sent now (%d kept from before)",
@@ -258,6 +310,16 @@ class TranscriptionJob(RecordingJob):
             speech.transcribed,
             removed - speech.transcribed,
         )
+
+
+def context_of(meeting: Meeting) -> TranscriptionContext:
+    """What the meeting tells the transcriber: how its participants are named (the display name, else the
+    user id), its title and description."""
+    return TranscriptionContext(
+        names=tuple(p.display_name or p.user_id for p in meeting.participants),
+        title=meeting.title,
+        description=meeting.description,
+    )
 
 
 def _too_long(max_seconds: float, why: str) -> SourceRefused:

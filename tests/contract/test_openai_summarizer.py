@@ -44,7 +44,7 @@ from shared.secrets import SecretResolver
 from shared.summaries import SummaryContent
 from shared.tokens import tokenizer_for
 from shared.transcripts import Segment, Speaker, Transcript
-from tests.chat_server import FABRICATED, ChatServer, meeting_transcript, strict_schema_problems
+from tests.chat_server import FABRICATED, MISINDEXED, ChatServer, meeting_transcript, strict_schema_problems
 from tests.contract.test_openai_transcriber import Sleeps
 from tests.keyvault_server import KeyVaultServer
 
@@ -574,3 +574,19 @@ async def test_every_quote_the_model_invents_is_caught(
     assert checked.items > 5
     assert checked.unverified == checked.items  # every one, and none dropped
     assert all(item.evidence[0].quote == FABRICATED for item in notes.cited())
+
+
+async def test_every_item_citing_a_wrong_line_is_caught(
+    server: ChatServer, summarizer: OpenAISummarizer
+) -> None:
+    transcript = meeting_transcript(20)
+    server.misbehave_next(1, "misindex")
+    made = await summarizer.summarize(transcript, title=None)
+    assert made.sources is not None
+    cited = [s for name in made.sources.items for s in made.sources.items[name] if s is not None]
+    past = [s for s in cited if s.segments == (MISINDEXED,)]
+    assert past
+    assert len(past) < len(cited)  # by turns: past the transcript, and another line
+    checked = counts(cite(made.content, made.sources, transcript))
+    assert checked.items == len(cited)
+    assert checked.unverified == checked.items

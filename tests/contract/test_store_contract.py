@@ -15,6 +15,7 @@ import pytest
 
 from devhost.emulators import CosmosEmulator
 from shared.adapters.sqlite_store import SqliteStore
+from shared.domain.erasure import Erasure, ErasureStatus, erasure_key
 from shared.domain.models import AcsIdentity, Meeting, MeetingStatus, Membership, Participant, Role
 from shared.domain.recordings import (
     Recording,
@@ -373,6 +374,62 @@ async def test_recordings_are_listed_by_status_across_meetings_oldest_update_fir
     assert await store.list_recordings_by_status(RecordingStatus.COMPLETED, limit=10) == []
 
 
+async def test_recordings_by_status_page_on_from_the_last_one_seen(store: Store) -> None:
+    # Five failed recordings in three meetings, two updated at the same instant (the id orders those).
+    for recording_id, meeting_id, minutes, micros in (
+        ("r-4", "m-1", 4, 0),
+        ("r-1", "m-2", 1, 0),
+        ("r-3b", "m-3", 3, 250),
+        ("r-3a", "m-1", 3, 250),
+        ("r-2", "m-3", 2, 0),
+    ):
+        at = BASE + timedelta(minutes=minutes, microseconds=micros)
+        created = recording(recording_id, meeting_id, status=RecordingStatus.FAILED, created_at=at)
+        await store.create_recording(created)
+    await store.create_recording(recording("r-ok", "m-2", status=RecordingStatus.COMPLETED, created_at=BASE))
+    seen: list[str] = []
+    after = None
+    for _ in range(5):
+        page = await store.list_recordings_by_status(RecordingStatus.FAILED, limit=2, after=after)
+        seen += [r.id for r in page]
+        if len(page) < 2:
+            break
+        after = (page[-1].updated_at, page[-1].id)
+    assert seen == ["r-1", "r-2", "r-3a", "r-3b", "r-4"]
+    last = await store.list_recordings_by_status(RecordingStatus.FAILED, limit=10, after=after)
+    assert [r.id for r in last] == ["r-4"]
+
+
+async def test_recordings_past_retention_are_listed_oldest_transcript_first(store: Store) -> None:
+    await store.create_meeting(meeting("m-1"))
+    await store.create_meeting(meeting("m-2"))
+    for recording_id, meeting_id, written, deleted in (
+        ("r-new", "m-1", BASE + timedelta(days=1), None),
+        ("r-old", "m-2", BASE - timedelta(days=40), None),
+        ("r-mid", "m-1", BASE - timedelta(days=31, seconds=-1), None),
+        ("r-gone", "m-2", BASE - timedelta(days=50), BASE - timedelta(days=10)),
+        ("r-never", "m-1", None, None),  # never transcribed: retention has nothing to count from
+    ):
+        created = recording(recording_id, meeting_id, status=RecordingStatus.COMPLETED).model_copy(
+            update={"transcript_written_at": written, "source_deleted_at": deleted}
+        )
+        await store.create_recording(created)
+    kept = await store.list_recordings_transcribed_before(BASE, source_kept=True, limit=10)
+    assert [r.id for r in kept] == ["r-old", "r-mid"]
+    assert kept[0].transcript_written_at == BASE - timedelta(days=40)
+    assert [
+        r.id for r in await store.list_recordings_transcribed_before(BASE, source_kept=False, limit=10)
+    ] == ["r-gone", "r-old", "r-mid"]
+    assert [
+        r.id for r in await store.list_recordings_transcribed_before(BASE, source_kept=True, limit=1)
+    ] == ["r-old"]
+    before = BASE - timedelta(days=31)
+    assert await store.list_recordings_transcribed_before(before, source_kept=True, limit=10) != []
+    assert [
+        r.id for r in await store.list_recordings_transcribed_before(before, source_kept=True, limit=10)
+    ] == ["r-old"]
+
+
 async def test_a_recording_in_the_partition_does_not_confuse_the_meeting(store: Store) -> None:
     meeting_etag = await store.create_meeting(meeting())
     await store.create_recording(recording())
@@ -652,6 +709,43 @@ async def test_identity_and_entries_share_a_partition_without_clashing(store: St
     identity = await store.get_identity("bob")
     assert identity is not None
     assert identity.acs_user_id == "8:acs:bob"
+
+
+async def test_a_users_partition_is_purged_and_nobody_elses(store: Store) -> None:
+    await store.put_membership(entry("bob", "m-1"))
+    await store.put_membership(entry("bob", "m-2"))
+    await store.remove_membership("bob", "m-2", 5)  # a tombstone: it holds bob's id too
+    await store.create_identity(AcsIdentity(user_id="bob", acs_user_id="8:acs:bob", created_at=BASE))
+    await store.put_membership(entry("carol", "m-1"))
+    assert await store.purge_user("bob") == 3
+    assert await all_entries(store, "bob") == []
+    assert await store.get_identity("bob") is None
+    assert [e.meeting_id for e in await all_entries(store, "carol")] == ["m-1"]
+    assert await store.purge_user("bob") == 0
+    # The tombstone went too: an older write may now bring an entry back (erasure runs after the meeting
+    # documents stopped listing the user, so no later write of theirs does).
+
+
+async def test_an_erasure_document_is_created_once_and_replaced_by_etag(store: Store) -> None:
+    key = erasure_key("bob")
+    assert await store.get_erasure(key) is None
+    job = Erasure(id="job-1", key=key, user_id="bob", new_organizer="carol", created_at=BASE, updated_at=BASE)
+    etag = await store.put_erasure(job, None)
+    with pytest.raises(AlreadyExists):
+        await store.put_erasure(job, None)
+    stored = await store.get_erasure(key)
+    assert stored is not None
+    assert (stored.value, stored.etag) == (job, etag)
+    done = job.model_copy(update={"status": ErasureStatus.COMPLETED, "user_id": None, "cursor": 2})
+    new_etag = await store.put_erasure(done, etag)
+    with pytest.raises(EtagMismatch):
+        await store.put_erasure(done, etag)
+    again = await store.get_erasure(key)
+    assert again is not None
+    assert (again.value, again.etag) == (done, new_etag)
+    # Its partition is the hash, not the user's: purging the user leaves the job's record.
+    assert await store.purge_user("bob") == 0
+    assert await store.get_erasure(key) is not None
 
 
 async def test_operations_are_counted(store: Store) -> None:

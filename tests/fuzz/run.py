@@ -27,6 +27,11 @@ def st_command(api: str, options: Sequence[str]) -> list[str]:
         f"{api}/openapi.json",
         "--checks",
         "all",
+        # DELETE /meetings/{id} cancels: the meeting stays readable with status `cancelled` (DESIGN), which
+        # this check reads as a deleted resource still served. It fired once a stateful path reached a
+        # cancel then a read (the consent route added a link from POST /meetings and moved the paths).
+        "--exclude-checks",
+        "use_after_free",
         "--phases",
         PHASES,
         "--header",

@@ -140,7 +140,13 @@ def strip_comments(text: str) -> str:
 
 
 def _string_end(text: str, start: int) -> int:
-    """Index just past the single-quoted string at `start` (escapes and `${...}` with nested strings)."""
+    """Index just past the single-quoted string at `start` (escapes and `${...}` with nested strings), or
+    the multi-line `'''...'''` one (no escapes, no interpolation)."""
+    if text.startswith("'''", start):
+        end = text.find("'''", start + 3)
+        if end < 0:
+            raise ValueError(f"unterminated multi-line string at offset {start}")
+        return end + 3
     i = start + 1
     while i < len(text):
         char = text[i]
@@ -266,6 +272,8 @@ class _Reader:
 
 
 def _literal(text: str) -> Any:
+    if len(text) >= 6 and text.startswith("'''") and text.endswith("'''"):
+        return text[3:-3]
     if text in ("true", "false"):
         return text == "true"
     if text == "null":

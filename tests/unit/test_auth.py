@@ -496,6 +496,20 @@ async def test_easyauth_reads_the_object_id_and_name() -> None:
     assert caller == Caller(user_id=OID, display_name="Ada Lovelace")
 
 
+async def test_easyauth_reads_the_roles_under_the_principals_role_type() -> None:
+    role_claim = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+    principal = _principal(
+        [
+            {"typ": OBJECT_ID_CLAIM, "val": OID},
+            {"typ": role_claim, "val": "Operator"},
+            {"typ": "roles", "val": "Meetings.User"},
+            {"typ": "groups", "val": "not-a-role"},
+        ]
+    )
+    caller = await EasyAuthAuthenticator().authenticate({"x-ms-client-principal": principal})
+    assert caller.roles == frozenset({"Operator", "Meetings.User"})
+
+
 async def test_easyauth_accepts_the_short_oid_claim_and_the_name_typ_claim() -> None:
     email_claim = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
     principal = _principal(
@@ -592,6 +606,14 @@ async def test_entra_accepts_an_app_role_assigned_to_the_user(
             await authenticator.authenticate(_bearer(_token(idp, scp="openid", roles=["Other"])))
     finally:
         await authenticator.aclose()
+
+
+async def test_entra_hands_the_users_app_roles_to_the_app(
+    entra: EntraAuthenticator, idp: FakeIdentityProvider
+) -> None:
+    caller = await entra.authenticate(_bearer(_token(idp, roles=["Operator", 7])))
+    assert caller.roles == frozenset({"Operator"})
+    assert (await entra.authenticate(_bearer(_token(idp)))).roles == frozenset()
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def test_every_job_queue_has_its_poison_handler_on_the_host_connection() -> None
             queues[trigger.queue_name] = name
             assert trigger.connection == "AzureWebJobsStorage", name
     jobs = {q for q in queues if not q.endswith("-poison")}
-    assert jobs == {"transcription-jobs", "summary-jobs", "recording-fetch-jobs"}
+    assert jobs == {"transcription-jobs", "summary-jobs", "recording-fetch-jobs", "erasure-jobs"}
     assert {f"{q}-poison" for q in jobs} <= set(queues)
 
 

@@ -504,3 +504,70 @@ def test_chapter_titles_do_not_depend_on_the_hash_seed() -> None:
         for seed in ("1", "2", "3", "4")
     }  # fmt: skip
     assert len(titles) == 1, titles
+
+
+# What an offline recogniser gives: the right words at best, lower case, with no punctuation at all.
+UNPUNCTUATED: list[Turn] = [
+    ("ana", "okay so the report is late again bob please send the numbers to finance by thursday"),
+    ("bob", "sure i will do that"),
+    ("ana", "agreed let's go with a feature flag for the webhook retries carol how about you"),
+    ("carol", "i am reviewing the refund dashboard i will send my comments by wednesday"),
+    ("bob", "and carol will share the test results in the team channel by friday thanks everyone"),
+    ("ana", "should we tell the customers"),
+]
+
+
+def test_unpunctuated_speech_gives_action_items_with_owners_and_dues() -> None:
+    notes = summarize_transcript(meeting(UNPUNCTUATED))
+
+    assert notes.action_items == [
+        ActionItem(owner="Bob Stone", task="Send the numbers to finance", due="thursday"),
+        ActionItem(owner="Carol Diaz", task="Send my comments", due="wednesday"),
+        ActionItem(owner="Carol Diaz", task="Share the test results in the team channel", due="friday"),
+    ]
+
+
+def test_a_run_on_is_cut_where_a_person_is_addressed_or_the_meeting_closes() -> None:
+    notes = summarize_transcript(meeting(UNPUNCTUATED))
+
+    # Not one run-on "decision" swallowing the next request, as before.
+    assert [decision.text for decision in notes.decisions] == [
+        "Go with a feature flag for the webhook retries."
+    ]
+    assert all(len(item.task.split()) <= 8 for item in notes.action_items)
+
+
+def test_an_unpunctuated_question_is_an_open_question() -> None:
+    notes = summarize_transcript(meeting(UNPUNCTUATED))
+
+    assert notes.open_questions == ["Should we tell the customers?"]
+
+
+def test_a_bare_name_before_please_is_a_request_only_when_it_is_a_speaker() -> None:
+    said = [
+        ("ana", "right please send the invoice to legal by monday"),
+        ("carol", "bob please book the room for the offsite by friday"),
+        ("bob", "okay"),
+    ]
+
+    notes = summarize_transcript(meeting(said))
+
+    # "right" is nobody, so it owns nothing; Bob is a speaker.
+    assert [(item.owner, item.task) for item in notes.action_items] == [
+        ("Bob Stone", "Book the room for the offsite")
+    ]
+
+
+def test_a_misheard_name_still_names_the_speaker_it_sounds_like() -> None:
+    said = [
+        ("carol", "morning everyone"),
+        ("bob", "hi"),
+        ("ana", "carrol please draft the budget by friday"),
+        ("ana", "and bobby will fix the login bug by monday"),
+    ]
+
+    notes = summarize_transcript(meeting(said))
+
+    # "carrol" is Carol; "bobby" is not Bob (a three-letter name is too short to guess from), so the item
+    # keeps the name as said, capitalised or not.
+    assert [item.owner for item in notes.action_items] == ["Carol Diaz"]

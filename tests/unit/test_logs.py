@@ -10,6 +10,7 @@ import types
 import pytest
 
 from shared import logs
+from shared.telemetry import metrics
 
 
 def test_records_carry_the_ids_of_their_invocation(caplog: pytest.LogCaptureFixture) -> None:
@@ -46,6 +47,11 @@ def test_with_a_connection_string_azure_monitor_is_configured(monkeypatch: pytes
     fake.configure_azure_monitor = configure_azure_monitor  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "azure.monitor.opentelemetry", fake)
     monkeypatch.setattr(logs, "_configured", False)
+    # Restored afterwards: the tests that follow emit nowhere unless they install a provider.
+    monkeypatch.setattr(metrics, "_global", False)
+    monkeypatch.setattr(metrics, "_instruments", None)
     logs.configure_logging("InstrumentationKey=00000000-0000-0000-0000-000000000000")
     logs.configure_logging("InstrumentationKey=00000000-0000-0000-0000-000000000000")
     assert calls == ["InstrumentationKey=00000000-0000-0000-0000-000000000000"], "once per worker"
+    # The app's metrics are exported too (through the global provider the distro installed).
+    assert metrics._global is True

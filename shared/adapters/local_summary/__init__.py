@@ -13,8 +13,11 @@ Limits, by design:
 - The cue lists are English. For another language (the transcript's `language`), decisions and action
   items stay empty and open questions are only the unanswered "?" ones; the overview, key points and
   chapters are still extracted, with stop words guessed from how many sentences a word occurs in.
-- Text without punctuation (some speech-to-text models) has no sentences or questions: it is cut into
-  pieces of a few dozen words, so the overview and chapters work but open questions do not.
+- Text without punctuation (the offline recogniser, some speech-to-text models) is cut where a reader would
+  put the stops: at speaker turns and long pauses, and inside a run-on where a person is addressed ("bob
+  please", "raj can you"), named as the subject of a commitment ("and tom will") or the meeting closes
+  ("thanks", "see you"); a clause that opens like a question ("should we", "what", "can we") gets its
+  question mark. What is left over sixty words is cut into pieces of forty.
 - Scripts without spaces between words (Chinese, Japanese) are split into sentences but hardly into words,
   so the scoring there is crude.
 - Extractive: sentences are quoted (fillers trimmed), never rewritten; "my" in a task is its owner's.

@@ -13,6 +13,7 @@ from typing import Final
 from shared.adapters.local_summary.cues import (
     NAMED_MODALS,
     ask_anyone_re,
+    ask_named_bare_re,
     ask_named_re,
     ask_re,
     clause_end_re,
@@ -106,11 +107,8 @@ def _claim_starts(text: str, people: People, speaker: str | None) -> Iterator[_C
             owner = people.owner(match["name"])
             if owner is not None:
                 yield _ClaimStart(match.start(), match.end(), Claimant.NAMED, owner, False, False)
-    if "," in lower and (" you " in lower or "please" in lower):
-        for match in ask_named_re().finditer(text):
-            owner = people.owner(match["name"])
-            if owner is not None:
-                yield _ClaimStart(match.start(), match.end(), Claimant.NAMED, owner, False, False)
+    if " you " in lower or "please" in lower:
+        yield from _named_requests(text, people, punctuated="," in lower)
     for match in ask_re().finditer(text):
         yield _ClaimStart(match.start(), match.end(), Claimant.ADDRESSEE, None, False, False)
     for match in ask_anyone_re().finditer(text):
@@ -129,6 +127,20 @@ def _claim_starts(text: str, people: People, speaker: str | None) -> Iterator[_C
         yield _ClaimStart(
             match.start(), end, Claimant.NAMED if owner else Claimant.ANYONE, owner, True, False
         )
+
+
+def _named_requests(text: str, people: People, *, punctuated: bool) -> Iterator[_ClaimStart]:
+    """ "Raj, can you X", or from a recogniser with no commas "raj can you X", where raj must be a speaker."""
+    if punctuated:
+        for match in ask_named_re().finditer(text):
+            owner = people.owner(match["name"])
+            if owner is not None:
+                yield _ClaimStart(match.start(), match.end(), Claimant.NAMED, owner, False, False)
+        return
+    for match in ask_named_bare_re().finditer(text):
+        owner = people.resolve(match["name"])
+        if owner is not None:
+            yield _ClaimStart(match.start(), match.end(), Claimant.NAMED, owner, False, False)
 
 
 def _shaped(found: _ClaimStart, body: str, people: People) -> Claim | None:

@@ -76,6 +76,23 @@ def ask_named_re() -> re.Pattern[str]:
     return _re(rf"{_NAME}\s*,\s*(?i:(?:can|could|would|will)\s+you|please)\s+(?i:please\s+)?")
 
 
+def ask_named_bare_re() -> re.Pattern[str]:
+    # "bob please send it": a recogniser's request with no comma; the name must be a speaker's (the caller
+    # checks), since any word would do as a name here.
+    return _re(rf"\b{_NAME}\s+(?i:(?:can|could|would|will)\s+you|please)\s+(?i:please\s+)?")
+
+
+def question_opener_re() -> re.Pattern[str]:
+    """How an obvious question starts, for text a recogniser gave without its question mark."""
+    return _re(
+        r"^(?:what|who|whom|whose|when|where|why|how|which|should\s+(?:we|i|you|they)|shall\s+(?:we|i)"
+        r"|do\s+(?:we|you|they|i)|does|did|can\s+(?:we|you|i|someone|anyone)|could\s+(?:we|you|someone)"
+        r"|would\s+(?:we|you)|will\s+(?:we|you|it|they)|is\s+(?:it|there|that|this)|are\s+(?:we|you|there|they)"
+        r"|have\s+(?:we|you)|any\s+(?:questions|blockers|thoughts|objections))\b",
+        re.IGNORECASE,
+    )
+
+
 def ask_re() -> re.Pattern[str]:
     return _re(r"\b(?i:(?:can|could|would|will)\s+you)\s+(?i:please\s+)?")
 
@@ -96,6 +113,26 @@ def noted_re() -> re.Pattern[str]:
 
 def noted_owner_re() -> re.Pattern[str]:
     return _re(rf"^{_NAME}\s+(?i:to|will|should|needs\s+to|is\s+going\s+to)\s+")
+
+
+def run_on_break_re(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Where a new clause starts in text a recogniser gave without punctuation (matched at the break).
+
+    - a person addressed: "<name> can you", "<name> please", "<name> how about you", "<name> what do you";
+    - a person named as the subject of a commitment: "(and|so) <name> will|is going to|to|needs to";
+    - a closing: "thanks", "thank you", "see you", "bye".
+    `names` are the meeting's people's names, lower case: any word would do as a name in "X will", and
+    "the team will" is no break.
+    """
+    known = "|".join(re.escape(name) for name in names if name)
+    addressed = (
+        rf"(?:{known})\s+(?:(?:can|could|would|will)\s+you|please|how\s+about|what\s+about|what\s+do\s+you"
+        r"|do\s+you|are\s+you)\b"
+    )
+    subject = rf"(?:and|so|then|okay|ok)\s+(?:{known})\s+(?:will|is\s+going\s+to|to|needs\s+to|should)\b"
+    closing = r"(?:thanks|thank\s+you|see\s+you|bye|goodbye)\b"
+    parts = [closing] if not known else [addressed, subject, closing]
+    return _re(rf"(?<=\s)(?:{'|'.join(parts)})", re.IGNORECASE)
 
 
 def trailing_vocative_re() -> re.Pattern[str]:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Final
 
 from shared.adapters.local_summary.words import STOPWORDS
 from shared.transcripts import Transcript
+
+# A misheard name ("marcos" for Marcus, "sophia" for Sofia) still names the one speaker it sounds like: an
+# offline recogniser spells names it does not know as the nearest words it does. Only names of four letters
+# or more, with the same first letter, and only when one speaker is that close.
+_SIMILAR_NAME: Final = 0.7
+_SIMILAR_NAME_MIN_LETTERS: Final = 4
 
 # Words that start a sentence capitalised but are never a person: "Perfect, can you send it?"
 _NOT_NAMES: Final = STOPWORDS | frozenset(
@@ -54,7 +61,18 @@ class People:
             shown = self._names.get(candidate.casefold())
             if shown is not None:
                 return shown
-        return None
+        return self._sounds_like(words[0]) if len(words) == 1 else None
+
+    def _sounds_like(self, word: str) -> str | None:
+        key = word.casefold()
+        if len(key) < _SIMILAR_NAME_MIN_LETTERS or key in _NOT_NAMES:
+            return None
+        close = {
+            self._names[name]
+            for name in difflib.get_close_matches(key, self._names, n=3, cutoff=_SIMILAR_NAME)
+            if name[:1] == key[:1] and len(name) >= _SIMILAR_NAME_MIN_LETTERS
+        }
+        return close.pop() if len(close) == 1 else None
 
     def owner(self, said: str) -> str | None:
         """The owner for a name as said: a speaker's name, the name itself if it looks like one, else None."""

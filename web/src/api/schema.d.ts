@@ -38,6 +38,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Erases the caller: a job (memberships, ACS identity, their words and name in transcripts and summaries; meetings they organize handed over to `newOrganizer` or cancelled); again: resumes it */
+        delete: operations["erase_me"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How the caller's erasure went: its status and what it did (counts) */
+        get: operations["get_my_erasure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything the service holds about the caller, as one JSON document */
+        get: operations["export_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/meetings": {
         parameters: {
             query?: never;
@@ -75,6 +126,74 @@ export interface paths {
         patch: operations["update_meeting"];
         trace?: never;
     };
+    "/meetings/{meetingId}/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask about the meeting (organizer, participants): an answer drawn only from its recordings' transcripts and notes, with the transcript spans it rests on; 409 while no recording has a transcript */
+        post: operations["ask_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/captions/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn live captions on for the meeting's call (organizer, presenters): ACS transcribes it in real time; everyone in the meeting's live channel gets `caption` events */
+        post: operations["start_captions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/captions/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn live captions off (organizer, presenters): the final captions become the recording's transcript (`source: live`) and its summary is made at once */
+        post: operations["stop_captions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller accepts or declines being recorded in this meeting (its recording notice) */
+        post: operations["recording_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/meetings/{meetingId}/join": {
         parameters: {
             query?: never;
@@ -84,7 +203,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** An ACS token (scope voip.join) for the meeting's room; calling again refreshes it */
+        /** An ACS token (scope voip.join) for the meeting's room; calling again refreshes it (and starts live captions when the meeting has autoCaptions and they are off) */
         post: operations["join_meeting"];
         delete?: never;
         options?: never;
@@ -222,7 +341,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A short-lived, read-only URL of the recording's file, for a player (HTTP Range requests work) */
+        /** A short-lived, read-only URL of the recording's file, for a player (HTTP Range requests work); 410 with the code `source_deleted` once retention deleted it */
         get: operations["get_recording_media"];
         put?: never;
         post?: never;
@@ -353,6 +472,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operations/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed or stuck recordings across every meeting, with their error (operators) */
+        get: operations["operator_recordings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations/recordings/{meetingId}/{recordingId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a failed or stuck recording again (operators): its summary, its transcription from the stored file, or its stuck job */
+        post: operations["operator_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/realtime/negotiate": {
         parameters: {
             query?: never;
@@ -370,10 +523,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find words in the transcripts and summaries of the caller's meetings, best first, with the time, the speaker and a snippet */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcsIdentityOut */
+        AcsIdentityOut: {
+            /**
+             * Acsuserid
+             * @description The ACS identity the caller joins calls as.
+             */
+            acsUserId: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+        };
         /** ActionNote */
         "ActionNote-Input": {
             /**
@@ -425,6 +608,49 @@ export interface components {
              * @default false
              */
             unverified: boolean;
+        };
+        /** AskIn */
+        AskIn: {
+            /**
+             * Question
+             * @description What to ask about the meeting; 1-1000 characters.
+             */
+            question: string;
+        };
+        /** AskOut */
+        AskOut: {
+            /**
+             * Answer
+             * @description Drawn only from the meeting's transcripts and notes; "The recordings of this meeting don't say." (with no sources) when they do not answer the question.
+             */
+            answer: string;
+            /**
+             * Sources
+             * @description The transcript spans the answer rests on.
+             */
+            sources: components["schemas"]["AskSource"][];
+        };
+        /** AskSource */
+        AskSource: {
+            /** End */
+            end: number;
+            /**
+             * Quote
+             * @description Words of the transcript, verbatim.
+             */
+            quote: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Speaker
+             * @description Who said it, by name; null where unknown.
+             */
+            speaker: string | null;
+            /**
+             * Start
+             * @description Seconds from the start of the recording.
+             */
+            start: number;
         };
         /** CallRecordingOut */
         CallRecordingOut: {
@@ -535,8 +761,40 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** ConsentIn */
+        ConsentIn: {
+            /**
+             * Accepted
+             * @description True: the caller agrees to be recorded; false: declines.
+             */
+            accepted: boolean;
+        };
+        /** ConsentOut */
+        ConsentOut: {
+            /**
+             * Accepted
+             * @description The caller's answer; null: not given yet.
+             */
+            accepted: boolean | null;
+            /**
+             * Notice
+             * @description What to show before joining; null when none is required.
+             */
+            notice: string | null;
+            /**
+             * Required
+             * @description The meeting asks for consent before its call is recorded.
+             */
+            required: boolean;
+        };
         /** CreateMeeting */
         CreateMeeting: {
+            /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             * @default false
+             */
+            autoCaptions: boolean;
             /**
              * Description
              * @default null
@@ -549,6 +807,11 @@ export interface components {
             endsAt: string;
             /** Participants */
             participants?: components["schemas"]["ParticipantIn"][];
+            /**
+             * @description `consent`: recording the call needs every presenter's and attendee's consent (POST .../consent); joining shows them the notice.
+             * @default none
+             */
+            recordingPolicy: components["schemas"]["RecordingPolicy"];
             /**
              * Startsat
              * Format: date-time
@@ -609,6 +872,8 @@ export interface components {
             id: string;
             /** Language */
             language: string | null;
+            /** @description For the live captions of the meeting's call: their state (the transcript is made of them). */
+            live: components["schemas"]["LiveCaptionsOut"] | null;
             /** Meetingid */
             meetingId: string;
             /**
@@ -618,9 +883,19 @@ export interface components {
             progress: number;
             /** Sizebytes */
             sizeBytes: number;
+            /**
+             * Sourcedeletedat
+             * @description When retention deleted the recording's audio (the notes stay); null while it is kept. From then on GET .../media answers 410 with the code `source_deleted`.
+             */
+            sourceDeletedAt: string | null;
             /** @description What `progress` measures. */
             stage: components["schemas"]["RecordingStage"];
             status: components["schemas"]["RecordingStatus"];
+            /**
+             * Transcriptwrittenat
+             * @description When the transcript was first written: the source's retention counts from here.
+             */
+            transcriptWrittenAt: string | null;
             /**
              * Updatedat
              * Format: date-time
@@ -682,6 +957,72 @@ export interface components {
              * @description What the web client asks a token for: the API's scope(s).
              */
             scopes: string[];
+        };
+        /** ErasureCountsOut */
+        ErasureCountsOut: {
+            /** Acsidentitydeleted */
+            acsIdentityDeleted: boolean;
+            /**
+             * Documentsdeleted
+             * @description The caller's own documents deleted at the end.
+             */
+            documentsDeleted: number;
+            /** Meetingscancelled */
+            meetingsCancelled: number;
+            /** Meetingshandedover */
+            meetingsHandedOver: number;
+            /** Meetingsleft */
+            meetingsLeft: number;
+            /** Membershipsremoved */
+            membershipsRemoved: number;
+            /**
+             * Recordingsscrubbed
+             * @description Recordings whose notes or document named the caller.
+             */
+            recordingsScrubbed: number;
+            /**
+             * Searchindexupdated
+             * @description The scrubbed recordings indexed again for search.
+             */
+            searchIndexUpdated: boolean;
+            /**
+             * Segmentsremoved
+             * @description Transcript segments of the caller now reading "[removed]".
+             */
+            segmentsRemoved: number;
+        };
+        /**
+         * ErasureOut
+         * @description The caller's erasure: a job; `counts` say what it did so far, and all of it once `completed`.
+         */
+        ErasureOut: {
+            /** Completedat */
+            completedAt: string | null;
+            counts: components["schemas"]["ErasureCountsOut"];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Id */
+            id: string;
+            /** Meetingsdone */
+            meetingsDone: number;
+            /**
+             * Meetingstotal
+             * @description Meetings to work through; null until planned.
+             */
+            meetingsTotal: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed";
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
         };
         /**
          * Evidence
@@ -765,6 +1106,67 @@ export interface components {
              */
             start: number;
         };
+        /**
+         * ExportOut
+         * @description Everything the service holds about the caller.
+         */
+        ExportOut: {
+            /** @description Null until the caller first joined a call. */
+            acsIdentity: components["schemas"]["AcsIdentityOut"] | null;
+            /**
+             * Actionitems
+             * @description Action items of the current summaries owned by one of the caller's names.
+             */
+            actionItems: components["schemas"]["ExportedActionItem"][];
+            /**
+             * Exportedat
+             * Format: date-time
+             */
+            exportedAt: string;
+            /** Meetingsorganized */
+            meetingsOrganized: components["schemas"]["MeetingOut"][];
+            /**
+             * Memberships
+             * @description Every meeting the caller is part of.
+             */
+            memberships: components["schemas"]["MembershipOut"][];
+            /**
+             * Transcriptsegments
+             * @description What the caller said, in the transcripts that tie a speaker to them (an unmixed recording's channel, or a speaker the organizer named as them).
+             */
+            transcriptSegments: components["schemas"]["ExportedSegment"][];
+            /** Userid */
+            userId: string;
+        };
+        /** ExportedActionItem */
+        ExportedActionItem: {
+            /** Due */
+            due: string | null;
+            /** Meetingid */
+            meetingId: string;
+            /** Owner */
+            owner: string | null;
+            /** Recordingid */
+            recordingId: string;
+            /** Task */
+            task: string;
+        };
+        /** ExportedSegment */
+        ExportedSegment: {
+            /** End */
+            end: number;
+            /** Meetingid */
+            meetingId: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Start
+             * @description Seconds from the start of the recording.
+             */
+            start: number;
+            /** Text */
+            text: string;
+        };
         /** Health */
         Health: {
             /** Status */
@@ -779,6 +1181,8 @@ export interface components {
              * @description The caller's ACS identity (communicationUserId).
              */
             acsUserId: string;
+            /** @description The recording notice to show before joining, and the answer. */
+            consent: components["schemas"]["ConsentOut"];
             /**
              * Endpoint
              * @description The ACS endpoint the calling SDK connects to.
@@ -824,6 +1228,24 @@ export interface components {
              */
             unverified: boolean;
         };
+        /** LiveCaptionsOut */
+        LiveCaptionsOut: {
+            /** Locale */
+            locale: string;
+            /**
+             * Startedat
+             * Format: date-time
+             */
+            startedAt: string;
+            /**
+             * State
+             * @description `stopped`: captions off or the call ended; `finalized`: the transcript is written.
+             * @enum {string}
+             */
+            state: "starting" | "active" | "stopped" | "finalized";
+            /** Stoppedat */
+            stoppedAt: string | null;
+        };
         /** MediaOut */
         MediaOut: {
             /**
@@ -850,6 +1272,11 @@ export interface components {
         /** MeetingOut */
         MeetingOut: {
             /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             */
+            autoCaptions: boolean;
+            /**
              * Createdat
              * Format: date-time
              */
@@ -867,6 +1294,7 @@ export interface components {
             organizerId: string;
             /** Participants */
             participants: components["schemas"]["ParticipantOut"][];
+            recordingPolicy: components["schemas"]["RecordingPolicy"];
             /** Roomid */
             roomId: string | null;
             /**
@@ -903,6 +1331,30 @@ export interface components {
             /** Organizerid */
             organizerId: string;
             /** @description The caller's role in this meeting. */
+            role: components["schemas"]["Role"];
+            /**
+             * Startsat
+             * Format: date-time
+             */
+            startsAt: string;
+            status: components["schemas"]["MeetingStatus"];
+            /** Title */
+            title: string;
+        };
+        /**
+         * MembershipOut
+         * @description One of the caller's membership entries, as the service keeps it.
+         */
+        MembershipOut: {
+            /**
+             * Endsat
+             * Format: date-time
+             */
+            endsAt: string;
+            /** Meetingid */
+            meetingId: string;
+            /** Organizerid */
+            organizerId: string;
             role: components["schemas"]["Role"];
             /**
              * Startsat
@@ -963,6 +1415,88 @@ export interface components {
              */
             unverified: boolean;
         };
+        /** OperatorRecordingList */
+        OperatorRecordingList: {
+            /**
+             * Continuationtoken
+             * @description Pass back as `continuationToken` for the next page; null on the last page.
+             */
+            continuationToken: string | null;
+            /**
+             * Items
+             * @description Oldest update first, across every meeting.
+             */
+            items: components["schemas"]["OperatorRecordingOut"][];
+        };
+        /** OperatorRecordingOut */
+        OperatorRecordingOut: {
+            /**
+             * Artifacts
+             * @description Outputs ready to read, e.g. `transcript.json`.
+             */
+            artifacts: string[];
+            /**
+             * Attempts
+             * @description How many times a job has claimed the recording.
+             */
+            attempts: number;
+            /** @description For a recording of the meeting's call: what ACS records. */
+            call: components["schemas"]["CallRecordingOut"] | null;
+            /** Channels */
+            channels: components["schemas"]["ChannelOut"][];
+            /** Contenttype */
+            contentType: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Createdby */
+            createdBy: string;
+            /** Durationseconds */
+            durationSeconds: number | null;
+            error: components["schemas"]["RecordingErrorOut"] | null;
+            /** Filename */
+            fileName: string;
+            /** Id */
+            id: string;
+            /** Language */
+            language: string | null;
+            /** @description For the live captions of the meeting's call: their state (the transcript is made of them). */
+            live: components["schemas"]["LiveCaptionsOut"] | null;
+            /** Meetingid */
+            meetingId: string;
+            /**
+             * Progress
+             * @description 0 to 1, of the current stage.
+             */
+            progress: number;
+            /** Sizebytes */
+            sizeBytes: number;
+            /**
+             * Sourcedeletedat
+             * @description When retention deleted the recording's audio (the notes stay); null while it is kept. From then on GET .../media answers 410 with the code `source_deleted`.
+             */
+            sourceDeletedAt: string | null;
+            /** @description What `progress` measures. */
+            stage: components["schemas"]["RecordingStage"];
+            status: components["schemas"]["RecordingStatus"];
+            /**
+             * Transcriptwrittenat
+             * @description When the transcript was first written: the source's retention counts from here.
+             */
+            transcriptWrittenAt: string | null;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /**
+             * Usage
+             * @description What each provider was asked, per stage: the cost.
+             */
+            usage: components["schemas"]["UsageOut"][];
+        };
         /** ParticipantIn */
         ParticipantIn: {
             /**
@@ -1003,6 +1537,11 @@ export interface components {
          * @description RFC 9457 problem details.
          */
         Problem: {
+            /**
+             * Code
+             * @default null
+             */
+            code: string | null;
             /**
              * Detail
              * @default null
@@ -1088,6 +1627,8 @@ export interface components {
             id: string;
             /** Language */
             language: string | null;
+            /** @description For the live captions of the meeting's call: their state (the transcript is made of them). */
+            live: components["schemas"]["LiveCaptionsOut"] | null;
             /** Meetingid */
             meetingId: string;
             /**
@@ -1097,9 +1638,19 @@ export interface components {
             progress: number;
             /** Sizebytes */
             sizeBytes: number;
+            /**
+             * Sourcedeletedat
+             * @description When retention deleted the recording's audio (the notes stay); null while it is kept. From then on GET .../media answers 410 with the code `source_deleted`.
+             */
+            sourceDeletedAt: string | null;
             /** @description What `progress` measures. */
             stage: components["schemas"]["RecordingStage"];
             status: components["schemas"]["RecordingStatus"];
+            /**
+             * Transcriptwrittenat
+             * @description When the transcript was first written: the source's retention counts from here.
+             */
+            transcriptWrittenAt: string | null;
             /**
              * Updatedat
              * Format: date-time
@@ -1111,6 +1662,12 @@ export interface components {
              */
             usage: components["schemas"]["UsageOut"][];
         };
+        /**
+         * RecordingPolicy
+         * @description Whether recording the meeting needs its participants' consent (POST .../consent).
+         * @enum {string}
+         */
+        RecordingPolicy: "none" | "consent";
         /**
          * RecordingStage
          * @description What `progress` measures: the upload, then each job of the pipeline.
@@ -1129,6 +1686,59 @@ export interface components {
          * @enum {string}
          */
         Role: "presenter" | "attendee" | "consumer";
+        /** SearchHitOut */
+        SearchHitOut: {
+            /** End */
+            end: number | null;
+            /**
+             * Highlights
+             * @description Where the matched words are in `snippet`: [start, end) pairs of offsets in UTF-16 code units (as JavaScript's `slice` takes them), ascending. Render them as text, e.g. in <mark> elements.
+             */
+            highlights: number[][];
+            /**
+             * Kind
+             * @description A transcript segment, or an item of the summary (overview, key point, decision, action item, chapter, open question).
+             * @enum {string}
+             */
+            kind: "transcript" | "summary";
+            /** Meetingid */
+            meetingId: string;
+            /**
+             * Meetingtitle
+             * @description The meeting's title now.
+             */
+            meetingTitle: string;
+            /** Recordingid */
+            recordingId: string;
+            /**
+             * Snippet
+             * @description Plain text around the matched words (never markup).
+             */
+            snippet: string;
+            /**
+             * Speaker
+             * @description Who said it, by name as the transcript shows it; null if unknown.
+             */
+            speaker: string | null;
+            /**
+             * Start
+             * @description Seconds from the recording's start; null for the overview.
+             */
+            start: number | null;
+        };
+        /** SearchOut */
+        SearchOut: {
+            /**
+             * Continuationtoken
+             * @description Pass back as `continuationToken` with the same `q` for the next page; null on the last. A page may hold fewer than `limit` items and still have a next one.
+             */
+            continuationToken: string | null;
+            /**
+             * Items
+             * @description Best first; only from meetings the caller is part of now.
+             */
+            items: components["schemas"]["SearchHitOut"][];
+        };
         /** Segment */
         Segment: {
             /** End */
@@ -1208,6 +1818,15 @@ export interface components {
             /** @constant */
             content: "audio-video";
             format?: "mp4" | null;
+        };
+        /** StartCaptions */
+        StartCaptions: {
+            /**
+             * Language
+             * @description The locale the recognizer listens for, e.g. `en-US` (default: the meeting's language, else en-US).
+             * @default null
+             */
+            language: string | null;
         };
         /**
          * SummaryEdit
@@ -1342,6 +1961,12 @@ export interface components {
              */
             segments: components["schemas"]["Segment"][];
             /**
+             * Source
+             * @default recording
+             * @enum {string}
+             */
+            source: "recording" | "live";
+            /**
              * Speakers
              * @default []
              */
@@ -1352,6 +1977,11 @@ export interface components {
          * @description Every field optional; only those present change. `participants` replaces the whole list.
          */
         UpdateMeeting: {
+            /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             */
+            autoCaptions?: boolean;
             /**
              * Description
              * @default null
@@ -1364,6 +1994,11 @@ export interface components {
             endsAt?: string;
             /** Participants */
             participants?: components["schemas"]["ParticipantIn"][];
+            /**
+             * Recordingpolicy
+             * @description `none` or `consent` (see create).
+             */
+            recordingPolicy?: components["schemas"]["RecordingPolicy"];
             /**
              * Startsat
              * Format: date-time
@@ -1480,6 +2115,178 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    erase_me: {
+        parameters: {
+            query?: {
+                /** @description Who takes over the meetings the caller organizes, where they are a participant; elsewhere (or without it) those meetings are cancelled. */
+                newOrganizer?: (string | null) | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, queued (or under way); Location says where to follow it */
+            202: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_my_erasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's data */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1886,6 +2693,394 @@ export interface operations {
             };
             /** @description Bad Gateway */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ask_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskIn"];
+            };
+        };
+        responses: {
+            /** @description The answer and its sources */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AskOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_captions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartCaptions"];
+            };
+        };
+        responses: {
+            /** @description The recording made for the captions (`live` set, status `recording`) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stop_captions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The captions' recording, summarizing (or failed: nothing was captioned) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recording_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentIn"];
+            };
+        };
+        responses: {
+            /** @description The notice and the caller's answer, as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3038,6 +4233,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -3738,6 +4942,153 @@ export interface operations {
             };
         };
     };
+    operator_recordings: {
+        parameters: {
+            query?: {
+                /** @description `failed`: recordings that failed, with their error; `stuck`: queued, transcribing or summarizing recordings unchanged for 30 minutes (no job is working on them). */
+                status?: ("failed" | "stuck") | "";
+                limit?: number | "";
+                continuationToken?: (string | null) | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of recordings, oldest update first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorRecordingList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operator_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recording, its job queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorRecordingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     realtime_negotiate: {
         parameters: {
             query?: never;
@@ -3767,6 +5118,76 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description Words to find (letters and digits, any script; the first 16 are used): a passage matches when it holds every one. No query syntax: quotes, operators and the like are ignored; a `q` without a word finds nothing. */
+                q: string;
+                limit?: number | "";
+                continuationToken?: (string | null) | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of passages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

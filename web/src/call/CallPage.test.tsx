@@ -24,6 +24,8 @@ const MEETING: Meeting = {
     { userId: "bob", role: "attendee", displayName: null },
   ],
   roomId: "room-1",
+  recordingPolicy: "none",
+  autoCaptions: false,
   createdAt: "2030-06-01T07:00:00Z",
   updatedAt: "2030-06-01T07:00:00Z",
 };
@@ -36,6 +38,7 @@ function joined(token: string, expiresInMs: number, role: JoinInfo["role"] = "pr
     roomId: "room-1",
     role,
     endpoint: "https://acs.local.invalid/",
+    consent: { required: false, notice: null, accepted: null },
   };
 }
 
@@ -57,6 +60,9 @@ function callRecording(state: "active" | "paused", id = "r1"): Recording {
     artifacts: [],
     usage: [],
     call: { callKind: "room", callId: "room-1", content: "audio", channels: "mixed", format: "mp3", state },
+    transcriptWrittenAt: null,
+    sourceDeletedAt: null,
+    live: null,
     createdAt: "2030-07-01T07:05:00Z",
     updatedAt: "2030-07-01T07:05:00Z",
   };
@@ -94,6 +100,48 @@ describe("the call page without ACS (calling: local)", () => {
     expect(seen.filter((s) => s.method === "POST").map((s) => s.path)).toEqual(["/api/meetings/m1/join"]);
     // An attendee does not control the recording.
     expect(screen.queryByRole("heading", { name: "Call recording" })).toBeNull();
+  });
+
+  it("shows the recording notice before the call and records the answer", async () => {
+    const user = userEvent.setup();
+    const notice = "This meeting may be recorded and transcribed.";
+    const seen = answerWith(fetchMock, [
+      meetingRoute,
+      ({ method, path }) =>
+        method === "POST" && path === "/api/meetings/m1/join"
+          ? json({
+              ...joined("t1", 3600_000, "attendee"),
+              consent: { required: true, notice, accepted: null },
+            })
+          : undefined,
+      ({ method, path }) =>
+        method === "POST" && path === "/api/meetings/m1/consent"
+          ? json({ required: true, notice, accepted: false })
+          : undefined,
+    ]);
+    show("bob");
+    const region = await screen.findByRole("region", { name: "Recording notice" });
+    expect(within(region).getByText(notice)).toBeInTheDocument();
+    // Not in the call until answered.
+    expect(screen.queryByText("room-1")).toBeNull();
+    await user.click(within(region).getByRole("button", { name: "Decline" }));
+    expect(await screen.findByText("room-1")).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Recording notice" })).toBeNull();
+    const answer = seen.find((s) => s.path === "/api/meetings/m1/consent");
+    expect(answer?.body).toEqual({ accepted: false });
+  });
+
+  it("goes straight in when the notice was answered before", async () => {
+    answerWith(fetchMock, [
+      meetingRoute,
+      ({ method }) =>
+        method === "POST"
+          ? json({ ...joined("t1", 3600_000), consent: { required: true, notice: "n", accepted: true } })
+          : undefined,
+    ]);
+    show();
+    expect(await screen.findByText("room-1")).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Recording notice" })).toBeNull();
   });
 
   it("shows why joining failed, e.g. a cancelled meeting", async () => {

@@ -1,4 +1,13 @@
-import { Card, CardHeader, Text, Title2, Title3, makeStyles, tokens } from "@fluentui/react-components";
+import {
+  Button,
+  Card,
+  CardHeader,
+  Text,
+  Title2,
+  Title3,
+  makeStyles,
+  tokens,
+} from "@fluentui/react-components";
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 
@@ -8,8 +17,16 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
 import { formatDateTime } from "../lib/time";
 import { useLoad } from "../lib/useLoad";
-import { getMeeting, joinMeeting, roleOf, type JoinInfo, type Meeting } from "../meetings/api";
+import {
+  answerRecordingNotice,
+  getMeeting,
+  joinMeeting,
+  roleOf,
+  type JoinInfo,
+  type Meeting,
+} from "../meetings/api";
 import { CallRecordingControls } from "./CallRecordingControls";
+import { LiveCaptions } from "./LiveCaptions";
 import { createTokenRefresher, refreshDelay } from "./tokenRefresh";
 
 // The ACS UI library is big: it loads only when this deployment makes real calls.
@@ -27,6 +44,7 @@ const useStyles = makeStyles({
   value: { margin: 0, fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
   explain: { display: "grid", gap: tokens.spacingVerticalS },
   back: { display: "inline-block", marginTop: tokens.spacingVerticalM },
+  answers: { display: "flex", gap: tokens.spacingHorizontalM },
 });
 
 // Default export: the route loads this page lazily.
@@ -36,7 +54,11 @@ export default function CallPage() {
   const meeting = useLoad(loadMeeting);
   const loadJoin = useCallback(() => joinMeeting(meetingId), [meetingId]);
   const joined = useLoad(loadJoin);
+  // The caller's answer to the recording notice, once given here (the join answer has the stored one).
+  const [answered, setAnswered] = useState<boolean | null>(null);
   const styles = useStyles();
+  const consent = joined.data?.consent;
+  const mustAnswer = consent?.required === true && consent.accepted === null && answered === null;
 
   const title = meeting.data?.title;
   return (
@@ -52,6 +74,8 @@ export default function CallPage() {
         <ErrorMessage error={joined.error} onRetry={retryable(joined.error) ? joined.reload : undefined} />
       ) : joined.data === undefined ? (
         <Loading label="Joining" />
+      ) : mustAnswer ? (
+        <RecordingNotice meetingId={meetingId} notice={consent.notice ?? ""} onAnswer={setAnswered} />
       ) : (
         <Call meetingId={meetingId} meeting={meeting.data} first={joined.data} />
       )}
@@ -119,8 +143,68 @@ function Call({
           <AcsCall joined={first} displayName={displayName} refresher={refresher} />
         </Suspense>
       )}
+      <LiveCaptions meetingId={meetingId} canControl={presenter} />
       {presenter && <CallRecordingControls meetingId={meetingId} />}
     </>
+  );
+}
+
+/** The meeting records only with consent: the participant accepts or declines before entering the call. */
+function RecordingNotice({
+  meetingId,
+  notice,
+  onAnswer,
+}: {
+  meetingId: string;
+  notice: string;
+  onAnswer: (accepted: boolean) => void;
+}) {
+  const styles = useStyles();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const answer = (accepted: boolean) => {
+    setBusy(true);
+    setError(null);
+    answerRecordingNotice(meetingId, accepted)
+      .then((stored) => {
+        onAnswer(stored.accepted ?? accepted);
+      })
+      .catch((reason: unknown) => {
+        setError(reason);
+        setBusy(false);
+      });
+  };
+  return (
+    <Card className={styles.card} role="region" aria-label="Recording notice">
+      <CardHeader
+        header={
+          <Title3 as="h2" block style={{ margin: 0 }}>
+            Recording notice
+          </Title3>
+        }
+      />
+      <Text>{notice}</Text>
+      {error !== null && <ErrorMessage error={error} />}
+      <div className={styles.answers}>
+        <Button
+          appearance="primary"
+          disabled={busy}
+          onClick={() => {
+            answer(true);
+          }}
+        >
+          Accept
+        </Button>
+        <Button
+          disabled={busy}
+          onClick={() => {
+            answer(false);
+          }}
+        >
+          Decline
+        </Button>
+      </div>
+    </Card>
   );
 }
 

@@ -20,6 +20,7 @@ function joined(token: string, expiresOn: number): JoinInfo {
     roomId: "room-1",
     role: "presenter",
     endpoint: "https://acs.example/",
+    consent: { required: false, notice: null, accepted: null },
   };
 }
 

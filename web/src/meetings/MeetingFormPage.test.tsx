@@ -23,6 +23,8 @@ function meeting(changes: Partial<Meeting> = {}): Meeting {
       { userId: "bob", role: "attendee", displayName: null },
     ],
     roomId: "room-1",
+    recordingPolicy: "none",
+    autoCaptions: false,
     createdAt: "2030-06-01T07:00:00Z",
     updatedAt: "2030-06-01T07:00:00Z",
     ...changes,

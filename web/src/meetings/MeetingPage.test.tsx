@@ -23,6 +23,8 @@ const MEETING: Meeting = {
     { userId: "carol", role: "presenter", displayName: "Carol C" },
   ],
   roomId: "room-1",
+  recordingPolicy: "none",
+  autoCaptions: false,
   createdAt: "2030-06-01T07:00:00Z",
   updatedAt: "2030-06-01T07:00:00Z",
 };

@@ -102,6 +102,16 @@ export async function joinMeeting(meetingId: string): Promise<JoinInfo> {
   return data;
 }
 
+export type Consent = Schemas["ConsentOut"];
+
+/** The caller's answer to the meeting's recording notice (POST .../consent). */
+export async function answerRecordingNotice(meetingId: string, accepted: boolean): Promise<Consent> {
+  const { data } = await call(
+    api.POST("/meetings/{meetingId}/consent", { params: { path: { meetingId } }, body: { accepted } }),
+  );
+  return data;
+}
+
 /** What the signed-in user may do in a meeting, by their role in it. */
 export function roleOf(meeting: Meeting, userId: string): Role | "organizer" | null {
   if (meeting.organizerId === userId) return "organizer";

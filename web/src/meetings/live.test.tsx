@@ -25,6 +25,8 @@ const MEETING: Meeting = {
     { userId: "bob", role: "attendee", displayName: null },
   ],
   roomId: "room-1",
+  recordingPolicy: "none",
+  autoCaptions: false,
   createdAt: "2030-06-01T07:00:00Z",
   updatedAt: "2030-06-01T07:00:00Z",
 };

@@ -22,6 +22,7 @@ const transcript: recordingApi.Transcript = {
   recordingId: "r1",
   language: "en",
   durationSeconds: 20,
+  source: "recording",
   speakers: [{ id: "s1", userId: "alice", displayName: null }],
   segments: [
     { start: 0.5, end: 4, speaker: "s1", text: "Hello Bob." },
@@ -96,6 +97,8 @@ beforeEach(() => {
     status: "scheduled",
     participants: [{ userId: "alice", role: "presenter", displayName: "Alice Martin" }],
     roomId: null,
+    recordingPolicy: "none",
+    autoCaptions: false,
     createdAt: "2025-01-01T09:00:00Z",
     updatedAt: "2025-01-01T09:00:00Z",
   });
@@ -110,6 +113,21 @@ afterEach(() => {
 });
 
 describe("RecordingPage transcript", () => {
+  it("says the audio is gone, instead of a player, once retention deleted it", async () => {
+    api.getRecording.mockResolvedValue({ ...done, sourceDeletedAt: "2025-02-01T03:00:00Z" });
+    renderPage();
+    const notice = await screen.findByText(
+      `The audio of this recording was deleted on ${new Date("2025-02-01T03:00:00Z").toLocaleDateString()}; the notes stay.`,
+    );
+    expect(notice).toHaveAttribute("role", "status");
+    expect(screen.queryByLabelText("Recording player")).not.toBeInTheDocument();
+    expect(api.getMedia).not.toHaveBeenCalled();
+    // The notes stay readable.
+    expect(
+      await screen.findByRole("button", { name: "0:05 Alice Martin Please send the report by Thursday." }),
+    ).toBeInTheDocument();
+  });
+
   it("plays the recording and seeks to a line when it is clicked", async () => {
     const user = userEvent.setup();
     api.getRecording.mockResolvedValue(done);

@@ -60,3 +60,10 @@ export function errorText(code: string): string {
 export function uploadAgainHelps(code: string): boolean {
   return !code.startsWith("recording_");
 }
+
+/** The notice shown in place of the player once retention has deleted the recording's audio. */
+export function sourceDeletedText(deletedAt: string): string {
+  const date = new Date(deletedAt);
+  const on = Number.isNaN(date.getTime()) ? deletedAt : date.toLocaleDateString();
+  return `The audio of this recording was deleted on ${on}; the notes stay.`;
+}

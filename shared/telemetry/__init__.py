@@ -1,0 +1,1 @@
+"""What the app tells its operators: metrics (metrics.py), with logs configured in shared/logs.py."""
