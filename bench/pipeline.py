@@ -12,16 +12,24 @@ For each recording, every step runs in a fresh process, so that its peak RSS is 
   how many pieces the transcriber received and the largest;
 - `shared.speech.transcribe_source` alone on the file path (media prep, pieces and transcriber only);
 - PyAV decoding the file and nothing else: the floor under both;
-- ffmpeg decoding, resampling and writing the same audio as 16 kHz mono WAV (per channel for the unmixed).
+- ffmpeg decoding, resampling and writing the same audio as 16 kHz mono WAV (per channel for the unmixed);
+- the real transcription job again, with a stand-in that models a provider: each request takes 0.5 s plus
+  1/30 of its piece's audio, 4 at a time (the first `--provider-rounds` rounds only: it sleeps a minute).
 The steps run in rounds whose order rotates, so all of them see the same machine load; each figure is the
 median over the rounds.
 
-Goals: job / ffmpeg wall time at most 1.5, peak RSS at most 300 MB, no piece over 24 MB. The bench prints;
+Goals: job / ffmpeg wall time at most 1.5, peak RSS at most 300 MB, no piece over 24 MB; requests at most
+twice the fewest the transcriber's limits allow for the speech (ceil(speech / 600 s), and by bytes); the
+job against the stand-in provider at most 1.5x the floor those limits allow ((fewest requests x 0.5 s +
+speech / 30) / 4: every request's fixed cost once, the provider busy on all 4 lines all the time). Pieces
+are packed (a channel's speech joined across pauses and turns): the figures before that are printed
+beside as the baseline (230 and 247 pieces; end to end 3.5x and 6.6x ffmpeg's). The bench prints;
 it does not gate: the exit code is 0 whether a goal passes or fails, and non-zero only when the bench
 itself cannot run (a child crashes, the job does not finish). Without ffmpeg on PATH the comparison is
 skipped and said so; everything else runs.
 
     python -m bench.pipeline [--minutes-mixed 120] [--minutes-unmixed 60] [--rounds 3] [--seed 1]
+                             [--provider-rounds 1]
 """
 
 from __future__ import annotations
@@ -65,6 +73,17 @@ GOAL_PIECE_MB = 24
 MAX_PIECE_BYTES = 24 * MB
 MAX_PIECE_SECONDS = 600.0
 CONCURRENCY = 4
+
+# The stand-in provider: a fixed cost per request (a round trip, the model's start) and a pace per second
+# of audio (30x real time), `CONCURRENCY` requests at a time.
+REQUEST_SECONDS = 0.5
+AUDIO_PER_SECOND = 30.0
+GOAL_REQUESTS = 2.0  # requests sent / the fewest the limits allow
+GOAL_FLOOR = 1.5  # job against the stand-in / the floor
+# Before pieces were packed (issue 17, measured with `make bench` and a stand-in): pieces sent, and the
+# end-to-end time against a provider as a multiple of ffmpeg's.
+BASELINE_PIECES = {"mixed": 230, "unmixed": 247}
+BASELINE_END_TO_END = {"mixed": 3.5, "unmixed": 6.6}
 
 # Mixed: ACS mixes a call into one channel; WebRTC audio runs at 48 kHz, the most resampling work of the
 # rates a mix may come at. Unmixed: PCM WAV, a participant per channel, at call-audio 16 kHz.
@@ -379,13 +398,30 @@ class CountingTranscriber:
         await self._inner.aclose()
 
 
-def _transcriber() -> CountingTranscriber:
+class StandInProvider(CountingTranscriber):
+    """A provider's pace: each request takes REQUEST_SECONDS plus its audio / AUDIO_PER_SECOND, at most
+    CONCURRENCY at a time (more wait for a line, as a rate-limited deployment makes them)."""
+
+    def __init__(self, inner: FakeTranscriber) -> None:
+        super().__init__(inner)
+        self._lines = asyncio.Semaphore(CONCURRENCY)
+
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
+        audio = max(0, len(wav) - 44) / (2 * OUTPUT_RATE)
+        async with self._lines:
+            await asyncio.sleep(REQUEST_SECONDS + audio / AUDIO_PER_SECOND)
+        return await super().transcribe(wav, language=language, context=context)
+
+
+def _transcriber(kind: str = "instant") -> CountingTranscriber:
     from tests.fakes import FakeTranscriber
 
     fake = FakeTranscriber(
         max_piece_seconds=MAX_PIECE_SECONDS, max_piece_bytes=MAX_PIECE_BYTES, concurrency=CONCURRENCY
     )
-    return CountingTranscriber(fake)
+    return StandInProvider(fake) if kind == "provider" else CountingTranscriber(fake)
 
 
 def _pieces(transcriber: CountingTranscriber) -> dict[str, Any]:
@@ -415,6 +451,21 @@ def _import_pyav() -> None:
     import av  # noqa: F401
 
 
+def _cut_as_before_packing() -> None:
+    """The baseline, in this child only: pieces cut as they were before packing (each channel at its
+    pauses, a piece closed at a short pause once it held a quarter of the maximum, else at a 2 s one)."""
+    import shared.speech
+    from shared.media import iter_pieces
+
+    def as_before(source: Any, **options: Any) -> Any:
+        for packing in ("pack", "gap_seconds", "on_speech"):
+            options.pop(packing, None)
+        options["target_piece_seconds"] = options["max_piece_seconds"] * 0.25
+        return iter_pieces(source, **options)
+
+    shared.speech.iter_pieces = as_before  # type: ignore[attr-defined]
+
+
 async def _job_child(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The transcription job, as the queue trigger runs it, on a source already in blob storage."""
     from shared.adapters.local_blobs import UPLOAD_SIGNING_PURPOSE, LocalBlobStore
@@ -432,7 +483,9 @@ async def _job_child(spec: Mapping[str, Any]) -> dict[str, Any]:
     )
     queues = LocalQueueStore(Path(spec["queue_db"]))
     store = InMemoryStore()
-    transcriber = _transcriber()
+    transcriber = _transcriber(spec.get("transcriber", "instant"))
+    if spec.get("unpacked"):
+        _cut_as_before_packing()
     at = now()
     recording = Recording(
         id=spec["recording_id"],
@@ -538,7 +591,7 @@ def child_main(spec: Mapping[str, Any]) -> int:
         with _Clock() as clock:
             write_recording(Recipe(**spec["recipe"]), Path(spec["path"]))
         result: dict[str, Any] = {"wall_s": clock.wall_s, "cpu_s": clock.cpu_s}
-    elif task == "job":
+    elif task in ("job", "provider", "before"):
         result = asyncio.run(_job_child(spec))
     elif task == "speech":
         result = asyncio.run(_speech_child(spec))
@@ -706,12 +759,14 @@ async def upload(source: Path, blob_root: Path, name: str, content_type: str) ->
 
 # ----------------------------------------------------------------------------------------- the bench
 
-FFMPEG, DECODE, SPEECH, JOB = "ffmpeg", "decode", "speech", "job"
+FFMPEG, DECODE, SPEECH, JOB, PROVIDER, BEFORE = "ffmpeg", "decode", "speech", "job", "provider", "before"
 STEP_LABELS = {
     FFMPEG: "ffmpeg (the goal's yardstick)",
     DECODE: "PyAV decode alone (floor)",
     SPEECH: "transcribe_source alone",
     JOB: "TranscriptionJob.run (pipeline)",
+    PROVIDER: "the job, stand-in provider",
+    BEFORE: "the same, cut as before packing",
 }
 
 
@@ -746,18 +801,27 @@ class Measured:
 
 
 def measure(
-    recipe: Recipe, source: Path, blob_root: Path, work: Path, ffmpeg: str | None, rounds: int
+    recipe: Recipe,
+    source: Path,
+    blob_root: Path,
+    work: Path,
+    ffmpeg: str | None,
+    rounds: int,
+    provider_rounds: int = 1,
 ) -> Measured:
-    """`rounds` rounds of every step, the order rotating each round so all see the same machine load."""
+    """`rounds` rounds of every step, the order rotating each round so all see the same machine load; the
+    stand-in provider's step in the first `provider_rounds` of them only."""
     meeting_id = "bench-meeting"
     source_blob = f"{meeting_id}/bench-{recipe.kind}/source.{recipe.ext}"
     size = asyncio.run(upload(source, blob_root, source_blob, recipe.content_type))
     measured = Measured(recipe, size, 0.0, voiced_seconds(recipe))
     steps = ([FFMPEG] if ffmpeg else []) + [DECODE, SPEECH, JOB]
-    measured.samples = {step: [] for step in steps}
+    measured.samples = {step: [] for step in [*steps, PROVIDER, BEFORE]}
     for number in range(rounds):
         shift = number % len(steps)
         order = steps[shift:] + steps[:shift]
+        if number < provider_rounds:
+            order += [PROVIDER, BEFORE]
         measured.orders.append(order)
         for step in order:
             name = f"{step}-{recipe.kind}-{number + 1}"
@@ -768,7 +832,7 @@ def measure(
                 measured.samples[step].append(Sample(run.wall_s, run.cpu_s, run.peak_rss_mb, {}))
                 continue
             spec: dict[str, Any] = {"task": step, "path": str(source), "per_channel": recipe.per_channel}
-            if step == JOB:
+            if step in (JOB, PROVIDER, BEFORE):
                 spec.update(
                     blob_root=str(blob_root),
                     queue_db=str(work / f"{name}.sqlite3"),
@@ -778,9 +842,11 @@ def measure(
                     content_type=recipe.content_type,
                     size_bytes=size,
                     channels=recipe.channels if recipe.per_channel else 0,
+                    transcriber="instant" if step == JOB else "provider",
+                    unpacked=step == BEFORE,
                 )
             run, result = start_child(spec, work, name)
-            if step == JOB and not result["done"]:
+            if step in (JOB, PROVIDER, BEFORE) and not result["done"]:
                 raise BenchError(f"the {recipe.kind} job ended {result['outcome']}: {result.get('error')}")
             peaks = [p for p in (result["peak_rss_mb"], run.peak_rss_mb) if p is not None]
             peak = max(peaks) if peaks else None
@@ -837,10 +903,12 @@ def report(results: Sequence[Measured], ffmpeg: str | None, ffmpeg_version: str,
         print(
             f"    speech                {_minutes(m.voiced_s)} generated; sent "
             f"{_minutes(job['sent_seconds'])} in {_same([j['pieces'] for j in jobs])} pieces "
-            "(short pauses stay inside pieces)"
+            "(a channel's speech packed across its pauses and the others' turns)"
         )
         print(f"    {'step':<34} {'wall':>8}  {'rounds':<22} {'CPU':>7}  {'peak RSS':>8}")
         for step, samples in m.samples.items():
+            if not samples:
+                continue
             each = ", ".join(f"{s.wall_s:.2f}" for s in samples)
             print(
                 f"    {STEP_LABELS[step]:<34} {m.median(step):6.2f} s  {each:<22} {m.cpu(step):6.2f} s  "
@@ -869,11 +937,61 @@ def report(results: Sequence[Measured], ffmpeg: str | None, ffmpeg_version: str,
         verdict = _verdict(largest <= GOAL_PIECE_MB * MB)
         seconds = max(0, largest - 44) / (2 * OUTPUT_RATE)
         _goal("largest piece", f"{largest / MB:5.2f} MB", f"{GOAL_PIECE_MB} MB", verdict, f"{seconds:.0f} s")
+        fewest = fewest_requests(m.voiced_s)
+        sent = max(j["pieces"] for j in jobs)
+        ratio = sent / fewest
+        note = (
+            f"{sent} sent, {fewest} the fewest for {m.voiced_s:.0f} s of speech at {MAX_PIECE_SECONDS:g} s "
+            f"and {MAX_PIECE_BYTES // MB} MB a request; issue 17, before: {BASELINE_PIECES[recipe.kind]}"
+        )
+        _goal(
+            "requests / fewest",
+            f"{ratio:5.2f}   ",
+            f"{GOAL_REQUESTS}",
+            _verdict(ratio <= GOAL_REQUESTS),
+            note,
+        )
+        if m.samples[PROVIDER]:
+            floor = provider_floor(m.voiced_s)
+            took = m.median(PROVIDER)
+            ratio = took / floor
+            note = f"{took:.1f} s against a floor of {floor:.1f} s"
+            if ffmpeg:
+                note += (
+                    f"; {took / m.median(FFMPEG):.1f}x ffmpeg's; issue 17, before, with its own stand-in: "
+                    f"{BASELINE_END_TO_END[recipe.kind]}x"
+                )
+            _goal(
+                "stand-in / floor", f"{ratio:5.2f}   ", f"{GOAL_FLOOR}", _verdict(ratio <= GOAL_FLOOR), note
+            )
+        if m.samples[BEFORE]:
+            floor = provider_floor(m.voiced_s)
+            pieces = max(s.result["pieces"] for s in m.samples[BEFORE])
+            took = m.median(BEFORE)
+            print(
+                f"    before packing        {pieces} requests ({pieces / fewest:.1f}x the fewest), the "
+                f"stand-in {took:.1f} s ({took / floor:.2f}x the floor): cut as before, measured now"
+            )
         if m.median(JOB) > 8 * 60:
             print(
                 "    note: over the job's 8-minute budget: a real invocation would stop and queue a "
                 "continuation, which decodes the recording again from the start"
             )
+
+
+def fewest_requests(speech_seconds: float) -> int:
+    """The fewest requests the transcriber's limits allow for this much speech, by duration and by bytes."""
+    by_time = math.ceil(speech_seconds / MAX_PIECE_SECONDS)
+    by_bytes = math.ceil(speech_seconds * 2 * OUTPUT_RATE / (MAX_PIECE_BYTES - 44))
+    return max(1, by_time, by_bytes)
+
+
+def provider_floor(speech_seconds: float) -> float:
+    """The least time the stand-in provider can take for this speech: the fewest requests' fixed costs
+    and all the speech's audio, spread evenly over its lines."""
+    return (
+        fewest_requests(speech_seconds) * REQUEST_SECONDS + speech_seconds / AUDIO_PER_SECOND
+    ) / CONCURRENCY
 
 
 def _ffmpeg_version(ffmpeg: str) -> str:
@@ -915,6 +1033,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--minutes-unmixed", type=float, default=60, help="unmixed wav length (default 60)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every step (default 3)")
     parser.add_argument("--seed", type=int, default=1, help="seeds who speaks when (default 1)")
+    parser.add_argument(
+        "--provider-rounds", type=int, default=1, help="rounds with the stand-in provider (default 1)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: one step in a fresh process
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -937,7 +1058,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _progress("generating the recordings, both at once (not measured)")
             generated = _generate(recipes, sources, work)
             for recipe in recipes:
-                measured = measure(recipe, sources[recipe.kind], work / "blobs", work, ffmpeg, args.rounds)
+                measured = measure(
+                    recipe,
+                    sources[recipe.kind],
+                    work / "blobs",
+                    work,
+                    ffmpeg,
+                    args.rounds,
+                    min(args.provider_rounds, args.rounds),
+                )
                 measured.generate_s = generated[recipe.kind]
                 results.append(measured)
     except BenchError as error:

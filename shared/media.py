@@ -2,8 +2,10 @@
 
 Decodes a recording of any length frame by frame with PyAV, resamples it to 16 kHz mono 16-bit PCM (the
 whole mix, or each channel of an unmixed recording on its own), drops silence and cuts what is left at
-pauses into WAV pieces small enough for one speech-to-text request. Memory stays bounded by about one
-piece per channel, whatever the recording's length.
+pauses into WAV pieces small enough for one speech-to-text request. Packed (`pack=True`), the speech of a
+channel is joined across its pauses (and so across the other speakers' turns) into pieces as long as the
+limits allow, each with the map from its time to the recording's (`Piece.spans`). Memory stays bounded by
+about one piece per channel, whatever the recording's length.
 
 Everything here blocks (decoding is CPU work): async callers run it through `asyncio.to_thread`.
 PyAV is imported inside the functions so that importing this module costs nothing at cold start.
@@ -32,6 +34,7 @@ __all__ = [
     "MediaInfo",
     "MediaSource",
     "Piece",
+    "Span",
     "iter_pieces",
     "probe",
 ]
@@ -70,15 +73,43 @@ class MediaInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of a piece's audio that is a stretch of the recording: `duration` seconds at
+    `piece_offset` in the piece are the same seconds at `recording_offset` in the recording."""
+
+    piece_offset: float
+    recording_offset: float
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
 class Piece:
     channel: int | None  # 0-based channel of an unmixed recording; None for the mixed-down audio
-    start_seconds: float  # offsets in the original recording
+    start_seconds: float  # offsets in the original recording: where the first span starts, the last ends
     end_seconds: float
     wav: bytes  # 16 kHz mono s16 WAV
+    # Where the piece's audio comes from, in order; the audio between two spans is inserted silence.
+    spans: tuple[Span, ...] = ()
 
     @property
     def duration_seconds(self) -> float:
+        """The stretch of the recording the piece covers (more than its audio when it is packed)."""
         return self.end_seconds - self.start_seconds
+
+    @property
+    def audio_seconds(self) -> float:
+        """The audio sent: what a transcriber bills and takes time over."""
+        return max(0, len(self.wav) - _WAV_HEADER_BYTES) / _SAMPLE_BYTES / SAMPLE_RATE
+
+    def shifted(self, seconds: float) -> Piece:
+        """The same piece of a recording that starts `seconds` later (a part after others)."""
+        return Piece(
+            self.channel,
+            self.start_seconds + seconds,
+            self.end_seconds + seconds,
+            self.wav,
+            tuple(Span(s.piece_offset, s.recording_offset + seconds, s.duration) for s in self.spans),
+        )
 
 
 def probe(source: MediaSource) -> MediaInfo:
@@ -112,6 +143,10 @@ def iter_pieces(
     target_piece_seconds: float = 0.0,
     long_silence_seconds: float = 2.0,
     on_decoded: Callable[[float], None] | None = None,
+    pack: bool = False,
+    gap_seconds: float = 0.5,
+    first_piece_seconds: float | None = None,
+    on_speech: Callable[[float], None] | None = None,
 ) -> Iterator[Piece]:
     """Yield the non-silent parts of a recording as 16 kHz mono WAV pieces.
 
@@ -125,27 +160,47 @@ def iter_pieces(
     silence of `long_silence_seconds` or more (silence is still never sent for long): fewer, longer
     pieces mean fewer requests and more context for the recogniser. `on_decoded` is told the seconds of
     input decoded so far as decoding goes on, and the total at the end (the recording's duration).
+
+    With `pack`, the stretches of speech between pauses are not sent one by one: a channel's stretches
+    are put one after the other, `gap_seconds` of silence between two (a recogniser then sees a boundary,
+    and does not run the words of two turns together), until the next would break a limit. A stretch is
+    split only when it alone breaks one. `Piece.spans` says where each stretch comes from. A channel's
+    first piece is packed only up to `first_piece_seconds` (when given, and below the maximum): the
+    transcriber gets work early in the decoding instead of once a whole maximal piece has filled, and a
+    short recording is more than one request at a time. `on_speech` is
+    told the seconds of audio found for pieces so far (closed or still filling), after each `on_decoded`:
+    packed pieces close late, and progress wants to know how much there is to transcribe before.
     """
     max_pcm_bytes = _max_pcm_bytes(max_piece_seconds, max_piece_bytes)
     threshold = 32768 * 10 ** (silence_threshold_dbfs / 20)  # RMS amplitude of s16 samples
     min_silence_bytes = max(1, round(min_silence_seconds * SAMPLE_RATE)) * _SAMPLE_BYTES
     long_silence_bytes = max(min_silence_bytes, round(long_silence_seconds * SAMPLE_RATE) * _SAMPLE_BYTES)
     target_bytes = min(max_pcm_bytes, round(target_piece_seconds * SAMPLE_RATE) * _SAMPLE_BYTES)
-    pauses = _Pauses(min_silence_bytes, long_silence_bytes, target_bytes)
+    if pack:  # every pause ends a stretch: the packer, not the splitter, decides where pieces end
+        pauses = _Pauses(min_silence_bytes, min_silence_bytes, 0)
+    else:
+        pauses = _Pauses(min_silence_bytes, long_silence_bytes, target_bytes)
+    gap_bytes = round(gap_seconds * SAMPLE_RATE) * _SAMPLE_BYTES
+    first_bytes = max_pcm_bytes
+    if first_piece_seconds is not None:
+        first_bytes = min(max_pcm_bytes, round(first_piece_seconds * SAMPLE_RATE) * _SAMPLE_BYTES)
     with _open_audio(source) as (container, stream):
         channels = stream.codec_context.layout.nb_channels if per_channel else 1
-        splitters = [
-            _Splitter(ch if per_channel else None, threshold, pauses, max_pcm_bytes) for ch in range(channels)
-        ]
+        cutters: list[_Splitter | _Packer] = []
+        for ch in range(channels):
+            splitter = _Splitter(ch if per_channel else None, threshold, pauses, max_pcm_bytes)
+            cutters.append(_Packer(splitter, max_pcm_bytes, gap_bytes, first_bytes) if pack else splitter)
         decoded_seconds = 0.0
         for planes, seconds in _pcm_planes(container, stream, per_channel=per_channel):
             decoded_seconds += seconds
             if on_decoded is not None and seconds:
                 on_decoded(decoded_seconds)
-            for splitter, pcm in zip(splitters, planes, strict=True):
-                yield from splitter.feed(pcm)
-        for splitter in splitters:
-            yield from splitter.finish()
+            for cutter, pcm in zip(cutters, planes, strict=True):
+                yield from cutter.feed(pcm)
+            if on_speech is not None and seconds:
+                on_speech(sum(cutter.found_bytes for cutter in cutters) / _SAMPLE_BYTES / SAMPLE_RATE)
+        for cutter in cutters:
+            yield from cutter.finish()
         declared = _declared_seconds(container, stream)
     _check_complete(source, declared, decoded_seconds)
     if on_decoded is not None:
@@ -280,7 +335,7 @@ class _Splitter:
     """Cuts one channel's 16 kHz PCM into pieces of speech, holding at most one piece in memory."""
 
     def __init__(self, channel: int | None, threshold: float, pauses: _Pauses, max_bytes: int) -> None:
-        self._channel = channel
+        self.channel = channel
         self._threshold = threshold
         self._pauses = pauses
         self._max_bytes = max_bytes
@@ -290,6 +345,20 @@ class _Splitter:
         self._piece_start = 0  # sample index
         self._voiced_end = 0  # bytes of the piece up to the end of its last voiced window
         self._lead_in = bytearray()  # the last silent windows, to give the next piece a soft start
+        self._closed_bytes = 0  # PCM bytes in the pieces closed so far
+
+    @property
+    def found_bytes(self) -> int:
+        """PCM bytes of speech found so far: in closed pieces and in the one filling."""
+        return self._closed_bytes + self.open_bytes
+
+    @property
+    def open_bytes(self) -> int:
+        """PCM bytes the piece still filling would have if it closed now (its trailing silence trimmed as
+        a close trims it; none between pieces): it only grows from here."""
+        if self._piece is None:
+            return 0
+        return min(len(self._piece), self._voiced_end + _PAD_WINDOWS * _WINDOW_BYTES)
 
     def feed(self, pcm: bytes) -> Iterator[Piece]:
         self._pending += pcm
@@ -337,8 +406,71 @@ class _Splitter:
         end = min(len(self._piece), self._voiced_end + _PAD_WINDOWS * _WINDOW_BYTES)
         wav = b"".join((_wav_header(end), memoryview(self._piece)[:end]))
         self._piece = None  # release the buffer before the caller gets the WAV
+        self._closed_bytes += end
         start = self._piece_start / SAMPLE_RATE
-        return Piece(self._channel, start, start + end / _SAMPLE_BYTES / SAMPLE_RATE, wav)
+        seconds = end / _SAMPLE_BYTES / SAMPLE_RATE
+        return Piece(self.channel, start, start + seconds, wav, (Span(0.0, start, seconds),))
+
+
+class _Packer:
+    """Joins one channel's stretches of speech (the splitter's pieces, cut at every pause) into pieces as
+    long as the limit allows, with `gap` bytes of silence between two stretches. Holds about one piece:
+    its own, and the splitter's stretch while that still fits in it."""
+
+    def __init__(self, splitter: _Splitter, max_bytes: int, gap: int, first_bytes: int) -> None:
+        self._splitter = splitter
+        self._max_bytes = first_bytes  # this piece's limit: the first one's, then the maximum
+        self._full_bytes = max_bytes
+        self._gap = gap
+        self._pcm = bytearray()
+        self._spans: list[Span] = []
+        self._closed_bytes = 0
+        self._taken = 0  # of the splitter's found bytes, those handed over to this packer
+
+    @property
+    def found_bytes(self) -> int:
+        return self._closed_bytes + len(self._pcm) + self._splitter.found_bytes - self._taken
+
+    def feed(self, pcm: bytes) -> Iterator[Piece]:
+        for stretch in self._splitter.feed(pcm):
+            yield from self._add(stretch)
+        # The stretch still being spoken will not fit in this piece any more: send the piece now rather
+        # than hold it (memory: one piece per channel, not two) and have the transcriber wait for it.
+        if self._spans and len(self._pcm) + self._gap + self._splitter.open_bytes > self._max_bytes:
+            yield self._close()
+
+    def finish(self) -> Iterator[Piece]:
+        for stretch in self._splitter.finish():
+            yield from self._add(stretch)
+        if self._spans:
+            yield self._close()
+
+    def _add(self, stretch: Piece) -> Iterator[Piece]:
+        audio = memoryview(stretch.wav)[_WAV_HEADER_BYTES:]
+        self._taken += len(audio)
+        if self._spans and len(self._pcm) + self._gap + len(audio) > self._max_bytes:
+            yield self._close()
+        if self._spans:
+            self._pcm += bytes(self._gap)
+        offset = len(self._pcm) / _SAMPLE_BYTES / SAMPLE_RATE
+        self._spans.append(Span(offset, stretch.start_seconds, len(audio) / _SAMPLE_BYTES / SAMPLE_RATE))
+        self._pcm += audio
+
+    def _close(self) -> Piece:
+        pcm, spans = self._pcm, tuple(self._spans)
+        self._pcm, self._spans = bytearray(), []
+        self._max_bytes = self._full_bytes
+        self._closed_bytes += len(pcm)
+        wav = b"".join((_wav_header(len(pcm)), pcm))
+        del pcm  # one copy of the audio at a time
+        last = spans[-1]
+        return Piece(
+            self._splitter.channel,
+            spans[0].recording_offset,
+            last.recording_offset + last.duration,
+            wav,
+            spans,
+        )
 
 
 def _max_pcm_bytes(max_piece_seconds: float, max_piece_bytes: int) -> int:

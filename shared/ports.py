@@ -490,11 +490,21 @@ class TranscriberLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscribedWord:
+    start: float  # seconds from the start of the piece
+    end: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class TranscribedSegment:
     start: float  # seconds from the start of the piece
     end: float
     text: str
     speaker_label: str | None = None  # a diarizing model's label ("A", "B"…), else None
+    # The segment's words with their times, where the model gives them: a segment that runs over two
+    # stretches of a packed piece is then split between them word by word.
+    words: tuple[TranscribedWord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

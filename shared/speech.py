@@ -1,6 +1,10 @@
 """A recording's audio through a transcriber: decoded and cut on a worker thread, pieces transcribed
 concurrently with a bound, finished pieces reported one by one so a caller can keep them and resume.
 
+Pieces are packed (shared/media.py): a channel's speech joined across its pauses and the other speakers'
+turns up to the transcriber's limits, each piece with its time map, kept with its result (PieceResult.
+spans) so that every segment lands at its time in the recording, on the first attempt or a resumed one.
+
 No storage here: the transcription job and `devhost process` both run this, each with its own source
 (a blob, a local file) and its own way of keeping finished pieces.
 """
@@ -15,20 +19,26 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 from shared.media import MediaSource, Piece, iter_pieces
 from shared.ports import Transcriber, TranscriptionContext
-from shared.transcripts import PieceResult, PieceSegment
+from shared.transcripts import PieceResult, PieceSegment, PieceSpan, PieceWord
 
-# Pieces are closed at a short pause only once they hold this share of the transcriber's maximum (else
-# at a long silence): a long piece gives the recogniser context and saves requests, and cutting at a
-# pause rather than at the limit keeps words whole.
-TARGET_SHARE_OF_MAX = 0.25
+# Silence put between two stretches of speech joined in one piece: long enough for a recogniser to end a
+# segment there (the local one ends one at 0.5 s), short enough to cost little audio.
+GAP_SECONDS = 0.5
+# A channel's first piece holds at most this share of the maximum (never less than a minute, nor more than
+# the maximum): the transcriber starts while decoding goes on, rather than once 10 minutes of one
+# channel's speech have been found, and ten minutes of speech go out as two requests at once, not one.
+# It costs a request per channel at most; a quarter cost a third more on four busy channels (bench).
+FIRST_PIECE_SHARE = 0.5
+FIRST_PIECE_MIN_SECONDS = 60.0
 T = TypeVar("T")
-# Pieces decoded ahead of the transcriber. Decoding is far faster than any transcriber, so one waiting
-# piece keeps the workers busy; each more is up to 24 MB held (a noisy channel makes maximal pieces).
+# Pieces decoded ahead of the transcriber, besides the `concurrency` in flight: decoding goes on while
+# they are out, and stops only when this many more wait (each up to 24 MB: the memory bound). Decoding
+# is far faster than any transcriber, so one waiting piece keeps the workers busy.
 QUEUED_PIECES = 1
 
 # Decoding gets threads of its own. A decoder reading a blob waits for the event loop, and the loop's
@@ -88,6 +98,11 @@ class SpeechProgress:
         with self._lock:
             self._cut += audio_seconds
 
+    def found(self, audio_seconds: float) -> None:
+        """The audio found for pieces so far, closed or still filling (packed pieces close late)."""
+        with self._lock:
+            self._cut = max(self._cut, audio_seconds)
+
     def started(self, key: str, audio_seconds: float) -> None:
         with self._lock:
             self._in_flight[key] = (audio_seconds, self._clock())
@@ -145,9 +160,10 @@ class SpeechResult:
 
 
 def piece_key(piece: Piece) -> str:
-    """A stable name for a piece: the same recording cut with the same limits gives the same keys."""
+    """A stable name for a piece: the same recording cut with the same limits gives the same keys. Its
+    length is in it, so a piece cut otherwise (other limits) never takes another's kept result."""
     channel = "mix" if piece.channel is None else f"ch{piece.channel}"
-    return f"{channel}-{round(piece.start_seconds * 1000):010d}"
+    return f"{channel}-{round(piece.start_seconds * 1000):010d}-{round(piece.audio_seconds * 1000)}"
 
 
 async def transcribe_source(
@@ -218,6 +234,7 @@ class _Run:
         self._duration = 0.0
         self._transcribed = 0
         self._audio_seconds = 0.0
+        self._found = 0.0  # audio found for pieces in the parts decoded so far
         self._languages: list[str] = []
 
     async def execute(self, sources: Sequence[Source]) -> SpeechResult:
@@ -262,7 +279,8 @@ class _Run:
             # one's pieces are shifted by the audio decoded from the parts before it.
             offset = 0.0
             for source in sources:
-                for piece in self._pieces(source, offset):
+                found_before = self._found
+                for piece in self._pieces(source, offset, found_before):
                     if self._stop.is_set():
                         return
                     put(piece)
@@ -274,28 +292,28 @@ class _Run:
                     break
                 put(None)
 
-    def _pieces(self, source: Source, offset: float) -> Iterator[Piece]:
+    def _found_speech(self, seconds: float) -> None:
+        self._found = seconds
+        if self._progress is not None:
+            self._progress.found(seconds)
+
+    def _pieces(self, source: Source, offset: float, found_before: float) -> Iterator[Piece]:
         limits = self._limits
         pieces = iter_pieces(
             source(),
             per_channel=self._per_channel,
             max_piece_seconds=limits.max_piece_seconds,
             max_piece_bytes=limits.max_piece_bytes,
-            target_piece_seconds=limits.max_piece_seconds * TARGET_SHARE_OF_MAX,
+            pack=True,
+            gap_seconds=GAP_SECONDS,
+            first_piece_seconds=max(limits.max_piece_seconds * FIRST_PIECE_SHARE, FIRST_PIECE_MIN_SECONDS),
             on_decoded=lambda seconds: self._decoded(offset + seconds),
+            on_speech=lambda seconds: self._found_speech(found_before + seconds),
         )
         for piece in pieces:
             if piece.channel is not None and piece.channel in self._skip:
-                continue
-            if self._progress is not None:
-                self._progress.cut(piece.duration_seconds)
-            yield (
-                piece
-                if not offset
-                else replace(
-                    piece, start_seconds=piece.start_seconds + offset, end_seconds=piece.end_seconds + offset
-                )
-            )
+                continue  # a participant who declined to be recorded: decoded past, never sent
+            yield piece.shifted(offset) if offset else piece
 
     async def _work(self) -> list[PieceResult]:
         results: list[PieceResult] = []
@@ -304,13 +322,13 @@ class _Run:
             result = self._done.get(key)
             if result is None:
                 if self._progress is not None:
-                    self._progress.started(key, piece.duration_seconds)
+                    self._progress.started(key, piece.audio_seconds)
                 result = await self._transcribe(piece)
                 if self._on_piece is not None:
                     await self._on_piece(key, result)
                 self._done[key] = result
             if self._progress is not None:
-                self._progress.finished(key, piece.duration_seconds)
+                self._progress.finished(key, piece.audio_seconds)
             results.append(result)
             del piece  # an idle worker must not keep its last piece's audio alive while it waits
         return results
@@ -322,13 +340,25 @@ class _Run:
         if transcription.language:
             self._languages.append(transcription.language)
         self._transcribed += 1
-        self._audio_seconds += piece.duration_seconds
+        self._audio_seconds += piece.audio_seconds
         return PieceResult(
             start_seconds=piece.start_seconds,
             channel=piece.channel,
-            duration_seconds=round(piece.duration_seconds, 3),
+            duration_seconds=round(piece.audio_seconds, 3),
             segments=[
-                PieceSegment(start=s.start, end=s.end, text=s.text, speaker_label=s.speaker_label)
+                PieceSegment(
+                    start=s.start,
+                    end=s.end,
+                    text=s.text,
+                    speaker_label=s.speaker_label,
+                    words=[PieceWord(start=w.start, end=w.end, text=w.text) for w in s.words],
+                )
                 for s in transcription.segments
+            ],
+            spans=[
+                PieceSpan(
+                    piece_offset=s.piece_offset, recording_offset=s.recording_offset, duration=s.duration
+                )
+                for s in piece.spans
             ],
         )

@@ -86,6 +86,14 @@ class Transcript(TranscriptModel):
 # retried job resumes without transcribing them again.
 
 
+class PieceWord(TranscriptModel):
+    """A word's times within its piece, where the transcriber gives them."""
+
+    start: float
+    end: float
+    text: str
+
+
 class PieceSegment(TranscriptModel):
     """A segment with times relative to the start of its piece."""
 
@@ -94,6 +102,18 @@ class PieceSegment(TranscriptModel):
     text: str
     # The speaker label of a diarizing model (e.g. "A"), None otherwise.
     speaker_label: str | None = None
+    # Left out of the JSON when empty (most models give none): kept pieces stay as they were.
+    words: Annotated[list[PieceWord], Field(exclude_if=lambda words: not words)] = []
+
+
+class PieceSpan(TranscriptModel):
+    """`duration` seconds of the piece's audio at `piece_offset` are the recording's at `recording_offset`.
+    A packed piece joins stretches of speech with silence between them: its segments' times are mapped
+    through its spans, never onto the silence that was cut out."""
+
+    piece_offset: float
+    recording_offset: float
+    duration: float
 
 
 class PieceResult(TranscriptModel):
@@ -101,6 +121,91 @@ class PieceResult(TranscriptModel):
     channel: int | None = None  # the channel of an unmixed recording; None for mixed audio
     duration_seconds: float = 0.0  # the audio sent for it (usage accounting)
     segments: list[PieceSegment] = []
+    # The piece's time map; empty: the piece is one stretch of the recording from `start_seconds`. Kept
+    # with the segments, so a resumed job places a piece transcribed by an earlier attempt alike.
+    spans: Annotated[list[PieceSpan], Field(exclude_if=lambda spans: not spans)] = []
+
+
+# (start, end, text, speaker label): a segment placed in the recording, before cleaning.
+_Placed = tuple[float, float, str, str | None]
+
+
+def place(piece: PieceResult) -> list[_Placed]:
+    """The piece's segments at their times in the recording.
+
+    Through a packed piece's spans, a segment lands in the span it was spoken in. One that runs over the
+    silence between spans (recognisers merge across a short gap) is split there: with word times, each
+    span gets the words said in it; without, the words are shared out in proportion to the segment's time
+    in each span. Times are clamped to their span, so no segment covers audio that was not sent.
+    """
+    placed: list[_Placed] = []
+    spans = sorted(piece.spans, key=lambda span: span.piece_offset)
+    for segment in piece.segments:
+        if not all(math.isfinite(value) for value in (piece.start_seconds, segment.start, segment.end)):
+            continue
+        if not spans:
+            start, end = piece.start_seconds + segment.start, piece.start_seconds + segment.end
+            placed.append((start, end, segment.text, segment.speaker_label))
+            continue
+        for index, first, last, text in _split(segment, spans):
+            span = spans[index]
+            placed.append(
+                (_to_recording(span, first), _to_recording(span, last), text, segment.speaker_label)
+            )
+    return placed
+
+
+def _split(segment: PieceSegment, spans: list[PieceSpan]) -> list[tuple[int, float, float, str]]:
+    """(span index, piece start, piece end, text) for each span the segment was spoken in."""
+    # (span index, weight, start, end) in piece time
+    shares: list[tuple[int, float, float, float]] = []
+    if segment.words:
+        for word in segment.words:
+            index = _nearest(spans, (word.start + word.end) / 2)
+            if shares and shares[-1][0] == index:
+                at, weight, start, _ = shares[-1]
+                shares[-1] = (at, weight + 1, start, word.end)
+            else:
+                shares.append((index, 1, word.start, word.end))
+    else:
+        for index, span in enumerate(spans):
+            start = max(segment.start, span.piece_offset)
+            end = min(segment.end, span.piece_offset + span.duration)
+            if end > start:
+                shares.append((index, end - start, start, end))
+        if not shares:  # wholly in a gap (or past the end): said at the edge of the nearest span
+            index = _nearest(spans, (segment.start + segment.end) / 2)
+            shares.append((index, 1, segment.start, segment.end))
+    if len(shares) == 1:
+        index, _, start, end = shares[0]
+        if segment.words:  # the segment's own bounds, if they are in the span, else its words'
+            start, end = segment.start, segment.end
+        return [(index, start, end, segment.text)]
+    tokens = segment.text.split()
+    total = sum(weight for _, weight, _, _ in shares)
+    out: list[tuple[int, float, float, str]] = []
+    taken, cumulative = 0, 0.0
+    for index, weight, start, end in shares:
+        cumulative += weight
+        upto = round(len(tokens) * cumulative / total)
+        if upto > taken:
+            out.append((index, start, end, " ".join(tokens[taken:upto])))
+            taken = upto
+    return out
+
+
+def _nearest(spans: list[PieceSpan], at: float) -> int:
+    """The span holding piece time `at`, else the closest one (a moment in a gap between two)."""
+
+    def distance(span: PieceSpan) -> float:
+        return max(span.piece_offset - at, at - (span.piece_offset + span.duration), 0.0)
+
+    return min(range(len(spans)), key=lambda index: distance(spans[index]))
+
+
+def _to_recording(span: PieceSpan, at: float) -> float:
+    within = min(max(at - span.piece_offset, 0.0), span.duration)
+    return span.recording_offset + within
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -147,16 +252,15 @@ def merge(  # noqa: PLR0917 - the signature the pipeline calls
     # (start, channel order, arrival order, end, channel, label, text)
     rows: list[tuple[float, int, int, float, int | None, str | None, str]] = []
     for piece in pieces:
-        for segment in piece.segments:
-            text = _normalise(segment.text)
-            times = (piece.start_seconds, segment.start, segment.end)
-            if not text or not all(math.isfinite(value) for value in times):
+        for placed_start, placed_end, raw_text, raw_label in place(piece):
+            text = _normalise(raw_text)
+            if not text or not (math.isfinite(placed_start) and math.isfinite(placed_end)):
                 continue
-            start = round(min(max(piece.start_seconds + segment.start, 0.0), duration), 3)
-            end = round(min(max(piece.start_seconds + segment.end, 0.0), duration), 3)
+            start = round(min(max(placed_start, 0.0), duration), 3)
+            end = round(min(max(placed_end, 0.0), duration), 3)
             end = max(end, start)
             order = -1 if piece.channel is None else piece.channel
-            label = None if segment.speaker_label is None else _normalise(segment.speaker_label) or None
+            label = None if raw_label is None else _normalise(raw_label) or None
             rows.append((start, order, len(rows), end, piece.channel, label, text))
     rows.sort(key=lambda row: row[:3])
 

@@ -9,8 +9,11 @@
   TRANSCRIBE_MODEL tells which model the deployment runs, i.e. which request and answer shapes to use.
 
 What each model answers, and so how precise the segments are:
-- whisper-1: `verbose_json` with `timestamp_granularities=["segment"]`: timed segments (a few seconds each)
-  and the detected language as an English name ("english"), mapped back to ISO 639-1 here.
+- whisper-1: `verbose_json` with `timestamp_granularities=["word", "segment"]`: timed segments (a few
+  seconds each), the timed words (given apart from the segments, without punctuation: each is put in the
+  segment its middle falls in) and the detected language as an English name ("english"), mapped back to
+  ISO 639-1 here. The words let a segment that runs over two stretches of a packed piece be split where
+  one stretch ends (shared/transcripts.py); OpenAI says they add some latency, small beside a piece's.
 - gpt-4o-transcribe, gpt-4o-mini-transcribe: `json` only (no timestamps at all): the piece becomes ONE segment
   spanning the whole piece (its duration read from the WAV header). Timing is therefore only as fine as the
   pieces, which is why `limits.max_piece_seconds` is short for them (also: these models emit at most 2,000
@@ -52,6 +55,7 @@ from shared.adapters.openai_common import (
 )
 from shared.ports import (
     TranscribedSegment,
+    TranscribedWord,
     TranscriberLimits,
     TranscriberRejected,
     TranscriberUnavailable,
@@ -199,7 +203,7 @@ class OpenAITranscriber:
                 language=language,
                 prompt=prompt or omit,
                 response_format="verbose_json",
-                timestamp_granularities=["segment"],
+                timestamp_granularities=["word", "segment"],
             )
         if self._kind == "diarized":
             return await transcriptions.create(
@@ -242,11 +246,21 @@ def _from_verbose(answer: Any, hint: str | None) -> Transcription:
     if raw is None and answer.text.strip():
         # Segments were asked for: text without them is not whisper-1's answer (and not silence either).
         raise ValueError("text without segments")
-    segments = [
-        TranscribedSegment(float(s.start), float(s.end), s.text.strip())
-        for s in raw or []
-        if s.text.strip() and not _silent(s)
-    ]
+    timed = sorted(
+        (float(w.start), float(w.end), str(w.word).strip()) for w in getattr(answer, "words", None) or []
+    )
+    segments = []
+    for s in raw or []:
+        if not s.text.strip():
+            continue
+        start, end = float(s.start), float(s.end)
+        words = tuple(
+            TranscribedWord(first, last, text)
+            for first, last, text in timed
+            if start <= (first + last) / 2 < end
+        )
+        if not _silent(s):
+            segments.append(TranscribedSegment(start, end, s.text.strip(), words=words))
     return Transcription(segments, iso_639_1(answer.language) or hint)
 
 

@@ -181,8 +181,9 @@ async def test_concurrent_pieces_get_the_words_they_get_one_at_a_time(transcribe
     assert list(at_once) == one_at_a_time
     assert len(transcriber.worker_pids) == transcriber.limits.concurrency == 2
     # Decoding in this process would hold the GIL for a whole piece and stop the event loop for most
-    # of `elapsed`; in worker processes it leaves the loop free, bar scheduling noise.
-    assert max(gaps) < min(0.25, elapsed / 4), (max(gaps), elapsed)
+    # of `elapsed` (1.8 s for a 10 s piece); in worker processes it leaves the loop free, bar scheduling
+    # noise, which on a loaded two-core machine reaches 0.3 s now and then.
+    assert max(gaps) < min(0.5, elapsed / 4), (max(gaps), elapsed)
 
 
 async def _tick(gaps: list[float]) -> None:

@@ -31,6 +31,7 @@ from shared.adapters.openai_transcriber import (
 from shared.config import Settings
 from shared.ports import (
     TranscribedSegment,
+    TranscribedWord,
     TranscriberRejected,
     TranscriberUnavailable,
     TranscriptionContext,
@@ -166,9 +167,17 @@ async def test_whisper_gives_timed_segments_and_the_detected_language(
     piece = speech()
     result = await whisper.transcribe(piece, language=None)
 
+    # With each segment, its timed words (whisper gives them apart): where a packed piece is split.
     assert result.segments == [
-        TranscribedSegment(0.0, 1.0, "speech 1"),
-        TranscribedSegment(1.5, 3.0, "speech 2"),
+        TranscribedSegment(
+            0.0, 1.0, "speech 1", words=(TranscribedWord(0.0, 0.5, "speech"), TranscribedWord(0.5, 1.0, "1"))
+        ),
+        TranscribedSegment(
+            1.5,
+            3.0,
+            "speech 2",
+            words=(TranscribedWord(1.5, 2.25, "speech"), TranscribedWord(2.25, 3.0, "2")),
+        ),
     ]
     assert [(s.start, s.end) for s in result.segments] == bursts(SPEECH)
     assert result.language == "en", "whisper-1 says 'english'; the port wants ISO 639-1"
@@ -178,7 +187,7 @@ async def test_whisper_gives_timed_segments_and_the_detected_language(
     assert (sent.model, sent.response_format, sent.timestamp_granularities) == (
         "whisper-1",
         "verbose_json",
-        ["segment"],
+        ["word", "segment"],
     )
     assert sent.language is None
     assert (sent.file_name, sent.file_type, sent.file_size) == ("piece.wav", "audio/wav", len(piece))
@@ -303,7 +312,7 @@ async def test_whisper_segments_that_are_silence_or_empty_are_dropped(
         ]
     )
     result = await whisper.transcribe(speech(), language=None)
-    assert result.segments == [TranscribedSegment(2.5, 4.0, "Actual words.")]
+    assert [(s.start, s.end, s.text) for s in result.segments] == [(2.5, 4.0, "Actual words.")]
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -67,9 +67,13 @@ async def test_openai_transcriber_and_summarizer_through_the_served_app(
             assert server.stop() == 0
         assert recording["status"] == "completed", recording["error"]
         assert recording["usage"][0]["provider"] == "openai:whisper-1"
-        # Two sentences 2 s apart: a silence that long cuts, and is never sent.
-        assert recording["usage"][0]["requests"] == len(whisper.requests) == 2
+        # Two sentences 2 s apart: one request, both packed in one piece; the silence is cut to the half
+        # second put between two stretches, never sent whole.
+        assert recording["usage"][0]["requests"] == len(whisper.requests) == 1
         assert whisper.requests[0].model == "whisper-1"
+        sent = whisper.requests[0].file_size
+        assert sent is not None
+        assert sent < len(data) - 1.5 * 32_000
 
         # And the summaries from a chat model with structured outputs.
         server = Server(

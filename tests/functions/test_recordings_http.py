@@ -212,9 +212,10 @@ async def test_upload_event_job_and_transcript_in_every_format(
     done = (await _get(call, meeting_id, recording_id, user="bob")).json()
     assert (done["status"], done["stage"], done["progress"]) == ("summarizing", "summary", 0.0)
     assert done["durationSeconds"] == pytest.approx(6.0, abs=0.05)
+    # One request: both bursts packed in one piece, with half a second of silence between them.
     assert done["usage"] == [
-        {"stage": "transcript", "provider": "fake:instant", "requests": 2,
-         "audioSeconds": pytest.approx(2.7, abs=0.2), "inputTokens": 0, "outputTokens": 0,
+        {"stage": "transcript", "provider": "fake:instant", "requests": 1,
+         "audioSeconds": pytest.approx(2.7 + 0.5, abs=0.2), "inputTokens": 0, "outputTokens": 0,
          "citedItems": 0, "unverifiedItems": 0}
     ]  # fmt: skip
     spans = audio.bursts(LAYOUT)
@@ -279,7 +280,7 @@ async def test_upload_events_are_idempotent_and_foreign_blobs_ignored(
     # The same event again (at least once delivery) while queued: queued again, harmless.
     await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{recording_id}/source.wav")
     assert await _run_jobs(services) == 2
-    assert len(services.transcriber.calls) == 2  # type: ignore[attr-defined]  # two pieces, once each
+    assert len(services.transcriber.calls) == 1  # type: ignore[attr-defined]  # one packed piece, once
     await _event(f"/blobServices/default/containers/recordings/blobs/{meeting_id}/{recording_id}/source.wav")
     assert await _run_jobs(services) == 0  # transcribed: the event changes nothing
 
@@ -372,7 +373,7 @@ async def test_the_summary_follows_the_transcript_and_can_be_regenerated(
     assert replaced.headers["x-summary-regenerating"] == "false"
     assert replaced.json()["regenerating"] is False
     assert replaced.json()["generatedAt"] >= body["generatedAt"]
-    assert [(u["stage"], u["requests"]) for u in regenerated["usage"]] == [("transcript", 2), ("summary", 2)]
+    assert [(u["stage"], u["requests"]) for u in regenerated["usage"]] == [("transcript", 1), ("summary", 2)]
 
 
 async def test_a_failed_version_announced_again_is_not_redone(

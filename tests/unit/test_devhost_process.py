@@ -104,7 +104,7 @@ async def test_the_meeting_context_goes_with_every_piece(tmp_path: Path) -> None
 async def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:
     file = _recording(tmp_path, audio.wav([audio.pcm(LAYOUT)]))
     out = tmp_path / "out"
-    failing = FakeTranscriber(concurrency=1)
+    failing = FakeTranscriber(concurrency=1, max_piece_seconds=1.5)  # a piece per burst
     failing.fail = [None, TranscriberUnavailable("the provider is down")]
     stream = io.StringIO()
     status = await process(file, out, channels={}, language=None, stream=stream, transcriber=failing)
@@ -112,7 +112,7 @@ async def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> No
     assert "run again to resume" in stream.getvalue()
     assert len(list((out / ".pieces").glob("*.json"))) == 1
 
-    again = FakeTranscriber()
+    again = FakeTranscriber(max_piece_seconds=1.5)
     stream = io.StringIO()
     assert (
         await process(

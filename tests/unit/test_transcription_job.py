@@ -132,7 +132,9 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     blobs = LocalBlobStore(tmp_path / "blobs", Signer(b"k" * 32, purpose=UPLOAD_SIGNING_PURPOSE), "http://x")
     queues = LocalQueueStore(tmp_path / "queues.sqlite3")
-    yield World(InMemoryStore(), blobs, queues, FakeTranscriber())
+    # Pieces of at most 3 s: each burst of LAYOUT is a piece of its own (two do not fit together with the
+    # silence between them), so the reliability tests have several pieces to keep, lose and resume.
+    yield World(InMemoryStore(), blobs, queues, FakeTranscriber(max_piece_seconds=3.0))
     await queues.aclose()
 
 
@@ -145,6 +147,7 @@ def mixed_wav() -> bytes:
 
 
 async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: World) -> None:
+    world.transcriber = FakeTranscriber()  # 600 s a piece: the three bursts go in one request
     ref = await world.recording(mixed_wav())
     assert await world.job().run(job(ref)) == Outcome.DONE
 
@@ -154,7 +157,7 @@ async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: Wo
     assert recording.stage == RecordingStage.SUMMARY
     assert recording.progress == 0.0
     [usage] = recording.usage
-    assert (usage.stage, usage.provider, usage.requests) == (RecordingStage.TRANSCRIPT, "fake:instant", 3)
+    assert (usage.stage, usage.provider, usage.requests) == (RecordingStage.TRANSCRIPT, "fake:instant", 1)
     assert usage.audio_seconds == pytest.approx(sum(world.transcriber.calls), abs=0.01)
     assert await world.summary_jobs() == [ref]
     assert recording.error is None
@@ -164,6 +167,8 @@ async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: Wo
     transcript = await world.transcript(ref)
     expected = audio.bursts(LAYOUT)
     assert len(transcript.segments) == len(expected)
+    # The one segment the transcriber gave for the whole piece is split at the piece's spans: each part
+    # lands on its burst, none over the silence that was cut out between them.
     for segment, (start, end) in zip(transcript.segments, expected, strict=True):
         # Pieces carry up to 60 ms of padding around the sound.
         assert segment.start == pytest.approx(start, abs=0.1)
@@ -255,7 +260,7 @@ async def test_two_copies_at_once_make_one_transcript(world: World) -> None:
 
 async def test_a_crash_between_pieces_resumes_with_the_missing_pieces_only(world: World) -> None:
     ref = await world.recording(mixed_wav())
-    world.transcriber._limits = type(world.transcriber.limits)(24 * 1024 * 1024, 600, 1)  # one at a time
+    world.transcriber._limits = type(world.transcriber.limits)(24 * 1024 * 1024, 3.0, 1)  # one at a time
     world.transcriber.fail = [None, TranscriberUnavailable("throttled past the retries", retry_after=30)]
     with pytest.raises(TranscriberUnavailable):
         await world.job().run(job(ref, "msg-1", 1))
@@ -273,6 +278,35 @@ async def test_a_crash_between_pieces_resumes_with_the_missing_pieces_only(world
     assert recording.attempts == 2
     assert recording.error is None
     assert len((await world.transcript(ref)).segments) == 3
+
+
+# Four bursts of 1.5 s: with 4 s pieces, two stretches (and the 0.5 s gap between them) fill a piece.
+PAIRS: audio.Layout = [
+    ("silence", 0.5), ("tone", 1.5), ("silence", 2.0), ("noise", 1.5), ("silence", 2.0), ("tone", 1.5),
+    ("silence", 2.0), ("noise", 1.5), ("silence", 1.0),
+]  # fmt: skip
+
+
+async def test_a_resumed_job_places_the_kept_packed_pieces_through_their_maps(world: World) -> None:
+    world.transcriber = FakeTranscriber(max_piece_seconds=4.0, concurrency=1)
+    world.transcriber.fail = [None, TranscriberUnavailable("the provider went away")]
+    ref = await world.recording(audio.wav([audio.pcm(PAIRS)]))
+    with pytest.raises(TranscriberUnavailable):
+        await world.job().run(job(ref, "msg-1", 1))
+    [kept] = await world.work_pieces(ref)
+    spans = json.loads(await world.blobs.get(ARTIFACTS, kept))["spans"]
+    assert len(spans) == 2  # the map is kept with the piece's result
+    assert spans[1]["pieceOffset"] == pytest.approx(spans[0]["duration"] + 0.5)
+
+    assert await world.job().run(job(ref, "msg-1", 2)) == Outcome.DONE
+    assert world.transcriber.calls == pytest.approx([3.74, 3.74], abs=0.1)  # two pieces, none sent twice
+    segments = (await world.transcript(ref)).segments
+    # Each piece's one segment split in two at its gap: four segments, each on its burst, the kept
+    # piece's as well as the one sent on the retry.
+    assert len(segments) == 4
+    for segment, (start, end) in zip(segments, audio.bursts(PAIRS), strict=True):
+        assert segment.start == pytest.approx(start, abs=0.1)
+        assert segment.end == pytest.approx(end, abs=0.1)
 
 
 class FailingAnnouncement(InMemoryStore):
