@@ -14,6 +14,8 @@ import { MeetingsPage } from "./meetings/MeetingsPage";
 // player, transcript and summary. The first page a user sees stays small.
 const CallPage = lazy(() => import("./call/CallPage"));
 const RecordingPage = lazy(() => import("./recordings/RecordingPage"));
+// Visited rarely (an export, an erasure): kept out of the first page too.
+const MyDataPage = lazy(() => import("./me/MyDataPage"));
 
 export function App() {
   return (
@@ -29,6 +31,7 @@ export function App() {
                 <Route path="/meetings/:meetingId/edit" element={<MeetingFormPage />} />
                 <Route path="/meetings/:meetingId/call" element={<CallPage />} />
                 <Route path="/meetings/:meetingId/recordings/:recordingId" element={<RecordingPage />} />
+                <Route path="/me" element={<MyDataPage />} />
                 <Route path="*" element={<NotFoundPage />} />
               </Routes>
             </Suspense>

@@ -23,6 +23,10 @@ const useStyles = makeStyles({
     textDecoration: "none",
   },
   spacer: { flexGrow: 1 },
+  headerLink: {
+    color: tokens.colorNeutralForegroundOnBrand,
+    ":hover": { color: tokens.colorNeutralForegroundOnBrand },
+  },
   main: { maxWidth: "1200px", margin: "0 auto", padding: tokens.spacingHorizontalXL },
 });
 
@@ -42,6 +46,9 @@ export function Layout({ children }: { children: ReactNode }) {
             <Text>
               Signed in as <strong>{user.name}</strong>
             </Text>
+            <Link to="/me" className={styles.headerLink}>
+              Your data
+            </Link>
             <Button appearance="secondary" onClick={() => void signOut()}>
               Sign out
             </Button>
