@@ -42,6 +42,7 @@ const useStyles = makeStyles({
     maxWidth: "760px",
     justifyItems: "start",
     "& h2": { margin: 0 },
+    "& p": { margin: 0 },
   },
   explained: { margin: 0, paddingLeft: tokens.spacingHorizontalXL, display: "grid", gap: "4px" },
   row: { display: "flex", alignItems: "center", gap: tokens.spacingHorizontalM },
@@ -216,8 +217,12 @@ function ErasureSection() {
       {loadError !== null && <ErrorMessage error={loadError} onRetry={retry} />}
       {job === undefined && loadError === null && <Loading label="Checking for an erasure under way" />}
       {erasure !== null && <ErasureJob erasure={erasure} />}
-      {job !== undefined && !running && !completedHere && user !== null && (
-        <ErasureForm userId={user.id} onStarted={started} />
+      {user !== null && (
+        <ErasureForm
+          userId={user.id}
+          offered={job !== undefined && !running && !completedHere}
+          onStarted={started}
+        />
       )}
     </section>
   );
@@ -255,8 +260,20 @@ function ErasureJob({ erasure }: { erasure: Erasure }) {
   );
 }
 
-/** The hand-over field and the button; the erasure starts only after the dialog's confirmation. */
-function ErasureForm({ userId, onStarted }: { userId: string; onStarted: (erasure: Erasure) => void }) {
+/**
+ * The hand-over field and the button (while `offered`); the erasure starts only after the dialog's
+ * confirmation. The dialog stays mounted when the form goes: unmounted while it closes, it would leave
+ * the page aria-hidden (Fluent's modal focus trap restores the rest of the page only when it closes).
+ */
+function ErasureForm({
+  userId,
+  offered,
+  onStarted,
+}: {
+  userId: string;
+  offered: boolean;
+  onStarted: (erasure: Erasure) => void;
+}) {
   const styles = useStyles();
   const [newOrganizer, setNewOrganizer] = useState("");
   const [fieldError, setFieldError] = useState<string | null>(null);
@@ -294,26 +311,30 @@ function ErasureForm({ userId, onStarted }: { userId: string; onStarted: (erasur
   };
 
   return (
-    <form className={styles.form} onSubmit={check} noValidate aria-label="Delete my data">
-      <Field
-        className={styles.field}
-        label="Hand my meetings over to"
-        hint="Optional: the user id of a participant of your meetings. Without one, your meetings are cancelled."
-        validationState={fieldError === null ? "none" : "error"}
-        validationMessage={fieldError ?? undefined}
-      >
-        <Input
-          value={newOrganizer}
-          onChange={(_, data) => {
-            setNewOrganizer(data.value);
-            setFieldError(null);
-          }}
-        />
-      </Field>
-      <Button type="submit" appearance="primary" disabled={sending}>
-        Delete my data
-      </Button>
-      {failure !== null && <ErrorMessage error={failure} />}
+    <>
+      {offered && (
+        <form className={styles.form} onSubmit={check} noValidate aria-label="Delete my data">
+          <Field
+            className={styles.field}
+            label="Hand my meetings over to"
+            hint="Optional: the user id of a participant of your meetings. Without one, your meetings are cancelled."
+            validationState={fieldError === null ? "none" : "error"}
+            validationMessage={fieldError ?? undefined}
+          >
+            <Input
+              value={newOrganizer}
+              onChange={(_, data) => {
+                setNewOrganizer(data.value);
+                setFieldError(null);
+              }}
+            />
+          </Field>
+          <Button type="submit" appearance="primary" disabled={sending}>
+            Delete my data
+          </Button>
+          {failure !== null && <ErrorMessage error={failure} />}
+        </form>
+      )}
       <Dialog
         open={confirming}
         onOpenChange={(_, data) => {
@@ -354,6 +375,6 @@ function ErasureForm({ userId, onStarted }: { userId: string; onStarted: (erasur
           </DialogBody>
         </DialogSurface>
       </Dialog>
-    </form>
+    </>
   );
 }
