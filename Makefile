@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 7071
 DATA_DIR ?= .local
+# The captions service (live captions' WebSocket) that `make run` starts beside the app.
+CAPTIONS_PORT ?= 7072
 export PORT DATA_DIR
 
 .PHONY: run run-emulators test lint typecheck unit bench emulators node-realtime clean infra-scan web web-check fuzz \
@@ -27,7 +29,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime web
 	@echo "video-signaling on http://127.0.0.1:$(PORT)/ (API under /api; data in $(DATA_DIR); Ctrl-C stops)"
 	@echo "try: curl -s -H 'Authorization: Bearer dev:alice' http://127.0.0.1:$(PORT)/api/meetings"
-	@$(BIN)/python -m devhost serve --port $(PORT)
+	@echo "live captions: the captions service on ws://127.0.0.1:$(CAPTIONS_PORT) (CAPTIONS_PORT)"
+	@$(BIN)/python -m devhost serve --port $(PORT) --captions-port $(CAPTIONS_PORT)
 
 ## The same app on Azurite and the Cosmos DB emulator (the Azure adapters), started and stopped with it.
 run-emulators: $(VENV)/.runtime node_modules/.installed web
@@ -138,7 +141,10 @@ bench: $(VENV)/.dev emulators web e2e-tools
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.turnaround
+	$(BIN)/python -m bench.offline_wer
 	$(BIN)/python -m bench.realtime
+	# Live captions: a word's end to the caption at a participant's client; an hour's call's end to its notes.
+	$(BIN)/python -m bench.captions
 	# The same latency in a browser: a stored change (PATCH) until the other user's page shows it.
 	cd web && npm run --silent e2e -- e2e/live.spec.ts --grep latency
 	$(BIN)/python -m bench.web_bundle

@@ -4,6 +4,7 @@ import azure.functions as func
 
 from functions import (
     ask,
+    captions,
     erasure_jobs,
     fallback,
     join,
@@ -36,5 +37,6 @@ app.register_functions(search.bp)
 app.register_functions(operations.bp)
 app.register_functions(me.bp)
 app.register_functions(erasure_jobs.bp)
+app.register_functions(captions.bp)
 # Last, and lowest in route precedence: it answers whatever no other function takes.
 app.register_functions(fallback.bp)

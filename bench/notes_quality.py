@@ -288,13 +288,18 @@ def offline_transcript(name: str, script: dict[str, Any], work: Path, espeak: st
             script.get("language", "en"),
             "--out",
             str(out),
+            # What the transcription job gives the recogniser: the participants' names and the title.
+            "--names",
+            ",".join(speaker["name"] for speaker in script["speakers"]),
+            "--title",
+            script.get("title", name),
         ],
         check=True,
         capture_output=True,
         cwd=ROOT,
     )
     transcript = Transcript.model_validate_json((out / "transcript.json").read_text())
-    # The pipeline knows the participants' display names; `devhost process` only their ids.
+    # The pipeline sets the participants' display names on the speakers; `devhost process` their ids.
     names = {speaker["id"]: speaker["name"] for speaker in script["speakers"]}
     speakers = [
         speaker.model_copy(update={"display_name": names.get(speaker.user_id or "", speaker.display_name)})

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from shared.ports import TranscriberLimits, Transcription
+    from shared.ports import TranscriberLimits, Transcription, TranscriptionContext
     from tests.fakes import FakeTranscriber
 
 DESCRIPTION = "The speech pipeline on two long recordings, against ffmpeg's decode + resample + encode."
@@ -367,11 +367,13 @@ class CountingTranscriber:
     def limits(self) -> TranscriberLimits:
         return self._inner.limits
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
         self.pieces += 1
         self.largest = max(self.largest, len(wav))
         self.total_bytes += len(wav)
-        return await self._inner.transcribe(wav, language=language)
+        return await self._inner.transcribe(wav, language=language, context=context)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

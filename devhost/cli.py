@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="start Azurite and the Cosmos DB emulator and serve the app on them (the Azure adapters)",
     )
     serve.add_argument(
+        "--captions-port",
+        type=int,
+        default=None,
+        help="where the captions service listens beside the app (default: $CAPTIONS_PORT, else a free "
+        "port; -1: not started)",
+    )
+    serve.add_argument(
         "--verbose",
         action="store_true",
         help=f"log at DEBUG, the Azure SDKs' HTTP logging included (else ${LOG_LEVEL_ENV}, default INFO)",
@@ -98,7 +105,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
+def _banner(host: DevHost) -> None:
+    print(f"Serving {host.served_count} functions on {host.http.api_url}", flush=True)
+    for line in host.describe():
+        print(line, flush=True)
+    if host.http.site is not None:
+        built = "" if host.http.site.built else " (not built yet: make web)"
+        print(f"Web client on {host.base_url}/ from {host.http.site.root}{built}", flush=True)
+
+
+def _captions_port(flag: int | None) -> int:
+    if flag is not None:
+        return flag
+    return int(os.environ.get("CAPTIONS_PORT") or 0)
+
+
+async def _start_captions(bind_host: str, port: int) -> tuple[Any, Any] | None:
+    """The captions service (captions/) in this process, where the embedded realtime hub and the local ACS
+    stand-in live: CAPTIONS_URL points at it unless set. A port in use leaves captions off (said once)."""
+    if port < 0:
+        return None
+    import captions.__main__ as service
+
+    sock = socket.socket(socket.AF_INET6 if ":" in bind_host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((bind_host, port))
+    except OSError as error:
+        sock.close()
+        print(
+            f"Live captions are off: port {port} is not free ({error.strerror}); set CAPTIONS_PORT",
+            flush=True,
+        )
+        return None
+    sock.listen(128)
+    sock.setblocking(False)
+    bound = sock.getsockname()[1]
+    url = os.environ.setdefault("CAPTIONS_URL", f"ws://{bind_host}:{bound}")
+    started = await service.start(bind_host, bound, sock)
+    print(
+        f"Live captions (ACS transcription WebSocket) on {url}/ws/{{meetingId}}/{{recordingId}}", flush=True
+    )
+    return started
+
+
+async def _run_until_signalled(
+    host: DevHost, host_json: dict[str, Any], args_captions_port: int | None
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -137,20 +190,19 @@ async def _run_until_signalled(host: DevHost, host_json: dict[str, Any]) -> int:
         try:
             # Embedded upload URLs point at this host unless told otherwise (read when services are built).
             os.environ.setdefault("PUBLIC_BASE_URL", host.base_url)
-            print(f"Serving {host.served_count} functions on {host.http.api_url}", flush=True)
-            for line in host.describe():
-                print(line, flush=True)
-            if host.http.site is not None:
-                built = "" if host.http.site.built else " (not built yet: make web)"
-                print(f"Web client on {host.base_url}/ from {host.http.site.root}{built}", flush=True)
+            _banner(host)
             if settings.realtime == "local":
                 ws_url = "ws" + host.base_url.removeprefix("http")
                 print(f"Live events (Web PubSub-compatible) on {ws_url}/client/hubs/{{hub}}", flush=True)
+            captions = await _start_captions(host.http.requested_host, _captions_port(args_captions_port))
             if host.http.cors.enabled:
                 print(f"CORS allows: {', '.join(sorted(host.http.cors.origins))}", flush=True)
             await stop.wait()
             logger.info("Shutting down")
         finally:
+            if captions is not None:
+                await captions[0].cleanup()
+                await captions[1].aclose()
             await host.stop()
     finally:
         await storage.aclose()
@@ -227,7 +279,7 @@ def _serve(args: argparse.Namespace) -> int:
         host.http.serve_site(WebClientSite(web_dist, route_prefix=prefix))
     except ValueError as error:
         logger.warning("Not serving the web client: %s", error)
-    return asyncio.run(_run_until_signalled(host, host_json))
+    return asyncio.run(_run_until_signalled(host, host_json, args.captions_port))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -25,7 +25,13 @@ from devhost.commands import (
 )
 from devhost.summarize_command import summarize
 from shared.media import MediaError, probe
-from shared.ports import Summarizer, Transcriber, TranscriberError, TranscriberRejected
+from shared.ports import (
+    Summarizer,
+    Transcriber,
+    TranscriberError,
+    TranscriberRejected,
+    TranscriptionContext,
+)
 from shared.transcripts import PieceResult, merge, to_json, to_srt, to_txt, to_vtt
 
 if TYPE_CHECKING:
@@ -48,6 +54,16 @@ def add_parser(commands: SubCommands) -> None:
     )
     parser.add_argument("--language", default=None, help="ISO 639-1, e.g. en; default: detected")
     parser.add_argument("--out", type=Path, default=None, help="default: FILE's name + .transcript")
+    parser.add_argument(
+        "--title", default=None, help="the meeting's title: words the recogniser should expect"
+    )
+    parser.add_argument("--description", default=None, help="the meeting's description, likewise")
+    parser.add_argument(
+        "--names",
+        type=lambda text: tuple(filter(None, (name.strip() for name in text.split(",")))),
+        default=(),
+        help="people who speak, e.g. 'Ana Lima,Bob Stone' (with --channels' user ids, the names expected)",
+    )
     parser.set_defaults(handler=process_command)
 
 
@@ -63,13 +79,26 @@ def parse_channels(text: str) -> dict[int, str]:
     return channels
 
 
+def context_of(
+    channels: Mapping[int, str], names: Sequence[str], title: str | None, description: str | None
+) -> TranscriptionContext | None:
+    """What the meeting knows, as the transcription job gives it (shared.services.transcription)."""
+    known = tuple(dict.fromkeys([*channels.values(), *names]))
+    if not known and not title and not description:
+        return None
+    return TranscriptionContext(names=known, title=title, description=description)
+
+
 def process_command(args: argparse.Namespace) -> int:
     out: Path = args.out or args.file.with_name(args.file.name + ".transcript")
     if not args.file.is_file():
         print(f"error: {args.file} is not a file", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return asyncio.run(process(args.file, out, channels=args.channels, language=args.language))
+        context = context_of(args.channels, args.names, args.title, args.description)
+        return asyncio.run(
+            process(args.file, out, channels=args.channels, language=args.language, context=context)
+        )
     except KeyboardInterrupt:
         print(f"\ninterrupted: run the same command again to resume ({out}/.pieces)", file=sys.stderr)
         return 130
@@ -81,6 +110,7 @@ async def process(
     *,
     channels: Mapping[int, str],
     language: str | None,
+    context: TranscriptionContext | None = None,
     stream: TextIO = sys.stderr,
     transcriber: Transcriber | None = None,
     summarizer: Summarizer | None = None,
@@ -115,6 +145,7 @@ async def process(
             transcriber,
             per_channel=bool(channels),
             language=language,
+            context=context,
             finished=finished,
             on_piece=keep,
             on_decoded=bar.decoded,
@@ -148,7 +179,13 @@ async def process(
         f"({speech.transcribed} pieces transcribed now) -> {out}/transcript.{{json,vtt,srt,txt}}",
         file=stream,
     )
-    return await summarize(transcript, out, title=file.stem, stream=stream, summarizer=summarizer)
+    return await summarize(
+        transcript,
+        out,
+        title=context.title if context is not None and context.title else file.stem,
+        stream=stream,
+        summarizer=summarizer,
+    )
 
 
 def _load_pieces(directory: Path) -> dict[str, PieceResult]:

@@ -186,6 +186,7 @@ var effectiveOpenAiLocation = empty(openAiLocation) ? location : openAiLocation
 // The app says whisper-1 (OpenAI's name, which also picks the response shape); Azure calls it whisper.
 var azureTranscribeModel = transcribeModel == 'whisper-1' ? 'whisper' : transcribeModel
 var webServiceName = 'web'
+var captionsServiceName = 'captions'
 // The web client's origin first, then any other allowed ones: the Function App (its CORS setting and
 // ALLOWED_ORIGINS) and Blob storage (uploads, playback) allow the same list.
 // (No lambdas: checkov's Bicep parser does not read them.) Spaces are dropped; an origin has none.
@@ -370,6 +371,50 @@ module search 'modules/search.bicep' = {
   }
 }
 
+// The captions service on Container Apps (azd service `captions`), as the same identity. Its settings are
+// the Function App's that it reads (shared/config.py): it builds the same services.
+module captions 'modules/captions.bicep' = {
+  name: 'captions'
+  scope: rg
+  params: {
+    environmentName: 'cae-${resourceToken}'
+    appName: 'ca-captions-${resourceToken}'
+    registryName: 'cr${resourceToken}'
+    location: location
+    tags: tags
+    serviceName: captionsServiceName
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    identityPrincipalId: identity.outputs.principalId
+    workspaceName: monitoring.outputs.workspaceName
+    settings: [
+      { name: 'AUTH_MODE', value: authMode }
+      { name: 'AUTH_TENANT_ID', value: effectiveTenantId }
+      { name: 'AUTH_AUDIENCE', value: authAudience }
+      { name: 'AUTH_SCOPES', value: authScopes }
+      { name: 'AUTH_ROLES', value: authRoles }
+      { name: 'STORE', value: 'cosmos' }
+      { name: 'COSMOS_ENDPOINT', value: cosmos.outputs.endpoint }
+      { name: 'COSMOS_DATABASE', value: cosmos.outputs.databaseName }
+      { name: 'STORAGE', value: 'azure' }
+      { name: 'AzureWebJobsStorage__blobServiceUri', value: storage.outputs.blobEndpoint }
+      { name: 'AzureWebJobsStorage__queueServiceUri', value: storage.outputs.queueEndpoint }
+      { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+      { name: 'AzureWebJobsStorage__clientId', value: identity.outputs.clientId }
+      { name: 'COMMUNICATION', value: 'acs' }
+      { name: 'ACS_ENDPOINT', value: communication.outputs.endpoint }
+      { name: 'ACS_RESOURCE_ID', value: communication.outputs.immutableResourceId }
+      { name: 'REALTIME', value: 'webpubsub' }
+      { name: 'WEBPUBSUB_ENDPOINT', value: live.outputs.webPubSubEndpoint }
+      { name: 'EVENTS', value: 'eventgrid' }
+      { name: 'EVENTGRID_TOPIC_ENDPOINT', value: live.outputs.topicEndpoint }
+      { name: 'KEY_VAULT_URL', value: keyVault.outputs.uri }
+      { name: 'SIGNING_KEY', value: 'keyvault:signing-key' }
+      { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: monitoring.outputs.connectionString }
+    ]
+  }
+}
+
 // The app starts as soon as it exists, so it comes last: it takes outputs from every other module, and
 // a module's outputs exist only once all of it (its role assignments included) has been deployed.
 module functionApp 'modules/functionapp.bicep' = {
@@ -417,6 +462,8 @@ module functionApp 'modules/functionapp.bicep' = {
     recordingRetentionDays: recordingRetentionDays
     notesRetentionDays: notesRetentionDays
     redactPii: redactPii
+    captionsUrl: captions.outputs.url
+    acsResourceId: communication.outputs.immutableResourceId
   }
 }
 
@@ -437,6 +484,9 @@ output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output DEAD_LETTER_CONTAINER string = storage.outputs.deadLetterContainerName
 output STORAGE_SYSTEM_TOPIC string = eventGrid.outputs.storageTopicName
 output ACS_SYSTEM_TOPIC string = eventGrid.outputs.acsTopicName
+output CAPTIONS_URL string = captions.outputs.url
+// azd pushes the captions service's image here.
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = captions.outputs.registryEndpoint
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.workspaceName

@@ -32,6 +32,7 @@ from shared.secrets_files import local_key
 from shared.services.ask import AskService
 from shared.services.call_recording_fetch import CallRecordingFetch
 from shared.services.call_recordings import CallRecordingService
+from shared.services.captions import CaptionsService
 from shared.services.erasure import ErasureService
 from shared.services.export import ExportService
 from shared.services.identities import IdentityService
@@ -83,6 +84,7 @@ class Services:
     ask: AskService
     search_index: SearchIndex
     search: SearchService
+    captions: CaptionsService
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
@@ -199,7 +201,7 @@ def build_services(
     queues = build_queue_store(settings)
     transcriber = transcriber or build_transcriber(settings, secrets)
     summarizer = summarizer or build_summarizer(settings, secrets)
-    recorder = recorder or _build_recorder(settings)
+    recorder = recorder or _build_recorder(settings, transcriber, key, communication)
     recordings = RecordingService(
         store, blobs, queues, meetings, recorder=recorder, events=events, search=indexing
     )
@@ -270,6 +272,15 @@ def build_services(
         ask=AskService(store, blobs, meetings, notes, answerer),
         search_index=search_index,
         search=SearchService(search_index, store, Signer(key, purpose="search-continuation")),
+        captions=CaptionsService(
+            store,
+            blobs,
+            queues,
+            recorder=recorder,
+            meetings=meetings,
+            captions_url=settings.captions_url,
+            events=events,
+        ),
     )
 
 
@@ -362,12 +373,28 @@ def build_answerer(settings: Settings, secrets: SecretResolver) -> Answerer:
     return build_openai_answerer(settings, secrets)
 
 
-def _build_recorder(settings: Settings) -> CallRecorder:
-    """ACS Call Automation with COMMUNICATION=acs (the same credentials as the rooms), else the stand-in."""
+def _build_recorder(
+    settings: Settings, transcriber: Transcriber, signing_key: bytes, communication: Communication
+) -> CallRecorder:
+    """ACS Call Automation with COMMUNICATION=acs (the same credentials as the rooms), else the stand-in,
+    which plays LOCAL_CALL_AUDIO into a call connected with transcription (its room's members speak)."""
     if settings.communication == "local":
         from shared.adapters.local_call_recording import LocalCallRecorder  # noqa: PLC0415
 
-        return LocalCallRecorder(settings.data_dir)
+        async def members(room_id: str) -> list[str]:
+            # Presenters first: a mono file is spoken by the first member, the organizer's side of the call.
+            room_members = getattr(communication, "room_members", None)
+            roles: dict[str, str] = dict(await room_members(room_id)) if room_members is not None else {}
+            return sorted(roles, key=lambda acs_id: roles[acs_id] != "presenter")
+
+        return LocalCallRecorder(
+            settings.data_dir,
+            signing_key=signing_key,
+            transcriber=transcriber,
+            call_audio=settings.local_call_audio,
+            call_audio_speed=settings.local_call_audio_speed,
+            room_members=members,
+        )
     from shared.adapters.acs_call_recording import AcsCallRecorder  # noqa: PLC0415
 
     if settings.acs_connection_string is not None:

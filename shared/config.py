@@ -130,6 +130,17 @@ class Settings(BaseSettings):
     # written, before any summarizer or search index reads them (shared/notes/redaction.py).
     redact_pii: bool = False
 
+    # Live captions: where ACS streams the call's real-time transcription, the captions service's base URL
+    # (wss://… in Azure; devhost starts one in process, ws://127.0.0.1:7072 by default, and sets it). None:
+    # captions are off. ACS signs its WebSocket connections for its resource: ACS_RESOURCE_ID (the resource's
+    # immutable id, the tokens' audience) is what the captions service checks with COMMUNICATION=acs.
+    captions_url: str | None = None
+    acs_resource_id: str | None = None
+    # The local ACS stand-in: the file played as the audio of a call connected with transcription (captions
+    # from a file, offline), and how many times faster than real time.
+    local_call_audio: Path | None = None
+    local_call_audio_speed: float = Field(default=1.0, gt=0, le=100)
+
     key_vault_url: str | None = None
     # Where clients reach this app: embedded upload URLs point here (devhost sets it to its own address).
     public_base_url: str = "http://127.0.0.1:7071"
@@ -215,6 +226,7 @@ class Settings(BaseSettings):
                 "SUMMARIZER=azure-openai needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_CHAT_DEPLOYMENT"
             )
         self._check_live()
+        self._check_captions()
         if self.communication == "acs" and not (self.acs_connection_string or self.acs_endpoint):
             raise ConfigurationError("COMMUNICATION=acs needs ACS_ENDPOINT or ACS_CONNECTION_STRING")
         try:
@@ -241,6 +253,22 @@ class Settings(BaseSettings):
             raise ConfigurationError("EVENTS=eventgrid needs EVENTGRID_TOPIC_ENDPOINT")
         if self.search == "azure" and not self.search_endpoint:
             raise ConfigurationError("SEARCH=azure needs SEARCH_ENDPOINT")
+
+    def _check_captions(self) -> None:
+        if self.captions_url is None:
+            return
+        from urllib.parse import urlsplit  # noqa: PLC0415
+
+        parts = urlsplit(self.captions_url)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname or parts.path not in ("", "/"):
+            raise ConfigurationError(
+                f"CAPTIONS_URL must be a ws:// or wss:// base URL, not {self.captions_url!r}"
+            )
+        if self.communication == "acs" and not self.acs_resource_id:
+            raise ConfigurationError(
+                "CAPTIONS_URL with COMMUNICATION=acs needs ACS_RESOURCE_ID (the resource's immutable id): "
+                "the captions service checks that ACS's connections are for it"
+            )
 
     def _check_entra(self) -> None:
         if not (self.scopes or self.roles):

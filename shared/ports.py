@@ -304,6 +304,19 @@ class CallRecorder(Protocol):
         """CallRecordingNotFound once ACS has forgotten the recording."""
         ...
 
+    async def start_transcription(
+        self, call: CallLocator, transport_url: str, locale: str, *, callback_url: str
+    ) -> str:
+        """Connects Call Automation to the call with real-time transcription started: ACS opens a WebSocket
+        to `transport_url` and streams TranscriptionData in `locale`, and posts the call's events (its end
+        among them) to `callback_url`. Returns the call connection's id."""
+        ...
+
+    async def stop_transcription(self, call_connection_id: str) -> None:
+        """Stops the transcription and leaves the call (for itself only); a connection already gone: no
+        error."""
+        ...
+
     def download(self, location: str, *, chunk_size: int = 4 * 1024 * 1024) -> AsyncIterator[bytes]:
         """A recorded file (content, metadata) from the location ACS gave in its event, in chunks.
 
@@ -490,6 +503,25 @@ class Transcription:
     language: str | None  # what the provider detected or was told (ISO 639-1 where it says so)
 
 
+@dataclass(frozen=True, slots=True)
+class TranscriptionContext:
+    """What the meeting knows that the audio may say: words a recogniser would not expect (names, the
+    meeting's own terms). Each adapter uses it as it can (vocabulary and LM weight offline, a prompt for
+    whisper); none must rely on it."""
+
+    names: tuple[str, ...] = ()  # participants' user ids and display names
+    title: str | None = None
+    description: str | None = None
+
+    def prompt(self) -> str:
+        """The context as one line of text (names, then title and description), empty when there is none."""
+        parts = []
+        if self.names:
+            parts.append(", ".join(dict.fromkeys(name.strip() for name in self.names if name.strip())) + ".")
+        parts += [text.strip() for text in (self.title, self.description) if text and text.strip()]
+        return " ".join(part for part in parts if part != ".")
+
+
 class Transcriber(Protocol):
     """Speech to text for one piece of audio: a 16 kHz mono s16 WAV within `limits`."""
 
@@ -501,8 +533,11 @@ class Transcriber(Protocol):
     @property
     def limits(self) -> TranscriberLimits: ...
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
-        """The piece's segments; `language` (ISO 639-1) is a hint, None lets the provider detect it.
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
+        """The piece's segments; `language` (ISO 639-1) is a hint, None lets the provider detect it;
+        `context` (the meeting's names and terms) is another hint.
 
         Retries 429 (honouring Retry-After), 408 and 5xx itself with backoff, then raises
         TranscriberUnavailable; a permanent refusal raises TranscriberRejected. Silence yields no segments.

@@ -94,6 +94,9 @@ Participants = Annotated[
 ]
 
 
+AUTO_CAPTIONS = "Live captions start by themselves when someone joins the call (as POST .../captions/start)."
+
+
 class CreateMeeting(ApiModel):
     title: Title
     description: Description | None = None
@@ -105,6 +108,7 @@ class CreateMeeting(ApiModel):
         description="`consent`: recording the call needs every presenter's and attendee's consent "
         "(POST .../consent); joining shows them the notice.",
     )
+    auto_captions: StrictBool = Field(default=False, description=AUTO_CAPTIONS)
 
     @model_validator(mode="after")
     def _schedule(self) -> Self:
@@ -135,6 +139,9 @@ class UpdateMeeting(ApiModel):
     participants: Participants | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     recording_policy: RecordingPolicy | SkipJsonSchema[None] = Field(
         default=None, json_schema_extra=_no_default, description="`none` or `consent` (see create)."
+    )
+    auto_captions: StrictBool | SkipJsonSchema[None] = Field(
+        default=None, description=AUTO_CAPTIONS, json_schema_extra=_no_default
     )
 
     @model_validator(mode="before")
@@ -186,6 +193,7 @@ class MeetingOut(ApiModel):
     participants: list[ParticipantOut]
     room_id: str | None
     recording_policy: RecordingPolicy
+    auto_captions: bool = Field(description=AUTO_CAPTIONS)
     created_at: datetime
     updated_at: datetime
 
@@ -566,6 +574,24 @@ class CallRecordingOut(ApiModel):
     state: str
 
 
+class LiveCaptionsOut(ApiModel):
+    locale: str
+    state: Literal["starting", "active", "stopped", "finalized"] = Field(
+        description="`stopped`: captions off or the call ended; `finalized`: the transcript is written."
+    )
+    started_at: datetime
+    stopped_at: datetime | None
+
+
+class StartCaptions(ApiModel):
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$",
+        description="The locale the recognizer listens for, e.g. `en-US` (default: the meeting's language, "
+        "else en-US).",
+    )
+
+
 class UsageOut(ApiModel):
     stage: RecordingStage
     provider: str
@@ -605,6 +631,10 @@ class RecordingOut(ApiModel):
         description="When retention deleted the recording's audio (the notes stay); null while it is kept. "
         "From then on GET .../media answers 410 with the code `source_deleted`."
     )
+    live: LiveCaptionsOut | None = Field(
+        description="For the live captions of the meeting's call: their state (the transcript is made of "
+        "them)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -622,6 +652,7 @@ class RecordingOut(ApiModel):
                     "claim": True,
                     "summary_versions": True,
                     "call": {"acs_recording_id", "chunks"},
+                    "live": {"call_kind", "call_id", "call_connection_id"},
                 }
             )
         )

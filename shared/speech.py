@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from shared.media import MediaSource, Piece, iter_pieces
-from shared.ports import Transcriber
+from shared.ports import Transcriber, TranscriptionContext
 from shared.transcripts import PieceResult, PieceSegment
 
 # Pieces are closed at a short pause only once they hold this share of the transcriber's maximum (else
@@ -156,6 +156,7 @@ async def transcribe_source(
     *,
     per_channel: bool,
     language: str | None,
+    context: TranscriptionContext | None = None,
     finished: Mapping[str, PieceResult] | None = None,
     on_piece: OnPiece | None = None,
     on_decoded: OnDecoded | None = None,
@@ -166,16 +167,18 @@ async def transcribe_source(
     one recording, in order.
 
     Pieces whose key is in `finished` are not sent again. `on_piece` is awaited with each newly
-    transcribed piece before it counts as done; `on_decoded` is called (on the decoding thread) with the
-    seconds decoded so far. `progress` is told of the decoding and of every piece as it goes. A MediaError
-    or a transcriber error stops everything and is raised. Pieces of `skip_channels` (participants who
-    declined to be recorded) are decoded past but never sent: no provider hears them.
+    transcribed piece before it counts as done; `context` goes to the transcriber with every piece;
+    `on_decoded` is called (on the decoding thread) with the seconds decoded so far. `progress` is told
+    of the decoding and of every piece as it goes. A MediaError or a transcriber error stops everything
+    and is raised. Pieces of `skip_channels` (participants who declined to be recorded) are decoded past
+    but never sent: no provider hears them.
     """
     run = _Run(
         transcriber,
         skip_channels=skip_channels,
         per_channel=per_channel,
         language=language,
+        context=context,
         done=dict(finished or {}),
         on_piece=on_piece,
         on_decoded=on_decoded,
@@ -194,6 +197,7 @@ class _Run:
         skip_channels: frozenset[int] = frozenset(),
         per_channel: bool,
         language: str | None,
+        context: TranscriptionContext | None,
         done: dict[str, PieceResult],
         on_piece: OnPiece | None,
         on_decoded: OnDecoded | None,
@@ -205,6 +209,7 @@ class _Run:
         self._limits = transcriber.limits
         self._per_channel = per_channel
         self._language = language
+        self._context = context
         self._done = done
         self._on_piece = on_piece
         self._on_decoded = on_decoded
@@ -311,7 +316,9 @@ class _Run:
         return results
 
     async def _transcribe(self, piece: Piece) -> PieceResult:
-        transcription = await self._transcriber.transcribe(piece.wav, language=self._language)
+        transcription = await self._transcriber.transcribe(
+            piece.wav, language=self._language, context=self._context
+        )
         if transcription.language:
             self._languages.append(transcription.language)
         self._transcribed += 1

@@ -8,8 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from itertools import groupby
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -52,6 +51,9 @@ class Transcript(TranscriptModel):
     recording_id: str
     language: str
     duration_seconds: Seconds
+    # Where the words come from: `live` for the final captions of the meeting's call (a draft, replaced
+    # when a recording of that call is transcribed), `recording` for a recording's audio.
+    source: Literal["recording", "live"] = "recording"
     speakers: list[Speaker] = []
     segments: list[Segment] = []
 
@@ -246,12 +248,13 @@ def to_srt(transcript: Transcript) -> str:
 
 
 def to_txt(transcript: Transcript) -> str:
-    """Plain text: `[HH:MM:SS] Name: text`, one line for each run of segments by one speaker."""
+    """Plain text: `[HH:MM:SS] Name: text`, one line for each segment (a sentence, from the offline
+    transcriber; a provider's segment otherwise): a reader sees who said what when, line by line."""
     lines = []
-    for speaker, run in groupby(transcript.segments, key=lambda segment: segment.speaker):
-        group = list(run)
-        stamp = _clock(_milliseconds(group[0].start), "")[:-3]
-        text = " ".join(segment.text for segment in group)
-        name = transcript.speaker_name(speaker)
-        lines.append(f"[{stamp}] {text}" if name is None else f"[{stamp}] {_normalise(name)}: {text}")
+    for segment in transcript.segments:
+        stamp = _clock(_milliseconds(segment.start), "")[:-3]
+        name = transcript.speaker_name(segment.speaker)
+        lines.append(
+            f"[{stamp}] {segment.text}" if name is None else f"[{stamp}] {_normalise(name)}: {segment.text}"
+        )
     return "".join(f"{line}\n" for line in lines)

@@ -208,6 +208,9 @@ class AcsState:
     recording_requests: dict[str, str] = field(default_factory=dict)
     recording_starts: int = 0
     ended_calls: set[tuple[str, str]] = field(default_factory=set)
+    # Call Automation's connections to calls (connect with transcription): id -> what it was asked.
+    connections: dict[str, JsonObject] = field(default_factory=dict)
+    connection_requests: dict[str, str] = field(default_factory=dict)
     documents: dict[str, StoredDocument] = field(default_factory=dict)
 
     def identity(self, identity_id: str) -> Identity:
@@ -352,6 +355,11 @@ class AcsServer:
                 web.post("/calling/recordings/{recording_id}:pause", self._pause_recording),
                 web.post("/calling/recordings/{recording_id}:resume", self._resume_recording),
                 web.get("/v1/objects/{document_id}/content/{kind}", self._download),
+                web.post("/calling/callConnections:connect", self._connect),
+                web.post(
+                    "/calling/callConnections/{connection_id}:stopTranscription", self._stop_transcription
+                ),
+                web.delete("/calling/callConnections/{connection_id}", self._hang_up),
             ]
         )
         await self._site.start(app)
@@ -838,6 +846,59 @@ class AcsServer:
             self.state.recording_requests[repeat_id] = session.id
         return _recording_json(session)
 
+    # --- Call Automation's connections (real-time transcription) -------------------------------------------
+
+    async def _connect(self, request: web.Request) -> web.StreamResponse:
+        """Connect to a call (ConnectRequest): the call must not have ended; a transcription needs its
+        transport URL (a WebSocket's), transport type and locale."""
+        repeat_id = request.headers.get("Repeatability-Request-ID")
+        if repeat_id and repeat_id in self.state.connection_requests:
+            return _connection_json(self.state.connection_requests[repeat_id], self.state)
+        body = await _json_body(request, required=True, invalid=_invalid_argument)
+        locator = _call_locator(body.get("callLocator"))
+        if locator in self.state.ended_calls:
+            raise _AcsError(404, "8522", "Call not found.")
+        callback = body.get("callbackUri")
+        if not isinstance(callback, str) or not callback.startswith("https://"):
+            raise _invalid_argument("callbackUri must be an https URL.")
+        transcription = body.get("transcriptionOptions")
+        if transcription is not None:
+            url = transcription.get("transportUrl") if isinstance(transcription, dict) else None
+            if not isinstance(url, str) or not url.startswith("wss://"):
+                raise _invalid_argument("transcriptionOptions.transportUrl must be a wss URL.")
+            if str(transcription.get("transportType", "")).lower() != "websocket" or not transcription.get(
+                "locale"
+            ):
+                raise _invalid_argument("transcriptionOptions needs transportType websocket and a locale.")
+        connection_id = str(uuid.uuid4())
+        self.state.connections[connection_id] = {
+            "locator": list(locator),
+            "callbackUri": callback,
+            "transcription": transcription,
+            "state": "connected",
+        }
+        if repeat_id:
+            self.state.connection_requests[repeat_id] = connection_id
+        return _connection_json(connection_id, self.state)
+
+    def _connection(self, request: web.Request) -> JsonObject:
+        connection = self.state.connections.get(request.match_info["connection_id"])
+        if connection is None or connection["state"] == "disconnected":
+            raise _AcsError(404, "8522", "Call connection not found.")
+        return connection
+
+    async def _stop_transcription(self, request: web.Request) -> web.StreamResponse:
+        connection = self._connection(request)
+        await _json_body(request, required=False, invalid=_invalid_argument)
+        if connection["transcription"] is None:
+            raise _AcsError(400, "8501", "Transcription is not active.")
+        connection["transcriptionStopped"] = True
+        return web.Response(status=202)
+
+    async def _hang_up(self, request: web.Request) -> web.StreamResponse:
+        self._connection(request)["state"] = "disconnected"
+        return web.Response(status=204)
+
     async def _get_recording(self, request: web.Request) -> web.StreamResponse:
         return _recording_json(self._recording(request))
 
@@ -959,6 +1020,19 @@ class AcsServer:
 def _invalid_argument(message: str) -> _AcsError:
     """Call Automation's 400 for a request it cannot take (subcode 8523, "Invalid Argument")."""
     return _AcsError(400, "8523", message)
+
+
+def _connection_json(connection_id: str, state: AcsState) -> web.Response:
+    connection = state.connections[connection_id]
+    return web.json_response(
+        {
+            "callConnectionId": connection_id,
+            "serverCallId": connection["locator"][1],
+            "callbackUri": connection["callbackUri"],
+            "callConnectionState": "connecting",
+            "targets": [],
+        }
+    )
 
 
 def _call_locator(value: Any) -> tuple[str, str]:

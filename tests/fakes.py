@@ -40,6 +40,7 @@ from shared.ports import (
     TranscribedSegment,
     TranscriberLimits,
     Transcription,
+    TranscriptionContext,
 )
 from shared.summaries import ActionItem, Chapter, Decision, SummaryContent
 from shared.timefmt import iso
@@ -442,6 +443,7 @@ class FakeTranscriber:
             max_piece_bytes=max_piece_bytes, max_piece_seconds=max_piece_seconds, concurrency=concurrency
         )
         self.calls: list[float] = []  # the duration of each piece received
+        self.contexts: list[TranscriptionContext | None] = []  # the context each piece came with
         self.fail: list[BaseException | None] = []
         self.gate: asyncio.Event | None = None
         self.closed = False
@@ -454,7 +456,10 @@ class FakeTranscriber:
     def limits(self) -> TranscriberLimits:
         return self._limits
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
+        self.contexts.append(context)
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
@@ -530,6 +535,7 @@ class FakeCallRecorder:
         self.fail_downloads: list[BaseException] = []
         self.fail_next: list[BaseException] = []
         self.calls: list[tuple[str, str]] = []
+        self.transcriptions: dict[str, dict[str, str]] = {}
         self.closed = False
 
     def _maybe_fail(self) -> None:
@@ -560,6 +566,24 @@ class FakeCallRecorder:
 
     async def stop_recording(self, recording_id: str) -> None:
         self._set(recording_id, "stop", "stopped")
+
+    async def start_transcription(
+        self, call: CallLocator, transport_url: str, locale: str, *, callback_url: str
+    ) -> str:
+        self.calls.append(("start_transcription", call.id))
+        self._maybe_fail()
+        connection_id = f"connection-{len(self.transcriptions) + 1}"
+        self.transcriptions[connection_id] = {
+            "call": call.id, "transport": transport_url, "locale": locale, "callback": callback_url,
+            "state": "active",
+        }  # fmt: skip
+        return connection_id
+
+    async def stop_transcription(self, call_connection_id: str) -> None:
+        self.calls.append(("stop_transcription", call_connection_id))
+        self._maybe_fail()
+        if call_connection_id in self.transcriptions:
+            self.transcriptions[call_connection_id]["state"] = "stopped"
 
     async def recording_state(self, recording_id: str) -> CallRecordingState:
         if recording_id not in self.recordings:

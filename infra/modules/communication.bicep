@@ -49,4 +49,6 @@ resource developerContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
 
 output id string = acs.id
 output name string = acs.name
+// The audience of the tokens ACS signs its WebSocket connections with (the captions service checks it).
+output immutableResourceId string = acs.properties.immutableResourceId
 output endpoint string = 'https://${acs.properties.hostName}/'

@@ -65,6 +65,10 @@ param recordingRetentionDays int
 param notesRetentionDays int
 @description('REDACT_PII: mask e-mail addresses, phone numbers, card and account numbers in transcripts.')
 param redactPii bool
+@description('The captions service\'s wss:// base URL (infra/modules/captions.bicep): where ACS streams captions.')
+param captionsUrl string
+@description('The ACS resource\'s immutable id: the audience of the tokens ACS signs its WebSocket connections with.')
+param acsResourceId string
 
 // Every setting the app reads in Azure (shared/config.py) and the platform's own, in the site itself so
 // the host's first start already has them. The Flex-deprecated ones (FUNCTIONS_WORKER_RUNTIME,
@@ -98,6 +102,8 @@ var appSettings = [
   { name: 'STORAGE', value: 'azure' }
   { name: 'COMMUNICATION', value: 'acs' }
   { name: 'ACS_ENDPOINT', value: acsEndpoint }
+  { name: 'ACS_RESOURCE_ID', value: acsResourceId }
+  { name: 'CAPTIONS_URL', value: captionsUrl }
   { name: 'TRANSCRIBER', value: 'azure-openai' }
   { name: 'SUMMARIZER', value: 'azure-openai' }
   { name: 'AZURE_OPENAI_ENDPOINT', value: openAiEndpoint }

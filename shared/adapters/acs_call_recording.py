@@ -45,7 +45,7 @@ from shared.ports import (
 )
 
 if TYPE_CHECKING:
-    from azure.communication.callautomation import RecordingProperties
+    from azure.communication.callautomation import CallConnectionProperties, RecordingProperties
     from azure.communication.callautomation.aio import CallAutomationClient
     from azure.core.credentials_async import AsyncTokenCredential
     from azure.core.rest import AsyncHttpResponse
@@ -157,6 +157,47 @@ class AcsCallRecorder:
         # ACS knows "active" and "inactive" (paused, or ended); the SDK hands either its enum or the text.
         state = getattr(properties.recording_state, "value", properties.recording_state)
         return "active" if str(state).lower() == "active" else "inactive"
+
+    # --- real-time transcription (live captions) --------------------------------------------------------
+
+    async def start_transcription(
+        self, call: CallLocator, transport_url: str, locale: str, *, callback_url: str
+    ) -> str:
+        from azure.communication.callautomation import TranscriptionOptions  # noqa: PLC0415
+
+        client = self._automation()
+        options = TranscriptionOptions(
+            transport_url=transport_url,
+            transport_type="websocket",
+            locale=locale,
+            start_transcription=True,
+            enable_intermediate_results=True,
+        )
+        headers = {
+            "Repeatability-Request-ID": str(uuid.uuid4()),
+            "Repeatability-First-Sent": format_datetime(datetime.now(UTC), usegmt=True),
+        }
+
+        def connect() -> Awaitable[CallConnectionProperties]:
+            if call.kind == "room":
+                return client.connect_call(
+                    callback_url, room_id=call.id, transcription=options, headers=dict(headers)
+                )
+            return client.connect_call(
+                callback_url, server_call_id=call.id, transcription=options, headers=dict(headers)
+            )
+
+        connected = await self._call("connect to the call with transcription", connect)
+        if not connected.call_connection_id:
+            raise CommunicationRejected("ACS connected to the call but gave no call connection id")
+        return str(connected.call_connection_id)
+
+    async def stop_transcription(self, call_connection_id: str) -> None:
+        connection = self._automation().get_call_connection(call_connection_id)
+        with contextlib.suppress(CallRecordingNotFound):  # the call ended: nothing transcribes any more
+            await self._call("stop the transcription", connection.stop_transcription)
+        with contextlib.suppress(CallRecordingNotFound):
+            await self._call("leave the call", lambda: connection.hang_up(is_for_everyone=False))
 
     # --- download ------------------------------------------------------------------------------------
 

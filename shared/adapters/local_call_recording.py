@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import logging
 import re
 import shutil
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +35,7 @@ from shared.adapters.acs_events import (
     recording_metadata,
     split_recording,
 )
+from shared.adapters.local_call_audio import CallStream, play
 from shared.adapters.sqlite_database import SqliteDatabase
 from shared.ports import (
     RECORDING_FORMATS,
@@ -42,7 +45,11 @@ from shared.ports import (
     CallRecordingState,
     CommunicationRejected,
     RecordingRequest,
+    Transcriber,
 )
+from shared.stream_auth import sign_local_stream_token
+
+log = logging.getLogger(__name__)
 
 LOCAL_RECORDINGS_URL = "http://127.0.0.1/local-acs/recordings/"
 LOCAL_RESOURCE_ID = "10ca1ac5-0000-4000-8000-000000000000"  # the stand-in's "immutable resource id"
@@ -70,12 +77,97 @@ CREATE UNIQUE INDEX IF NOT EXISTS call_recordings_one_per_call
 
 
 class LocalCallRecorder:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        signing_key: bytes = b"",
+        transcriber: Transcriber | None = None,
+        call_audio: Path | None = None,
+        call_audio_speed: float = 1.0,
+        room_members: Callable[[str], Awaitable[Sequence[str]]] | None = None,
+    ) -> None:
+        """`call_audio`: the file played as the audio of every call connected with transcription (none:
+        connecting transcribes nothing until `play` is called), by `transcriber`, `call_audio_speed` times
+        real time; `room_members` names the ACS raw ids of a room's members, who speak its channels in
+        turn."""
         self._db = SqliteDatabase(data_dir / "local-acs-recordings.sqlite3", _SCHEMA)
         self._files = data_dir / "local-acs-recordings"
+        self._signing_key = signing_key
+        self._transcriber = transcriber
+        self._call_audio = call_audio
+        self._speed = call_audio_speed
+        self._room_members = room_members
+        self._streams: dict[str, CallStream] = {}
+        self._players: dict[str, asyncio.Task[None]] = {}
 
     async def aclose(self) -> None:
+        for task in list(self._players.values()):
+            task.cancel()
+        await asyncio.gather(*self._players.values(), return_exceptions=True)
         await self._db.close()
+
+    # --- real-time transcription ---------------------------------------------------------------------
+
+    async def start_transcription(
+        self, call: CallLocator, transport_url: str, locale: str, *, callback_url: str
+    ) -> str:
+        if not transport_url.startswith(("ws://", "wss://")):
+            raise CommunicationRejected("the transcription's transport URL must be a WebSocket's")
+        if not locale:
+            raise CommunicationRejected("a transcription needs a locale")
+        connection_id = str(uuid.uuid4())
+        self._streams[connection_id] = CallStream(
+            call_connection_id=connection_id,
+            transport_url=transport_url,
+            callback_url=callback_url,
+            locale=locale,
+            token=lambda: sign_local_stream_token(self._signing_key, LOCAL_RESOURCE_ID),
+        )
+        if self._call_audio is not None and self._transcriber is not None:
+            members = (
+                list(await self._room_members(call.id)) if self._room_members and call.kind == "room" else []
+            )
+            self.play(connection_id, self._call_audio, members, speed=self._speed)
+        return connection_id
+
+    def play(
+        self,
+        call_connection_id: str,
+        source: Path,
+        speakers: Sequence[str],
+        *,
+        speed: float | None = None,
+        sent: Callable[[str], None] | None = None,
+    ) -> asyncio.Task[None]:
+        """Plays `source` as the connected call's audio (channel i spoken by `speakers[i]`), in the
+        background; the call ends when it does."""
+        stream = self._streams.get(call_connection_id)
+        if stream is None or self._transcriber is None:
+            raise CallRecordingNotFound(f"no call connection {call_connection_id} transcribes here")
+        transcriber = self._transcriber
+
+        async def run() -> None:
+            try:
+                await play(stream, source, speakers, transcriber, speed=speed or self._speed, sent=sent)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("playing %s into the call failed", source.name)
+            finally:
+                self._players.pop(call_connection_id, None)
+
+        task = asyncio.ensure_future(run())
+        self._players[call_connection_id] = task
+        return task
+
+    async def stop_transcription(self, call_connection_id: str) -> None:
+        self._streams.pop(call_connection_id, None)
+        task = self._players.pop(call_connection_id, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     # --- recording -----------------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ from shared.ports import (
     TranscriberRejected,
     TranscriberUnavailable,
     Transcription,
+    TranscriptionContext,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ __all__ = [
     "AZURE_SCOPE",
     "FILE_NAME",
     "MAX_PIECE_BYTES",
+    "MAX_PROMPT_CHARS",
     "MAX_WAIT_SECONDS",
     "REQUEST_TIMEOUT_SECONDS",
     "RETRY_AFTER_JITTER",
@@ -103,6 +105,12 @@ _KINDS: Final[Mapping[str, Kind]] = {
 # The gpt-4o models refuse more than 1,400 s of audio per request; whisper-1 has no duration cap. The json
 # models get short pieces: one segment per piece (coarse timing) and 2,000 output tokens at most.
 _MAX_PIECE_SECONDS: Final[Mapping[Kind, float]] = {"verbose": 600.0, "json": 120.0, "diarized": 600.0}
+
+# The meeting's context goes as the `prompt`: names and terms spelled as the meeting spells them, which the
+# model then tends to use. Whisper reads only the prompt's last 224 tokens; this many characters stay well
+# under that with names first (what is cut is the end of a long description). The diarizing model gets
+# none: OpenAI's reference says it does not support prompts.
+MAX_PROMPT_CHARS: Final = 600
 
 # Whisper's own rule for a segment that is silence transcribed as words ("Thank you."): a high no-speech
 # probability together with a low confidence (openai-whisper's no_speech_threshold and logprob_threshold).
@@ -163,7 +171,9 @@ class OpenAITranscriber:
     async def aclose(self) -> None:
         await self._requester.aclose()
 
-    async def transcribe(self, wav: bytes, *, language: str | None) -> Transcription:
+    async def transcribe(
+        self, wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
         hint = iso_639_1(language)
         if language and hint is None:
             log.warning(
@@ -171,10 +181,11 @@ class OpenAITranscriber:
             )
         # Read before the upload: a piece that is not a WAV fails here rather than after sending it.
         seconds = wav_seconds(wav) if self._kind == "json" else None
-        answer = await self._requester.call(lambda client: self._create(client, wav, hint))
+        prompt = _prompt(context) if self._kind != "diarized" else None
+        answer = await self._requester.call(lambda client: self._create(client, wav, hint, prompt))
         return self._read(answer, hint, seconds)
 
-    async def _create(self, client: AsyncOpenAI, wav: bytes, hint: str | None) -> object:
+    async def _create(self, client: AsyncOpenAI, wav: bytes, hint: str | None, prompt: str | None) -> object:
         from openai import omit  # noqa: PLC0415 - cold start
 
         transcriptions = client.audio.transcriptions
@@ -186,6 +197,7 @@ class OpenAITranscriber:
                 file=file,
                 model=model,
                 language=language,
+                prompt=prompt or omit,
                 response_format="verbose_json",
                 timestamp_granularities=["segment"],
             )
@@ -197,7 +209,9 @@ class OpenAITranscriber:
                 response_format="diarized_json",
                 chunking_strategy="auto",
             )
-        return await transcriptions.create(file=file, model=model, language=language, response_format="json")
+        return await transcriptions.create(
+            file=file, model=model, language=language, prompt=prompt or omit, response_format="json"
+        )
 
     # --- answers ----------------------------------------------------------------------------------------
 
@@ -212,6 +226,15 @@ class OpenAITranscriber:
         except (AttributeError, TypeError, ValueError) as exc:
             # The SDK does not validate answers: a field missing from the JSON shows up here.
             raise TranscriberUnavailable(f"{self._name}: answer of an unexpected shape ({exc})") from exc
+
+
+def _prompt(context: TranscriptionContext | None) -> str | None:
+    if context is None:
+        return None
+    prompt = context.prompt()
+    if len(prompt) > MAX_PROMPT_CHARS:  # cut between words
+        prompt = prompt[: MAX_PROMPT_CHARS + 1].rsplit(" ", 1)[0]
+    return prompt.strip() or None
 
 
 def _from_verbose(answer: Any, hint: str | None) -> Transcription:

@@ -64,6 +64,8 @@ class Meeting(CamelModel):
     # userId -> accepted (True) or declined (False) being recorded; absent: not answered. Only the
     # current participants' answers count (a removed participant's stays until they are erased).
     consents: dict[str, bool] = {}
+    # Live captions start by themselves when the first person joins the call (issue 20).
+    auto_captions: bool = False
     created_at: datetime
     updated_at: datetime
     # Increases with every write; membership entries carry it so an older write never overwrites a newer.

@@ -115,6 +115,21 @@ class CallRecording(CamelModel):
     chunks: list[CallRecordingChunk] = Field(default_factory=list)
 
 
+class LiveCaptions(CamelModel):
+    """Live captions of the meeting's call (ACS real-time transcription through the captions service): the
+    recording made for them holds their final captions, then the transcript made of them."""
+
+    call_kind: Literal["room", "server_call"]
+    call_id: str  # the room id
+    locale: str  # e.g. en-US: what the recognizer listens for
+    # Call Automation's connection to the call, once ACS has connected: what stops the transcription.
+    call_connection_id: str | None = None
+    # starting -> active -> stopped (captions off, or the call ended) -> finalized (transcript written)
+    state: Literal["starting", "active", "stopped", "finalized"] = "starting"
+    started_at: datetime
+    stopped_at: datetime | None = None
+
+
 class Recording(CamelModel):
     id: str
     meeting_id: str
@@ -163,6 +178,7 @@ class Recording(CamelModel):
     transcript_written_at: datetime | None = None
     # When retention deleted the source (and its chunks): the notes stay, the audio is gone for good.
     source_deleted_at: datetime | None = None
+    live: LiveCaptions | None = None
     created_at: datetime
     updated_at: datetime
     # Increases with every write, as a meeting's does.

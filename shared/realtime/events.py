@@ -44,6 +44,7 @@ EventType = Literal[
     "transcript.ready",
     "summary.ready",
     "callRecording.state",
+    "caption",
 ]
 
 # The hub every meeting's group lives in (a Web PubSub hub name: letters, digits, underscores).
@@ -223,6 +224,15 @@ class EventPublisher:
                 self._sink.publish([e.to_json() for e in events]),
             )
             _count("sink", len(events), published)
+
+    async def publish_live(self, event: Event) -> None:
+        """To the meeting's group only: what is live and passing (a caption), not for other systems, whose
+        events are the stored outcomes (a transcript, a summary)."""
+        if self._hub is not None:
+            await self._quietly(
+                f"send {event.type}",
+                self._hub.send_to_group(meeting_group(event.meeting_id), event.to_json()),
+            )
 
     async def join(self, meeting_id: str, user_ids: Sequence[str]) -> None:
         """Puts the users' open connections into the meeting's group."""

@@ -168,6 +168,7 @@ class MeetingService:
             participants=participants,
             room_id=room_id,
             recording_policy=request.recording_policy,
+            auto_captions=request.auto_captions,
             created_at=at,
             updated_at=at,
         )
@@ -212,7 +213,7 @@ class MeetingService:
             "version": old.version + 1,
             "updated_at": self._clock(),
         }
-        for field in ("title", "description", "starts_at", "ends_at", "recording_policy"):
+        for field in ("title", "description", "starts_at", "ends_at", "recording_policy", "auto_captions"):
             if field in given:
                 update[field] = getattr(changes, field)
         if "participants" in given and changes.participants is not None:

@@ -177,6 +177,8 @@ class RecordingService:
         recording = (await self._recording(meeting_id, recording_id)).value
         if recording.call is not None:
             raise Conflict("a recording of the meeting's call has no upload: ACS delivers its file")
+        if recording.live is not None:
+            raise Conflict("live captions have no upload: their transcript is made of the captions")
         if recording.status not in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.FAILED):
             raise Conflict(
                 f"the recording is {recording.status.value}: its file has been uploaded already "
@@ -208,6 +210,8 @@ class RecordingService:
                 "its transcript and summary stay",
                 code=SOURCE_DELETED,
             )
+        if recording.live is not None:
+            raise Conflict("live captions have no file to play: their transcript is what they are")
         if recording.status in (RecordingStatus.AWAITING_UPLOAD, RecordingStatus.RECORDING):
             raise Conflict(_no_media(recording))
         if recording.source_parts:
@@ -334,7 +338,16 @@ class RecordingService:
         log.info("recording %s deleted with %d blobs", recording_id, removed)
 
     async def _stop_recording_call(self, recording: Recording) -> None:
-        """A call recording deleted while ACS records it: ACS stops first, or it would go on recording."""
+        """A call recording deleted while ACS records it: ACS stops first, or it would go on recording.
+        Live captions deleted while ACS transcribes: the transcription stops first, or it would go on
+        streaming (and the captions service would keep what it sent)."""
+        live = recording.live
+        connection = live.call_connection_id if live is not None and live.state == "active" else None
+        if self._recorder is not None and connection is not None:
+            try:
+                await self._recorder.stop_transcription(connection)
+            except CommunicationError as exc:
+                raise Unavailable(f"ACS could not stop the transcription, so it is kept: {exc}") from exc
         call = recording.call
         if self._recorder is None or call is None or call.acs_recording_id is None:
             return

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import IO, cast
 
 from shared.blob_file import BlobFile
-from shared.domain.models import RecordingPolicy
+from shared.domain.models import Meeting, RecordingPolicy
 from shared.domain.recording_paths import (
     ARTIFACTS,
     RECORDINGS,
@@ -35,7 +35,7 @@ from shared.domain.recording_paths import (
 )
 from shared.domain.recordings import Recording, RecordingStage, RecordingStatus, Usage
 from shared.media import MediaError, probe
-from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberRejected
+from shared.ports import BlobStore, QueueStore, Store, Transcriber, TranscriberRejected, TranscriptionContext
 from shared.realtime.events import NO_EVENTS, EventPublisher
 from shared.services.jobs import HEARTBEAT_SECONDS, ClaimLost, Job, Outcome, RecordingJob, Stage
 from shared.services.search import NO_INDEXING, SearchIndexing
@@ -161,6 +161,8 @@ class TranscriptionJob(RecordingJob):
         if declared is not None and declared > self._max_seconds:
             raise _too_long(self._max_seconds, f"it declares {declared / 60:.0f} minutes")
         finished = await self._finished_pieces(ref)
+        meeting = await self._store.get_meeting(ref.meeting_id)
+        context = None if meeting is None else context_of(meeting.value)
         progress = _Progress(declared, self._max_seconds)
         deadline = time.monotonic() + self._budget
 
@@ -182,6 +184,7 @@ class TranscriptionJob(RecordingJob):
                     skip_channels=declined,
                     per_channel=bool(recording.channels),
                     language=recording.language,
+                    context=context,
                     finished=finished,
                     on_piece=keep,
                     on_decoded=progress.decoded,
@@ -292,6 +295,13 @@ class TranscriptionJob(RecordingJob):
         if meeting is not None:
             # Searchable from now on (the summary's items join it when the summary is written).
             await self._search.recording_changed(meeting.value, announced.value)
+        if recording.call is not None:
+            # Live captions of this call have a draft transcript: this one replaces it.
+            from shared.services.captions import replace_live_transcripts  # noqa: PLC0415
+
+            await replace_live_transcripts(
+                self._store, self._blobs, self._queues, recording, transcript, events=self._events
+            )
         removed = await self._blobs.delete_prefix(ARTIFACTS, work_prefix(ref.meeting_id, ref.recording_id))
         log.info(
             "transcript written: %d segments, %.1f s of audio, %d pieces sent now (%d kept from before)",
@@ -300,6 +310,16 @@ class TranscriptionJob(RecordingJob):
             speech.transcribed,
             removed - speech.transcribed,
         )
+
+
+def context_of(meeting: Meeting) -> TranscriptionContext:
+    """What the meeting tells the transcriber: how its participants are named (the display name, else the
+    user id), its title and description."""
+    return TranscriptionContext(
+        names=tuple(p.display_name or p.user_id for p in meeting.participants),
+        title=meeting.title,
+        description=meeting.description,
+    )
 
 
 def _too_long(max_seconds: float, why: str) -> SourceRefused:

@@ -711,3 +711,46 @@ async def test_local_cannot_cut_an_mp4(local: LocalCallRecorder, tmp_path: Path)
         await local.deliver_file(recording_id, source, chunk_bytes=100)
     [chunk] = _chunks(await local.deliver_file(recording_id, source))
     assert chunk["contentLocation"].endswith("/content/video")
+
+
+# --- real-time transcription (live captions) ---------------------------------------------------------------
+
+TRANSPORT = "wss://captions.example/ws/meeting-1/recording-1"
+CALLBACK = "https://captions.example/callbacks/meeting-1/recording-1"
+
+
+async def test_a_call_is_connected_with_transcription_and_left_again(acs: Harness) -> None:
+    connection = await acs.recorder.start_transcription(ROOM, TRANSPORT, "en-US", callback_url=CALLBACK)
+    assert connection
+    await acs.recorder.stop_transcription(connection)
+    await acs.recorder.stop_transcription(connection)  # gone already: no error
+    if isinstance(acs, AcsHarness):
+        asked = acs.server.state.connections[connection]
+        assert asked["locator"] == ["roomCallLocator", ROOM.id]
+        assert asked["callbackUri"] == CALLBACK
+        # What ACS needs to stream to the captions service: the WebSocket, the locale, started at once, with
+        # the intermediate results that make captions live.
+        assert asked["transcription"] == {
+            "transportUrl": TRANSPORT,
+            "transportType": "websocket",
+            "locale": "en-US",
+            "startTranscription": True,
+            "enableIntermediateResults": True,
+        }
+        assert asked["transcriptionStopped"] is True
+        assert asked["state"] == "disconnected"
+
+
+async def test_a_transport_that_is_no_websocket_is_rejected(acs: Harness) -> None:
+    with pytest.raises(CommunicationRejected):
+        await acs.recorder.start_transcription(
+            ROOM, "https://captions.example/ws/m/r", "en-US", callback_url=CALLBACK
+        )
+
+
+async def test_an_ended_call_cannot_be_transcribed(acs: Harness) -> None:
+    if not isinstance(acs, AcsHarness):
+        pytest.skip("the stand-in has no calls to end: its calls are the rooms")
+    acs.server.end_call("roomCallLocator", ROOM.id)
+    with pytest.raises(CallRecordingNotFound):
+        await acs.recorder.start_transcription(ROOM, TRANSPORT, "en-US", callback_url=CALLBACK)

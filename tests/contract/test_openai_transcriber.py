@@ -21,6 +21,7 @@ from shared.adapters.openai_transcriber import (
     ATTEMPTS,
     AZURE_SCOPE,
     MAX_PIECE_BYTES,
+    MAX_PROMPT_CHARS,
     MAX_WAIT_SECONDS,
     RETRY_AFTER_JITTER,
     OpenAITranscriber,
@@ -28,7 +29,12 @@ from shared.adapters.openai_transcriber import (
     iso_639_1,
 )
 from shared.config import Settings
-from shared.ports import TranscribedSegment, TranscriberRejected, TranscriberUnavailable
+from shared.ports import (
+    TranscribedSegment,
+    TranscriberRejected,
+    TranscriberUnavailable,
+    TranscriptionContext,
+)
 from shared.secrets import SecretResolver
 from tests.audio import Layout, bursts, pcm, wav
 from tests.keyvault_server import KeyVaultServer
@@ -219,6 +225,48 @@ async def test_gpt_4o_language_is_unknown_without_a_hint(server: OpenAIServer, b
     result = await transcriber.transcribe(speech(), language=None)
     assert result.language is None
     assert server.requests[0].language is None
+
+
+CONTEXT = TranscriptionContext(
+    names=("Nadia Kowalski", "owen", "Nadia Kowalski"),
+    title="Checkout redesign review",
+    description="The coupon field and the Stripe errors.",
+)
+
+
+@pytest.mark.parametrize("model", ["whisper-1", "gpt-4o-transcribe"])
+async def test_the_meetings_names_and_terms_go_as_the_prompt(
+    server: OpenAIServer, build: Build, model: str
+) -> None:
+    transcriber = build(openai_settings(server.base_url, model))
+    await transcriber.transcribe(speech(), language="en", context=CONTEXT)
+    await transcriber.transcribe(speech(), language="en")
+
+    with_context, without = server.requests
+    assert with_context.fields["prompt"] == [
+        "Nadia Kowalski, owen. Checkout redesign review The coupon field and the Stripe errors."
+    ]
+    assert "prompt" not in without.fields
+    assert server.statuses == [200, 200]
+
+
+async def test_a_long_context_is_cut_to_what_whisper_reads(
+    server: OpenAIServer, whisper: OpenAITranscriber
+) -> None:
+    names = tuple(f"Person{i} Surname{i}" for i in range(100))
+    await whisper.transcribe(speech(), language=None, context=TranscriptionContext(names=names))
+
+    [prompt] = server.requests[0].fields["prompt"]
+    assert prompt.startswith("Person0 Surname0, Person1 Surname1")
+    assert len(prompt) <= MAX_PROMPT_CHARS
+
+
+async def test_the_diarizing_model_gets_no_prompt(server: OpenAIServer, build: Build) -> None:
+    transcriber = build(openai_settings(server.base_url, "gpt-4o-transcribe-diarize"))
+    await transcriber.transcribe(speech(), language=None, context=CONTEXT)
+
+    assert "prompt" not in server.requests[0].fields
+    assert server.statuses == [200]
 
 
 async def test_the_diarizing_model_gives_speaker_labels(server: OpenAIServer, build: Build) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from shared.bootstrap import Services
 from shared.config import Settings
-from shared.ports import TranscribedSegment, Transcription
+from shared.ports import TranscribedSegment, Transcription, TranscriptionContext
 from tests.conftest import FunctionCaller
 from tests.fakes import FakeTranscriber
 from tests.functions.test_recordings_http import WAV, _create, _meeting, _run_jobs, _transcript, _upload
@@ -26,8 +26,10 @@ async def test_the_summarizer_sees_only_the_masks(call: FunctionCaller, services
     transcriber = services.transcriber
     assert isinstance(transcriber, FakeTranscriber)
 
-    async def saying(wav: bytes, *, language: str | None) -> Transcription:
-        del wav
+    async def saying(
+        wav: bytes, *, language: str | None, context: TranscriptionContext | None = None
+    ) -> Transcription:
+        del wav, context
         return Transcription([TranscribedSegment(0.0, 1.0, SAID)], language or "en")
 
     transcriber.transcribe = saying  # type: ignore[method-assign]

@@ -28,6 +28,8 @@ LOCAL_ONLY: dict[str, str] = {
     "event_webhooks": "local webhooks (EVENTS=local); Azure publishes to the Event Grid topic",
     "admin_users": "operators by user id, honoured only with AUTH_MODE=dev; in Azure operators hold the "
     "Operator app role",
+    "local_call_audio": "the local ACS stand-in's file played as a captioned call's audio; ACS hears calls",
+    "local_call_audio_speed": "how fast the local stand-in plays LOCAL_CALL_AUDIO; nothing plays in Azure",
     "website_instance_id": "set by the platform on every instance (it is how the app knows it runs in Azure)"
     "; a deployment must not set it",
 }
@@ -167,6 +169,8 @@ PLACEHOLDERS = {
     "RETAIN_RECORDINGS_DAYS": "30",
     "RETAIN_NOTES_DAYS": "0",
     "REDACT_PII": "false",
+    "CAPTIONS_URL": "wss://ca-captions-example.azurecontainerapps.io",
+    "ACS_RESOURCE_ID": "00000000-0000-0000-0000-000000000004",
 }
 
 

@@ -61,7 +61,13 @@ async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, sig
     (tmp_path / "host.json").write_text(
         json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": "v1"}}})
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PORT": "0", "DATA_DIR": str(tmp_path / "data")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "PORT": "0",
+        "DATA_DIR": str(tmp_path / "data"),
+        "CAPTIONS_PORT": "0",
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -92,6 +98,12 @@ async def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path: Path, sig
         live = await _read_line(process.stdout)
         ws_url = "ws" + base_url.removeprefix("http")
         assert live == f"Live events (Web PubSub-compatible) on {ws_url}/client/hubs/{{hub}}"
+        # The captions service beside it, on a free port (no CAPTIONS_PORT), where CAPTIONS_URL points.
+        captions = await _read_line(process.stdout)
+        assert re.fullmatch(
+            r"Live captions \(ACS transcription WebSocket\) on ws://127\.0\.0\.1:\d+/ws/\{meetingId\}/\{recordingId\}",
+            captions,
+        ), captions
 
         async with aiohttp.ClientSession() as client:
             async with client.get(f"{base_url}/v1/hello/devhost") as response:

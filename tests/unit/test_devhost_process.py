@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from devhost.commands import EXIT_BAD_INPUT, EXIT_PROVIDER_REFUSED, EXIT_PROVIDER_UNAVAILABLE
-from devhost.process_command import parse_channels, process
+from devhost.process_command import context_of, parse_channels, process
 from devhost.summarize_command import summarize
-from shared.ports import SummarizerRejected, TranscriberUnavailable
+from shared.ports import SummarizerRejected, TranscriberUnavailable, TranscriptionContext
 from shared.transcripts import Segment, Transcript
 from tests import audio
 from tests.fakes import FakeSummarizer, FakeTranscriber
@@ -73,6 +73,32 @@ async def test_channels_name_the_speakers(tmp_path: Path) -> None:
     transcript = json.loads((out / "transcript.json").read_text())
     assert [s["userId"] for s in transcript["speakers"]] == ["alice", "bob"]
     assert transcript["language"] == "en"
+
+
+async def test_the_meeting_context_goes_with_every_piece(tmp_path: Path) -> None:
+    left, right = audio.pcm([("tone", 1.0), ("silence", 3.0)]), audio.pcm([("silence", 2.0), ("tone", 2.0)])
+    file = _recording(tmp_path, audio.wav([left, right]))
+    channels = {0: "alice", 1: "bob"}
+    context = context_of(channels, ["Alice Wong", "bob"], "Okonkwo budget sync", None)
+    transcriber = FakeTranscriber()
+
+    status = await process(
+        file,
+        tmp_path / "out",
+        channels=channels,
+        language="en",
+        context=context,
+        transcriber=transcriber,
+        summarizer=FakeSummarizer(),
+    )
+
+    assert status == 0
+    assert context == TranscriptionContext(
+        names=("alice", "bob", "Alice Wong"), title="Okonkwo budget sync", description=None
+    )
+    assert transcriber.contexts
+    assert set(transcriber.contexts) == {context}
+    assert context_of({}, [], None, None) is None
 
 
 async def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:

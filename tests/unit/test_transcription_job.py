@@ -17,6 +17,7 @@ import pytest
 
 from shared.adapters.local_blobs import UPLOAD_SIGNING_PURPOSE, LocalBlobStore
 from shared.adapters.local_queues import LocalQueueStore
+from shared.domain.models import Meeting, Participant, Role
 from shared.domain.recording_paths import (
     ARTIFACTS,
     RECORDINGS,
@@ -34,7 +35,7 @@ from shared.domain.recordings import (
     RecordingStatus,
 )
 from shared.media import MediaInfo
-from shared.ports import StoreUnavailable, TranscriberRejected, TranscriberUnavailable
+from shared.ports import StoreUnavailable, TranscriberRejected, TranscriberUnavailable, TranscriptionContext
 from shared.services import transcription
 from shared.services.jobs import Job, Outcome
 from shared.services.transcription import TranscriptionJob
@@ -172,6 +173,42 @@ async def test_a_mixed_recording_becomes_a_transcript_with_its_timings(world: Wo
     for name in ("transcript.vtt", "transcript.srt", "transcript.txt"):
         assert (await world.blobs.get(ARTIFACTS, f"{MEETING}/{ref.recording_id}/{name}")).strip()
     assert await world.work_pieces(ref) == []  # the kept pieces are cleaned up once announced
+
+
+async def test_the_transcriber_hears_what_the_meeting_knows(world: World) -> None:
+    at = now()
+    await world.store.create_meeting(
+        Meeting(
+            id=MEETING,
+            title="Checkout redesign",
+            description="The coupon field and Stripe errors.",
+            organizer_id="alice",
+            starts_at=at,
+            ends_at=at + timedelta(hours=1),
+            participants=[
+                Participant(user_id="alice", role=Role.PRESENTER, display_name="Alice Kowalski"),
+                Participant(user_id="bob", role=Role.ATTENDEE),  # no display name: known by the user id
+            ],
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    ref = await world.recording(mixed_wav())
+    assert await world.job().run(job(ref)) == Outcome.DONE
+
+    expected = TranscriptionContext(
+        names=("Alice Kowalski", "bob"),
+        title="Checkout redesign",
+        description="The coupon field and Stripe errors.",
+    )
+    assert world.transcriber.contexts == [expected] * 3  # every piece
+
+
+async def test_without_its_meeting_the_transcriber_gets_no_context(world: World) -> None:
+    ref = await world.recording(mixed_wav())
+    assert await world.job().run(job(ref)) == Outcome.DONE
+
+    assert world.transcriber.contexts == [None] * 3
 
 
 async def test_mp3_and_mp4_uploads_are_transcribed_alike(world: World) -> None:

@@ -327,9 +327,10 @@ def test_srt_format(transcript: Transcript) -> None:
     assert srt.endswith("two hours in\n")
 
 
-def test_txt_groups_runs_of_one_speaker(transcript: Transcript) -> None:
+def test_txt_has_one_line_per_segment_with_its_time_and_speaker(transcript: Transcript) -> None:
     assert to_txt(transcript) == (
-        "[00:00:00] Alice <Admin> & Co: Hello <everyone> & welcome a second line from the same speaker\n"
+        "[00:00:00] Alice <Admin> & Co: Hello <everyone> & welcome\n"
+        "[00:00:01] Alice <Admin> & Co: a second line from the same speaker\n"
         "[00:00:02] u-bob: Ça va? 日本語 👋 --> not a timing\n"
         "[00:00:04] ch2: unknown channel\n"
         "[01:01:01] u-bob: over an hour in: a < b && c > d\n"
@@ -339,13 +340,14 @@ def test_txt_groups_runs_of_one_speaker(transcript: Transcript) -> None:
 
 def test_txt_without_speakers() -> None:
     t = merge("r", "en", 10.0, [piece(0.0, (1.9, 2.0, "a"), (3.0, 4.0, "b"))], None)
-    assert to_txt(t) == "[00:00:01] a b\n"
+    assert to_txt(t) == "[00:00:01] a\n[00:00:03] b\n"
 
 
 def test_json_validates_back_into_the_model(transcript: Transcript) -> None:
     text = to_json(transcript)
     data = json.loads(text)
-    assert list(data) == ["recordingId", "language", "durationSeconds", "speakers", "segments"]
+    assert list(data) == ["recordingId", "language", "durationSeconds", "source", "speakers", "segments"]
+    assert data["source"] == "recording"
     assert data["speakers"][0] == {"id": "ch0", "userId": "u-alice", "displayName": "Alice <Admin> & Co"}
     assert data["segments"][4] == {
         "start": 3661.001,

@@ -11,9 +11,10 @@ import { MeetingPage } from "./meetings/MeetingPage";
 import { MeetingsPage } from "./meetings/MeetingsPage";
 
 // Heavy pages load when first visited: the call page brings the ACS UI library, the recording page the
-// player, transcript and summary. The first page a user sees stays small.
+// player, transcript and summary, the search page its results. The first page a user sees stays small.
 const CallPage = lazy(() => import("./call/CallPage"));
 const RecordingPage = lazy(() => import("./recordings/RecordingPage"));
+const SearchPage = lazy(() => import("./search/SearchPage"));
 // Visited rarely (an export, an erasure): kept out of the first page too.
 const MyDataPage = lazy(() => import("./me/MyDataPage"));
 
@@ -31,6 +32,7 @@ export function App() {
                 <Route path="/meetings/:meetingId/edit" element={<MeetingFormPage />} />
                 <Route path="/meetings/:meetingId/call" element={<CallPage />} />
                 <Route path="/meetings/:meetingId/recordings/:recordingId" element={<RecordingPage />} />
+                <Route path="/search" element={<SearchPage />} />
                 <Route path="/me" element={<MyDataPage />} />
                 <Route path="*" element={<NotFoundPage />} />
               </Routes>

@@ -143,6 +143,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/meetings/{meetingId}/captions/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn live captions on for the meeting's call (organizer, presenters): ACS transcribes it in real time; everyone in the meeting's live channel gets `caption` events */
+        post: operations["start_captions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meetings/{meetingId}/captions/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn live captions off (organizer, presenters): the final captions become the recording's transcript (`source: live`) and its summary is made at once */
+        post: operations["stop_captions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/meetings/{meetingId}/consent": {
         parameters: {
             query?: never;
@@ -169,7 +203,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** An ACS token (scope voip.join) for the meeting's room; calling again refreshes it */
+        /** An ACS token (scope voip.join) for the meeting's room; calling again refreshes it (and starts live captions when the meeting has autoCaptions and they are off) */
         post: operations["join_meeting"];
         delete?: never;
         options?: never;
@@ -756,6 +790,12 @@ export interface components {
         /** CreateMeeting */
         CreateMeeting: {
             /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             * @default false
+             */
+            autoCaptions: boolean;
+            /**
              * Description
              * @default null
              */
@@ -832,6 +872,8 @@ export interface components {
             id: string;
             /** Language */
             language: string | null;
+            /** @description For the live captions of the meeting's call: their state (the transcript is made of them). */
+            live: components["schemas"]["LiveCaptionsOut"] | null;
             /** Meetingid */
             meetingId: string;
             /**
@@ -1186,6 +1228,24 @@ export interface components {
              */
             unverified: boolean;
         };
+        /** LiveCaptionsOut */
+        LiveCaptionsOut: {
+            /** Locale */
+            locale: string;
+            /**
+             * Startedat
+             * Format: date-time
+             */
+            startedAt: string;
+            /**
+             * State
+             * @description `stopped`: captions off or the call ended; `finalized`: the transcript is written.
+             * @enum {string}
+             */
+            state: "starting" | "active" | "stopped" | "finalized";
+            /** Stoppedat */
+            stoppedAt: string | null;
+        };
         /** MediaOut */
         MediaOut: {
             /**
@@ -1211,6 +1271,11 @@ export interface components {
         };
         /** MeetingOut */
         MeetingOut: {
+            /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             */
+            autoCaptions: boolean;
             /**
              * Createdat
              * Format: date-time
@@ -1397,6 +1462,8 @@ export interface components {
             id: string;
             /** Language */
             language: string | null;
+            /** @description For the live captions of the meeting's call: their state (the transcript is made of them). */
+            live: components["schemas"]["LiveCaptionsOut"] | null;
             /** Meetingid */
             meetingId: string;
             /**
@@ -1560,6 +1627,8 @@ export interface components {
             id: string;
             /** Language */
             language: string | null;
+            /** @description For the live captions of the meeting's call: their state (the transcript is made of them). */
+            live: components["schemas"]["LiveCaptionsOut"] | null;
             /** Meetingid */
             meetingId: string;
             /**
@@ -1750,6 +1819,15 @@ export interface components {
             content: "audio-video";
             format?: "mp4" | null;
         };
+        /** StartCaptions */
+        StartCaptions: {
+            /**
+             * Language
+             * @description The locale the recognizer listens for, e.g. `en-US` (default: the meeting's language, else en-US).
+             * @default null
+             */
+            language: string | null;
+        };
         /**
          * SummaryEdit
          * @description The summary as the organizer corrected it: the same schema as the summary read (fields the server
@@ -1883,6 +1961,12 @@ export interface components {
              */
             segments: components["schemas"]["Segment"][];
             /**
+             * Source
+             * @default recording
+             * @enum {string}
+             */
+            source: "recording" | "live";
+            /**
              * Speakers
              * @default []
              */
@@ -1893,6 +1977,11 @@ export interface components {
          * @description Every field optional; only those present change. `participants` replaces the whole list.
          */
         UpdateMeeting: {
+            /**
+             * Autocaptions
+             * @description Live captions start by themselves when someone joins the call (as POST .../captions/start).
+             */
+            autoCaptions?: boolean;
             /**
              * Description
              * @default null
@@ -2711,6 +2800,189 @@ export interface operations {
             };
             /** @description Bad Gateway */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_captions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartCaptions"];
+            };
+        };
+        responses: {
+            /** @description The recording made for the captions (`live` set, status `recording`) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stop_captions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meetingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The captions' recording, summarizing (or failed: nothing was captioned) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

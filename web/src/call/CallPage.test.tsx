@@ -25,6 +25,7 @@ const MEETING: Meeting = {
   ],
   roomId: "room-1",
   recordingPolicy: "none",
+  autoCaptions: false,
   createdAt: "2030-06-01T07:00:00Z",
   updatedAt: "2030-06-01T07:00:00Z",
 };
@@ -61,6 +62,7 @@ function callRecording(state: "active" | "paused", id = "r1"): Recording {
     call: { callKind: "room", callId: "room-1", content: "audio", channels: "mixed", format: "mp3", state },
     transcriptWrittenAt: null,
     sourceDeletedAt: null,
+    live: null,
     createdAt: "2030-07-01T07:05:00Z",
     updatedAt: "2030-07-01T07:05:00Z",
   };

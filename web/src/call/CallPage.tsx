@@ -26,6 +26,7 @@ import {
   type Meeting,
 } from "../meetings/api";
 import { CallRecordingControls } from "./CallRecordingControls";
+import { LiveCaptions } from "./LiveCaptions";
 import { createTokenRefresher, refreshDelay } from "./tokenRefresh";
 
 // The ACS UI library is big: it loads only when this deployment makes real calls.
@@ -142,6 +143,7 @@ function Call({
           <AcsCall joined={first} displayName={displayName} refresher={refresher} />
         </Suspense>
       )}
+      <LiveCaptions meetingId={meetingId} canControl={presenter} />
       {presenter && <CallRecordingControls meetingId={meetingId} />}
     </>
   );

@@ -13,7 +13,8 @@ export type LiveEventType =
   | "recording.status"
   | "transcript.ready"
   | "summary.ready"
-  | "callRecording.state";
+  | "callRecording.state"
+  | "caption";
 
 export interface LiveEvent {
   id: string;

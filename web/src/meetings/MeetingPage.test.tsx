@@ -24,6 +24,7 @@ const MEETING: Meeting = {
   ],
   roomId: "room-1",
   recordingPolicy: "none",
+  autoCaptions: false,
   createdAt: "2030-06-01T07:00:00Z",
   updatedAt: "2030-06-01T07:00:00Z",
 };

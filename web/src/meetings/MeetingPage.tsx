@@ -41,6 +41,7 @@ import {
   type Meeting,
   type Role,
 } from "./api";
+import { AskSection } from "./AskSection";
 import { meetingChange } from "./liveUpdates";
 import { participantProblem } from "./meetingForm";
 
@@ -281,6 +282,8 @@ function MeetingView({ meeting, reload, error }: { meeting: Meeting; reload: () 
           participants={meeting.participants}
         />
       </div>
+
+      <AskSection meetingId={meeting.id} />
     </>
   );
 }

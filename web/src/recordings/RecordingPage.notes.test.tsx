@@ -27,6 +27,7 @@ const transcript: recordingApi.Transcript = {
   recordingId: "r1",
   language: "en",
   durationSeconds: 20,
+  source: "recording",
   speakers: [
     { id: "spk_A", userId: null, displayName: null },
     { id: "spk_B", userId: "bob", displayName: null },
@@ -83,6 +84,7 @@ beforeEach(() => {
     ],
     roomId: null,
     recordingPolicy: "none",
+    autoCaptions: false,
     createdAt: "2025-01-01T09:00:00Z",
     updatedAt: "2025-01-01T09:00:00Z",
   });

@@ -22,6 +22,7 @@ const transcript: recordingApi.Transcript = {
   recordingId: "r1",
   language: "en",
   durationSeconds: 20,
+  source: "recording",
   speakers: [{ id: "s1", userId: "alice", displayName: null }],
   segments: [
     { start: 0.5, end: 4, speaker: "s1", text: "Hello Bob." },
@@ -97,6 +98,7 @@ beforeEach(() => {
     participants: [{ userId: "alice", role: "presenter", displayName: "Alice Martin" }],
     roomId: null,
     recordingPolicy: "none",
+    autoCaptions: false,
     createdAt: "2025-01-01T09:00:00Z",
     updatedAt: "2025-01-01T09:00:00Z",
   });

@@ -21,14 +21,15 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link, useParams, useSearchParams } from "react-router-dom";
 
 import { ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
 import { useLivePolling, useMeetingEvents, useOnReconnect } from "../live/LiveProvider";
-import { currentSegmentIndex } from "./followAlong";
+import { parseStartAt } from "../search/searchApi";
+import { currentSegmentIndex, lastStartedIndex } from "./followAlong";
 import { formatBytes, formatTime } from "./format";
 import {
   approveSummary,
@@ -161,12 +162,14 @@ export default function RecordingPage() {
   const styles = useStyles();
   const { meetingId = "", recordingId = "" } = useParams();
   const { user } = useAuth();
+  const [searchParams] = useSearchParams();
+  const startAt = parseStartAt(searchParams.get("t"));
   const [recording, setRecording] = useState<Recording | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [meeting, setMeeting] = useState<Meeting | null>(null);
   const [tick, setTick] = useState(0);
   const [tab, setTab] = useState<"transcript" | "summary">("transcript");
-  const [time, setTime] = useState(0);
+  const [time, setTime] = useState(() => startAt ?? 0);
   const [playing, setPlaying] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
   const [regenerating, setRegenerating] = useState(false);
@@ -178,6 +181,8 @@ export default function RecordingPage() {
   const [summaryConflict, setSummaryConflict] = useState(false);
   const [confirmingRegenerate, setConfirmingRegenerate] = useState(false);
   const mediaRef = useRef<HTMLMediaElement | null>(null);
+  // Where the player goes once it knows its media (opened with ?t= before the player was there).
+  const pendingStart = useRef<number | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -282,6 +287,37 @@ export default function RecordingPage() {
     if (element !== null) element.currentTime = seconds;
     setTime(seconds);
   }, []);
+
+  // Opened at a moment (`?t=`: a search hit, an answer's source): the transcript at that line, and the
+  // player there as soon as it can seek (a player without its metadata yet seeks when it has them).
+  const [openedAt, setOpenedAt] = useState(startAt);
+  if (openedAt !== startAt) {
+    // Another moment of the same recording (a link followed while here): adjusted while rendering.
+    setOpenedAt(startAt);
+    if (startAt !== null) {
+      setTab("transcript");
+      setTime(startAt);
+    }
+  }
+  useEffect(() => {
+    if (startAt === null) return;
+    const element = mediaRef.current;
+    if (element !== null && element.readyState >= HTMLMediaElement.HAVE_METADATA) {
+      element.currentTime = startAt;
+      pendingStart.current = null;
+    } else {
+      pendingStart.current = startAt;
+    }
+  }, [startAt]);
+  const onPlayerReady = useCallback((element: HTMLMediaElement) => {
+    if (pendingStart.current === null) return;
+    element.currentTime = pendingStart.current;
+    pendingStart.current = null;
+  }, []);
+  const revealIndex = useMemo(
+    () => (startAt === null || segments === undefined ? -1 : lastStartedIndex(segments, startAt)),
+    [segments, startAt],
+  );
 
   const download = (artifact: ArtifactFormat) => {
     if (recording === null) return;
@@ -419,6 +455,7 @@ export default function RecordingPage() {
               mediaRef={mediaRef}
               onTime={setTime}
               onPlayingChange={setPlaying}
+              onReady={onPlayerReady}
             />
           ) : (
             <Text className={styles.meta}>The player appears once the file is here.</Text>
@@ -476,6 +513,7 @@ export default function RecordingPage() {
                     names={names}
                     currentIndex={currentIndex}
                     following={playing}
+                    revealIndex={revealIndex}
                     onSeek={seek}
                   />
                 </>

@@ -85,6 +85,8 @@ interface PlayerProps {
   mediaRef: RefObject<HTMLMediaElement | null>;
   onTime: (seconds: number) => void;
   onPlayingChange: (playing: boolean) => void;
+  /** The element knows its duration (loadedmetadata): it can seek now. */
+  onReady?: (element: HTMLMediaElement) => void;
 }
 
 export function RecordingPlayer({
@@ -94,6 +96,7 @@ export function RecordingPlayer({
   mediaRef,
   onTime,
   onPlayingChange,
+  onReady,
 }: PlayerProps) {
   const styles = useStyles();
   const { media, error, renew } = useMediaUrl(meetingId, recordingId, true);
@@ -131,6 +134,9 @@ export function RecordingPlayer({
     onError,
     onTimeUpdate: report,
     onSeeked: report,
+    onLoadedMetadata: (event: { currentTarget: HTMLMediaElement }) => {
+      onReady?.(event.currentTarget);
+    },
     onCanPlay: () => {
       setBroken(false);
     },

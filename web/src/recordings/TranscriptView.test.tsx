@@ -11,6 +11,7 @@ const transcript: Transcript = {
   recordingId: "r1",
   language: "en",
   durationSeconds: 75,
+  source: "recording",
   speakers: [
     { id: "s1", userId: "alice", displayName: "Alice Martin" },
     { id: "s2", userId: "bob", displayName: null },

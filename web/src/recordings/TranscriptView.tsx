@@ -64,10 +64,19 @@ export interface TranscriptViewProps {
   currentIndex: number;
   /** Whether the player plays: the current line is followed only then (a paused reader scrolls freely). */
   following: boolean;
+  /** A line to bring into view once (the page was opened at its time), -1 for none. */
+  revealIndex?: number;
   onSeek: (seconds: number) => void;
 }
 
-export function TranscriptView({ transcript, names, currentIndex, following, onSeek }: TranscriptViewProps) {
+export function TranscriptView({
+  transcript,
+  names,
+  currentIndex,
+  following,
+  revealIndex = -1,
+  onSeek,
+}: TranscriptViewProps) {
   const styles = useStyles();
   const [query, setQuery] = useState("");
   const deferredQuery = useDeferredValue(query);
@@ -88,6 +97,17 @@ export function TranscriptView({ transcript, names, currentIndex, following, onS
     const line = box.querySelector<HTMLElement>(`[data-index="${currentIndex}"]`);
     if (line !== null) reveal(box, line, ownScrollUntil);
   }, [currentIndex, following]);
+
+  // The line the page was opened at: in view in the transcript, and the transcript in view in the page.
+  useEffect(() => {
+    const box = scroller.current;
+    if (revealIndex < 0 || box === null) return;
+    const line = box.querySelector<HTMLElement>(`[data-index="${revealIndex}"]`);
+    if (line === null) return;
+    // (jsdom has no scrollIntoView: tests go without.)
+    if ("scrollIntoView" in box) box.scrollIntoView({ block: "nearest" });
+    reveal(box, line, ownScrollUntil);
+  }, [revealIndex]);
 
   // The first match comes into view as the user types.
   useEffect(() => {

@@ -87,6 +87,7 @@ export function recording(fields: Partial<Recording> = {}): Recording {
     call: null,
     transcriptWrittenAt: null,
     sourceDeletedAt: null,
+    live: null,
     createdAt: "2025-01-01T10:00:00Z",
     updatedAt: "2025-01-01T10:00:00Z",
     ...fields,
