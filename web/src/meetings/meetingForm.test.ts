@@ -119,6 +119,7 @@ describe("the recording consent", () => {
       participants: [{ userId: "alice", role: "presenter", displayName: null }],
       roomId: null,
       recordingPolicy: "consent",
+      autoCaptions: false,
       createdAt: "2030-06-01T07:00:00Z",
       updatedAt: "2030-06-01T07:00:00Z",
     };
