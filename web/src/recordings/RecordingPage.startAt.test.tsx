@@ -19,6 +19,7 @@ const api = vi.mocked(recordingApi);
 
 const transcript: recordingApi.Transcript = {
   recordingId: "r1",
+  source: "recording",
   language: "en",
   durationSeconds: 20,
   speakers: [{ id: "s1", userId: "alice", displayName: null }],
