@@ -15,6 +15,8 @@ import { MeetingsPage } from "./meetings/MeetingsPage";
 const CallPage = lazy(() => import("./call/CallPage"));
 const RecordingPage = lazy(() => import("./recordings/RecordingPage"));
 const SearchPage = lazy(() => import("./search/SearchPage"));
+// Visited rarely (an export, an erasure): kept out of the first page too.
+const MyDataPage = lazy(() => import("./me/MyDataPage"));
 
 export function App() {
   return (
@@ -31,6 +33,7 @@ export function App() {
                 <Route path="/meetings/:meetingId/call" element={<CallPage />} />
                 <Route path="/meetings/:meetingId/recordings/:recordingId" element={<RecordingPage />} />
                 <Route path="/search" element={<SearchPage />} />
+                <Route path="/me" element={<MyDataPage />} />
                 <Route path="*" element={<NotFoundPage />} />
               </Routes>
             </Suspense>

@@ -24,6 +24,10 @@ const useStyles = makeStyles({
     textDecoration: "none",
   },
   spacer: { flexGrow: 1 },
+  headerLink: {
+    color: tokens.colorNeutralForegroundOnBrand,
+    ":hover": { color: tokens.colorNeutralForegroundOnBrand },
+  },
   // Beside the user on a wide screen; a row of its own under them on a phone.
   search: {
     flexBasis: "22rem",
@@ -91,6 +95,9 @@ export function Layout({ children }: { children: ReactNode }) {
             <Text>
               Signed in as <strong>{user.name}</strong>
             </Text>
+            <Link to="/me" className={styles.headerLink}>
+              Your data
+            </Link>
             <Button appearance="secondary" onClick={() => void signOut()}>
               Sign out
             </Button>

@@ -186,3 +186,50 @@ describe("field errors", () => {
     expect(Date.parse(body.endsAt) - Date.parse(body.startsAt)).toBe(90 * 60_000);
   });
 });
+
+describe("the recording consent select", () => {
+  it("sends the policy chosen with a new meeting", async () => {
+    const user = userEvent.setup();
+    const seen = answerWith(fetchMock, [
+      ({ method }) =>
+        method === "POST" ? json(meeting({ id: "m9", recordingPolicy: "consent" }), 201) : undefined,
+    ]);
+    renderPage(<MeetingFormPage />, { path: "/meetings/new", pattern: "/meetings/new" });
+    const select = screen.getByRole("combobox", { name: /Recording consent/ });
+    expect(select).toHaveValue("none");
+    expect(
+      within(select)
+        .getAllByRole("option")
+        .map((o) => o.textContent),
+    ).toEqual(["No consent needed", "Ask every participant to consent before recording"]);
+
+    await user.type(screen.getByRole("textbox", { name: /Title/ }), "Interviews");
+    await user.selectOptions(select, "Ask every participant to consent before recording");
+    await user.click(screen.getByRole("button", { name: "Create meeting" }));
+
+    await screen.findByText("Meeting page");
+    const body = seen.find((s) => s.method === "POST")?.body as { recordingPolicy?: string };
+    expect(body.recordingPolicy).toBe("consent");
+  });
+
+  it("shows the meeting's policy when editing and patches only its change", async () => {
+    const user = userEvent.setup();
+    const seen = answerWith(fetchMock, [
+      ({ method, path }) =>
+        method === "GET" && path === "/api/meetings/m1"
+          ? json(meeting({ recordingPolicy: "consent" }), 200, { ETag: '"v1"' })
+          : undefined,
+      ({ method, body }) =>
+        method === "PATCH" ? json(meeting(body as Partial<Meeting>), 200, { ETag: '"v2"' }) : undefined,
+    ]);
+    renderPage(<MeetingFormPage />, { path: "/meetings/m1/edit", pattern: "/meetings/:meetingId/edit" });
+    const select = await screen.findByRole("combobox", { name: /Recording consent/ });
+    expect(select).toHaveValue("consent");
+
+    await user.selectOptions(select, "No consent needed");
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+
+    await screen.findByText("Meeting page");
+    expect(patches(seen).map((s) => s.body)).toEqual([{ recordingPolicy: "none" }]);
+  });
+});

@@ -24,7 +24,15 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
 import { userTimeZone } from "../lib/time";
 import { useLoad } from "../lib/useLoad";
-import { createMeeting, getMeeting, ROLES, updateMeeting, type Role, type Versioned } from "./api";
+import {
+  createMeeting,
+  getMeeting,
+  ROLES,
+  updateMeeting,
+  type RecordingPolicy,
+  type Role,
+  type Versioned,
+} from "./api";
 import {
   apiFieldErrors,
   changedFields,
@@ -33,6 +41,7 @@ import {
   fromMeeting,
   participantProblem,
   rebase,
+  RECORDING_POLICIES,
   toChanges,
   toCreate,
   validate,
@@ -254,6 +263,24 @@ function MeetingForm({ initial }: { initial: Versioned | null }) {
           </Field>
         </div>
         <Text className={styles.zone}>Times are in {timeZone}</Text>
+        <Field
+          label="Recording consent"
+          hint="With consent, everyone who can be heard sees a notice when joining, and the call is recorded only once all of them accepted."
+          {...field("recordingPolicy")}
+        >
+          <Select
+            value={values.recordingPolicy}
+            onChange={(_, data) => {
+              set("recordingPolicy", data.value as RecordingPolicy);
+            }}
+          >
+            {RECORDING_POLICIES.map((policy) => (
+              <option key={policy.value} value={policy.value}>
+                {policy.label}
+              </option>
+            ))}
+          </Select>
+        </Field>
 
         <section className={styles.participants} aria-labelledby="form-participants">
           <Title3 as="h2" block id="form-participants">

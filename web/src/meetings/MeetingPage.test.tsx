@@ -29,10 +29,10 @@ const MEETING: Meeting = {
   updatedAt: "2030-06-01T07:00:00Z",
 };
 
-const getMeeting = () =>
+const getMeeting = (meeting: Meeting = MEETING) =>
   answerWith(fetchMock, [
     ({ method, path }) =>
-      method === "GET" && path === "/api/meetings/m1" ? json(MEETING, 200, { ETag: '"v1"' }) : undefined,
+      method === "GET" && path === "/api/meetings/m1" ? json(meeting, 200, { ETag: '"v1"' }) : undefined,
     ({ method, path }) =>
       method === "GET" && path.endsWith("/recordings") ? json({ items: [] }) : undefined,
   ]);
@@ -73,6 +73,22 @@ describe("what each role sees", () => {
     expect(screen.queryByRole("button", { name: "Invite" })).toBeNull();
     expect(screen.queryByRole("combobox", { name: /Role of/ })).toBeNull();
     expect(screen.queryByRole("button", { name: /Remove/ })).toBeNull();
+  });
+});
+
+describe("the recording policy", () => {
+  it("says when recording needs everyone's consent, to every participant", async () => {
+    getMeeting({ ...MEETING, recordingPolicy: "consent" });
+    show("bob");
+    await screen.findByRole("heading", { level: 1, name: "Planning" });
+    expect(screen.getByText("Recording needs everyone's consent")).toBeInTheDocument();
+  });
+
+  it("says nothing of consent when none is needed", async () => {
+    getMeeting();
+    show("alice");
+    await screen.findByRole("heading", { level: 1, name: "Planning" });
+    expect(screen.queryByText(/consent/)).toBeNull();
   });
 });
 

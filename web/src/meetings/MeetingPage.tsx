@@ -67,6 +67,7 @@ const useStyles = makeStyles({
     fontWeight: tokens.fontWeightSemibold,
     ":hover": { backgroundColor: tokens.colorNeutralBackground1Hover },
   },
+  consent: { marginBottom: tokens.spacingVerticalM },
   description: { whiteSpace: "pre-wrap", margin: `${tokens.spacingVerticalL} 0`, maxWidth: "760px" },
   section: {
     marginTop: tokens.spacingVerticalXXL,
@@ -214,6 +215,11 @@ function MeetingView({ meeting, reload, error }: { meeting: Meeting; reload: () 
         {formatRange(meeting.startsAt, meeting.endsAt)}
         {!cancelled && " · Scheduled"} · organized by {meeting.organizerId}
       </Text>
+      {meeting.recordingPolicy === "consent" && (
+        <Badge appearance="tint" color="informative" size="large" className={styles.consent}>
+          Recording needs everyone&apos;s consent
+        </Badge>
+      )}
       {error !== null && <ErrorMessage error={error} onRetry={reload} />}
       <div className={styles.actions}>
         <Button

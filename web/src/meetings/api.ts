@@ -5,6 +5,7 @@ import type { components } from "../api/schema";
 
 type Schemas = components["schemas"];
 export type Role = Schemas["Role"];
+export type RecordingPolicy = Schemas["RecordingPolicy"];
 export type MeetingSummary = Schemas["MeetingSummaryOut"];
 export type MeetingList = Schemas["MeetingList"];
 export type JoinInfo = Schemas["JoinOut"];
@@ -18,6 +19,7 @@ export type ParticipantIn = Pick<Schemas["ParticipantIn"], "userId" | "role"> & 
 export type CreateMeeting = Pick<Schemas["CreateMeeting"], "title" | "startsAt" | "endsAt"> & {
   description?: string | null;
   participants?: ParticipantIn[];
+  recordingPolicy?: RecordingPolicy;
 };
 export type UpdateMeeting = Partial<Omit<Schemas["UpdateMeeting"], "participants">> & {
   participants?: ParticipantIn[] | null;

@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "../api/errors";
-import { apiFieldErrors, changedFields, conflicts, rebase, toChanges, type FormValues } from "./meetingForm";
+import type { Meeting } from "./api";
+import {
+  apiFieldErrors,
+  changedFields,
+  conflicts,
+  fromMeeting,
+  rebase,
+  toChanges,
+  toCreate,
+  type FormValues,
+} from "./meetingForm";
 
 const TZ = "Europe/Berlin";
 const base: FormValues = {
@@ -10,6 +20,7 @@ const base: FormValues = {
   startsAt: "2030-07-01T09:00",
   endsAt: "2030-07-01T10:00",
   participants: [{ userId: "bob", displayName: "", role: "attendee" }],
+  recordingPolicy: "none",
 };
 
 describe("the user's edits", () => {
@@ -85,5 +96,57 @@ describe("the API's field errors", () => {
       startsAt: "Input should be a valid datetime",
       participants: "Participant 3 (role): Input should be 'presenter', 'attendee' or 'consumer'",
     });
+  });
+});
+
+describe("the recording consent", () => {
+  const consent: FormValues = { ...base, recordingPolicy: "consent" };
+
+  it("is sent with a new meeting, as the policy chosen", () => {
+    expect(toCreate(consent, TZ).recordingPolicy).toBe("consent");
+    expect(toCreate(base, TZ).recordingPolicy).toBe("none");
+  });
+
+  it("is read from the meeting being edited", () => {
+    const meeting: Meeting = {
+      id: "m1",
+      title: "Planning",
+      description: null,
+      organizerId: "alice",
+      startsAt: "2030-07-01T07:00:00Z",
+      endsAt: "2030-07-01T08:00:00Z",
+      status: "scheduled",
+      participants: [{ userId: "alice", role: "presenter", displayName: null }],
+      roomId: null,
+      recordingPolicy: "consent",
+      autoCaptions: false,
+      createdAt: "2030-06-01T07:00:00Z",
+      updatedAt: "2030-06-01T07:00:00Z",
+    };
+    expect(fromMeeting(meeting, TZ).recordingPolicy).toBe("consent");
+    expect(fromMeeting({ ...meeting, recordingPolicy: "none" }, TZ).recordingPolicy).toBe("none");
+  });
+
+  it("is patched only when the user changed it, in either direction", () => {
+    expect(toChanges(base, consent, TZ)).toEqual({ recordingPolicy: "consent" });
+    expect(toChanges(consent, base, TZ)).toEqual({ recordingPolicy: "none" });
+    expect(toChanges(consent, { ...consent, title: "Other" }, TZ)).toEqual({ title: "Other" });
+  });
+
+  it("is named in words after a 412, and the user's choice replayed over the new version", () => {
+    const theirs: FormValues = { ...base, recordingPolicy: "consent" };
+    const mine: FormValues = { ...base, title: "Mine" };
+    expect(conflicts(base, mine, theirs, TZ)).toEqual([
+      {
+        field: "recordingPolicy",
+        label: "Recording consent",
+        theirs: "ask every participant to consent before recording",
+        yours: null,
+      },
+    ]);
+    // Their consent kept under the user's title; the user's own change of policy wins where they made one.
+    expect(rebase(base, mine, theirs, TZ)).toEqual({ ...theirs, title: "Mine" });
+    const undo = rebase(consent, { ...consent, recordingPolicy: "none" }, { ...consent, title: "New" }, TZ);
+    expect(undo).toEqual({ ...consent, title: "New", recordingPolicy: "none" });
   });
 });

@@ -2,7 +2,7 @@
 // what the user edited, what to send, and how to replay their edits over a newer version after a 412.
 import type { ApiError } from "../api/errors";
 import { localInputToRfc3339, rfc3339ToLocalInput, sameInstant } from "../lib/time";
-import type { CreateMeeting, Meeting, ParticipantIn, Role, UpdateMeeting } from "./api";
+import type { CreateMeeting, Meeting, ParticipantIn, RecordingPolicy, Role, UpdateMeeting } from "./api";
 
 export interface ParticipantDraft {
   userId: string;
@@ -17,16 +17,36 @@ export interface FormValues {
   startsAt: string;
   endsAt: string;
   participants: ParticipantDraft[];
+  /** Whether recording the call needs everyone's consent (the select "Recording consent"). */
+  recordingPolicy: RecordingPolicy;
+}
+
+/** The choices of the select "Recording consent", in its order. */
+export const RECORDING_POLICIES: readonly { value: RecordingPolicy; label: string }[] = [
+  { value: "none", label: "No consent needed" },
+  { value: "consent", label: "Ask every participant to consent before recording" },
+];
+
+export function recordingPolicyLabel(policy: RecordingPolicy): string {
+  return RECORDING_POLICIES.find((p) => p.value === policy)?.label ?? policy;
 }
 
 export type FieldName = keyof FormValues;
-export const FIELDS: readonly FieldName[] = ["title", "description", "startsAt", "endsAt", "participants"];
+export const FIELDS: readonly FieldName[] = [
+  "title",
+  "description",
+  "startsAt",
+  "endsAt",
+  "participants",
+  "recordingPolicy",
+];
 export const FIELD_LABELS: Record<FieldName, string> = {
   title: "Title",
   description: "Description",
   startsAt: "Starts",
   endsAt: "Ends",
   participants: "Participants",
+  recordingPolicy: "Recording consent",
 };
 
 export type FieldErrors = Partial<Record<FieldName, string>>;
@@ -43,6 +63,7 @@ export function emptyForm(now: number, timeZone: string): FormValues {
     startsAt: rfc3339ToLocalInput(new Date(start).toISOString(), timeZone),
     endsAt: rfc3339ToLocalInput(new Date(start + HOUR).toISOString(), timeZone),
     participants: [],
+    recordingPolicy: "none",
   };
 }
 
@@ -56,6 +77,7 @@ export function fromMeeting(meeting: Meeting, timeZone: string): FormValues {
     participants: meeting.participants
       .filter((p) => p.userId !== meeting.organizerId)
       .map((p) => ({ userId: p.userId, displayName: p.displayName ?? "", role: p.role })),
+    recordingPolicy: meeting.recordingPolicy,
   };
 }
 
@@ -77,6 +99,8 @@ function sameField(field: FieldName, a: FormValues, b: FormValues, timeZone: str
     case "title":
     case "description":
       return a[field].trim() === b[field].trim();
+    case "recordingPolicy":
+      return a.recordingPolicy === b.recordingPolicy;
   }
 }
 
@@ -121,6 +145,7 @@ export function toCreate(values: FormValues, timeZone: string): CreateMeeting {
     startsAt: instant(values.startsAt, timeZone),
     endsAt: instant(values.endsAt, timeZone),
     participants: participantsIn(values.participants),
+    recordingPolicy: values.recordingPolicy,
   };
   const description = values.description.trim();
   if (description !== "") body.description = description;
@@ -144,6 +169,9 @@ export function toChanges(base: FormValues, values: FormValues, timeZone: string
         break;
       case "participants":
         body.participants = participantsIn(values.participants);
+        break;
+      case "recordingPolicy":
+        body.recordingPolicy = values.recordingPolicy;
         break;
     }
   }
@@ -174,6 +202,8 @@ export function describeValue(field: FieldName, values: FormValues): string {
     case "title":
     case "description":
       return values[field].trim() === "" ? "(empty)" : `“${values[field].trim()}”`;
+    case "recordingPolicy":
+      return recordingPolicyLabel(values.recordingPolicy).toLowerCase();
   }
 }
 
@@ -201,6 +231,7 @@ export function rebase(base: FormValues, mine: FormValues, theirs: FormValues, t
   const merged: FormValues = { ...theirs, participants: [...theirs.participants] };
   for (const field of changedFields(base, mine, timeZone)) {
     if (field === "participants") merged.participants = [...mine.participants];
+    else if (field === "recordingPolicy") merged.recordingPolicy = mine.recordingPolicy;
     else merged[field] = mine[field];
   }
   return merged;
