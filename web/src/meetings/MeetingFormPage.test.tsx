@@ -233,3 +233,130 @@ describe("the recording consent select", () => {
     expect(patches(seen).map((s) => s.body)).toEqual([{ recordingPolicy: "none" }]);
   });
 });
+
+describe("the live captions switch", () => {
+  const CAPTIONS = "Start live captions when the call begins";
+
+  it("sends autoCaptions with every new meeting: off by default, on when switched on", async () => {
+    const user = userEvent.setup();
+    const seen = answerWith(fetchMock, [
+      ({ method }) => (method === "POST" ? json(meeting({ id: "m9" }), 201) : undefined),
+    ]);
+    const { unmount } = renderPage(<MeetingFormPage />, { path: "/meetings/new", pattern: "/meetings/new" });
+    expect(screen.getByRole("switch", { name: CAPTIONS })).not.toBeChecked();
+    await user.type(screen.getByRole("textbox", { name: /Title/ }), "Standup");
+    await user.click(screen.getByRole("button", { name: "Create meeting" }));
+    await screen.findByText("Meeting page");
+    unmount();
+
+    renderPage(<MeetingFormPage />, { path: "/meetings/new", pattern: "/meetings/new" });
+    await user.type(screen.getByRole("textbox", { name: /Title/ }), "Interviews");
+    await user.click(screen.getByRole("switch", { name: CAPTIONS }));
+    expect(screen.getByRole("switch", { name: CAPTIONS })).toBeChecked();
+    await user.click(screen.getByRole("button", { name: "Create meeting" }));
+    await screen.findByText("Meeting page");
+
+    const posts = seen
+      .filter((s) => s.method === "POST")
+      .map((s) => (s.body as { autoCaptions?: boolean }).autoCaptions);
+    expect(posts).toEqual([false, true]);
+  });
+
+  it("shows the meeting's setting when editing and patches only its change", async () => {
+    const user = userEvent.setup();
+    const seen = answerWith(fetchMock, [
+      ({ method, path }) =>
+        method === "GET" && path === "/api/meetings/m1"
+          ? json(meeting({ autoCaptions: true }), 200, { ETag: '"v1"' })
+          : undefined,
+      ({ method, body }) =>
+        method === "PATCH" ? json(meeting(body as Partial<Meeting>), 200, { ETag: '"v2"' }) : undefined,
+    ]);
+    renderPage(<MeetingFormPage />, { path: "/meetings/m1/edit", pattern: "/meetings/:meetingId/edit" });
+    const captions = await screen.findByRole("switch", { name: CAPTIONS });
+    expect(captions).toBeChecked();
+
+    await user.click(captions);
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+
+    await screen.findByText("Meeting page");
+    expect(patches(seen).map((s) => s.body)).toEqual([{ autoCaptions: false }]);
+  });
+
+  it("leaves autoCaptions out of the PATCH when only another field changed", async () => {
+    const user = userEvent.setup();
+    const seen = answerWith(fetchMock, [
+      ({ method, path }) =>
+        method === "GET" && path === "/api/meetings/m1"
+          ? json(meeting({ autoCaptions: true }), 200, { ETag: '"v1"' })
+          : undefined,
+      ({ method, body }) =>
+        method === "PATCH" ? json(meeting(body as Partial<Meeting>), 200, { ETag: '"v2"' }) : undefined,
+    ]);
+    renderPage(<MeetingFormPage />, { path: "/meetings/m1/edit", pattern: "/meetings/:meetingId/edit" });
+    const title = await screen.findByRole("textbox", { name: /Title/ });
+    await user.clear(title);
+    await user.type(title, "Planning II");
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+
+    await screen.findByText("Meeting page");
+    expect(patches(seen).map((s) => s.body)).toEqual([{ title: "Planning II" }]);
+  });
+
+  it("after a 412 lists their change of the switch and sends the user's own again", async () => {
+    const user = userEvent.setup();
+    let reads = 0;
+    const seen = answerWith(fetchMock, [
+      ({ method, path }) => {
+        if (method !== "GET" || path !== "/api/meetings/m1") return undefined;
+        reads += 1;
+        return reads === 1
+          ? json(meeting(), 200, { ETag: '"v1"' })
+          : json(meeting({ title: "Planning (theirs)" }), 200, { ETag: '"v2"' });
+      },
+      ({ method, headers, body }) => {
+        if (method !== "PATCH") return undefined;
+        if (headers.get("If-Match") === '"v1"') return problem(412, "stale");
+        return json(meeting({ ...(body as Partial<Meeting>), title: "Planning (theirs)" }), 200, {
+          ETag: '"v3"',
+        });
+      },
+    ]);
+    renderPage(<MeetingFormPage />, { path: "/meetings/m1/edit", pattern: "/meetings/:meetingId/edit" });
+    await user.click(await screen.findByRole("switch", { name: CAPTIONS }));
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+
+    const bar = (await screen.findByText("Someone else changed this meeting")).closest(
+      "[role=alert]",
+    ) as HTMLElement;
+    expect(within(bar).getByText(/Title: now “Planning \(theirs\)”/)).toBeInTheDocument();
+    await user.click(within(bar).getByRole("button", { name: "Apply my changes again" }));
+
+    await screen.findByText("Meeting page");
+    expect(patches(seen).map((s) => [s.headers.get("If-Match"), s.body])).toEqual([
+      ['"v1"', { autoCaptions: true }],
+      ['"v2"', { autoCaptions: true }],
+    ]);
+  });
+
+  it("after a 412 names the other person's change of the switch", async () => {
+    const user = userEvent.setup();
+    let reads = 0;
+    answerWith(fetchMock, [
+      ({ method }) => {
+        if (method !== "GET") return undefined;
+        reads += 1;
+        return reads === 1
+          ? json(meeting(), 200, { ETag: '"v1"' })
+          : json(meeting({ autoCaptions: true }), 200, { ETag: '"v2"' });
+      },
+      ({ method }) => (method === "PATCH" ? problem(412, "stale") : undefined),
+    ]);
+    renderPage(<MeetingFormPage />, { path: "/meetings/m1/edit", pattern: "/meetings/:meetingId/edit" });
+    const title = await screen.findByRole("textbox", { name: /Title/ });
+    await user.type(title, "!");
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+
+    expect(await screen.findByText(/Live captions: now start with the call/)).toBeInTheDocument();
+  });
+});

@@ -8,6 +8,7 @@ import {
   MessageBarTitle,
   Select,
   Spinner,
+  Switch,
   Text,
   Textarea,
   Title2,
@@ -280,6 +281,18 @@ function MeetingForm({ initial }: { initial: Versioned | null }) {
               </option>
             ))}
           </Select>
+        </Field>
+        <Field
+          hint="Captions start by themselves when the first person joins the call; the organizer and presenters can still stop them."
+          {...field("autoCaptions")}
+        >
+          <Switch
+            label="Start live captions when the call begins"
+            checked={values.autoCaptions}
+            onChange={(_, data) => {
+              set("autoCaptions", data.checked);
+            }}
+          />
         </Field>
 
         <section className={styles.participants} aria-labelledby="form-participants">

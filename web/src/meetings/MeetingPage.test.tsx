@@ -92,6 +92,31 @@ describe("the recording policy", () => {
   });
 });
 
+describe("the live captions badge", () => {
+  it("says captions start with the call when the meeting has autoCaptions, to every participant", async () => {
+    getMeeting({ ...MEETING, autoCaptions: true });
+    show("bob");
+    await screen.findByRole("heading", { level: 1, name: "Planning" });
+    expect(screen.getByText("Live captions start with the call")).toBeInTheDocument();
+    expect(screen.queryByText(/consent/)).toBeNull();
+  });
+
+  it("shows beside the consent badge when both apply", async () => {
+    getMeeting({ ...MEETING, autoCaptions: true, recordingPolicy: "consent" });
+    show("alice");
+    await screen.findByRole("heading", { level: 1, name: "Planning" });
+    expect(screen.getByText("Live captions start with the call")).toBeInTheDocument();
+    expect(screen.getByText("Recording needs everyone's consent")).toBeInTheDocument();
+  });
+
+  it("is absent when captions are started by hand", async () => {
+    getMeeting();
+    show("alice");
+    await screen.findByRole("heading", { level: 1, name: "Planning" });
+    expect(screen.queryByText(/Live captions/)).toBeNull();
+  });
+});
+
 describe("the organizer's changes", () => {
   it("invites with the role chosen and shows the API's field error under its field", async () => {
     const user = userEvent.setup();

@@ -67,7 +67,12 @@ const useStyles = makeStyles({
     fontWeight: tokens.fontWeightSemibold,
     ":hover": { backgroundColor: tokens.colorNeutralBackground1Hover },
   },
-  consent: { marginBottom: tokens.spacingVerticalM },
+  badges: {
+    display: "flex",
+    flexWrap: "wrap",
+    gap: tokens.spacingHorizontalS,
+    marginBottom: tokens.spacingVerticalM,
+  },
   description: { whiteSpace: "pre-wrap", margin: `${tokens.spacingVerticalL} 0`, maxWidth: "760px" },
   section: {
     marginTop: tokens.spacingVerticalXXL,
@@ -215,10 +220,19 @@ function MeetingView({ meeting, reload, error }: { meeting: Meeting; reload: () 
         {formatRange(meeting.startsAt, meeting.endsAt)}
         {!cancelled && " · Scheduled"} · organized by {meeting.organizerId}
       </Text>
-      {meeting.recordingPolicy === "consent" && (
-        <Badge appearance="tint" color="informative" size="large" className={styles.consent}>
-          Recording needs everyone&apos;s consent
-        </Badge>
+      {(meeting.recordingPolicy === "consent" || meeting.autoCaptions) && (
+        <div className={styles.badges}>
+          {meeting.recordingPolicy === "consent" && (
+            <Badge appearance="tint" color="informative" size="large">
+              Recording needs everyone&apos;s consent
+            </Badge>
+          )}
+          {meeting.autoCaptions && (
+            <Badge appearance="tint" color="informative" size="large">
+              Live captions start with the call
+            </Badge>
+          )}
+        </div>
       )}
       {error !== null && <ErrorMessage error={error} onRetry={reload} />}
       <div className={styles.actions}>

@@ -20,6 +20,7 @@ export type CreateMeeting = Pick<Schemas["CreateMeeting"], "title" | "startsAt" 
   description?: string | null;
   participants?: ParticipantIn[];
   recordingPolicy?: RecordingPolicy;
+  autoCaptions?: boolean;
 };
 export type UpdateMeeting = Partial<Omit<Schemas["UpdateMeeting"], "participants">> & {
   participants?: ParticipantIn[] | null;

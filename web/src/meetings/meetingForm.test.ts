@@ -6,6 +6,7 @@ import {
   apiFieldErrors,
   changedFields,
   conflicts,
+  emptyForm,
   fromMeeting,
   rebase,
   toChanges,
@@ -21,6 +22,7 @@ const base: FormValues = {
   endsAt: "2030-07-01T10:00",
   participants: [{ userId: "bob", displayName: "", role: "attendee" }],
   recordingPolicy: "none",
+  autoCaptions: false,
 };
 
 describe("the user's edits", () => {
@@ -148,5 +150,66 @@ describe("the recording consent", () => {
     expect(rebase(base, mine, theirs, TZ)).toEqual({ ...theirs, title: "Mine" });
     const undo = rebase(consent, { ...consent, recordingPolicy: "none" }, { ...consent, title: "New" }, TZ);
     expect(undo).toEqual({ ...consent, title: "New", recordingPolicy: "none" });
+  });
+});
+
+describe("the live captions switch", () => {
+  const captions: FormValues = { ...base, autoCaptions: true };
+
+  it("is sent with every new meeting, on or off", () => {
+    expect(toCreate(captions, TZ).autoCaptions).toBe(true);
+    expect(toCreate(base, TZ).autoCaptions).toBe(false);
+    expect(emptyForm(Date.parse("2030-07-01T07:20:00Z"), TZ).autoCaptions).toBe(false);
+  });
+
+  it("is read from the meeting being edited", () => {
+    const meeting: Meeting = {
+      id: "m1",
+      title: "Planning",
+      description: null,
+      organizerId: "alice",
+      startsAt: "2030-07-01T07:00:00Z",
+      endsAt: "2030-07-01T08:00:00Z",
+      status: "scheduled",
+      participants: [{ userId: "alice", role: "presenter", displayName: null }],
+      roomId: null,
+      recordingPolicy: "none",
+      autoCaptions: true,
+      createdAt: "2030-06-01T07:00:00Z",
+      updatedAt: "2030-06-01T07:00:00Z",
+    };
+    expect(fromMeeting(meeting, TZ).autoCaptions).toBe(true);
+    expect(fromMeeting({ ...meeting, autoCaptions: false }, TZ).autoCaptions).toBe(false);
+  });
+
+  it("is patched only when the user changed it, in either direction", () => {
+    expect(toChanges(base, captions, TZ)).toEqual({ autoCaptions: true });
+    expect(toChanges(captions, base, TZ)).toEqual({ autoCaptions: false });
+    expect(toChanges(captions, { ...captions, title: "Other" }, TZ)).toEqual({ title: "Other" });
+  });
+
+  it("is named in words after a 412, and the user's choice replayed over the new version", () => {
+    const theirs: FormValues = { ...base, autoCaptions: true };
+    const mine: FormValues = { ...base, title: "Mine" };
+    expect(conflicts(base, mine, theirs, TZ)).toEqual([
+      { field: "autoCaptions", label: "Live captions", theirs: "start with the call", yours: null },
+    ]);
+    expect(conflicts(base, { ...base, autoCaptions: true }, { ...base, title: "New" }, TZ)).toEqual([
+      { field: "title", label: "Title", theirs: "“New”", yours: null },
+    ]);
+    // Their switch kept under the user's title; the user's own change of it wins where they made one.
+    expect(rebase(base, mine, theirs, TZ)).toEqual({ ...theirs, title: "Mine" });
+    const off = rebase(captions, { ...captions, autoCaptions: false }, { ...captions, title: "New" }, TZ);
+    expect(off).toEqual({ ...captions, title: "New", autoCaptions: false });
+    expect(toChanges({ ...captions, title: "New" }, off, TZ)).toEqual({ autoCaptions: false });
+  });
+
+  it("takes the API's field error under it", () => {
+    const error = new ApiError(400, {
+      status: 400,
+      title: "Bad Request",
+      errors: [{ field: "body.autoCaptions", message: "Input should be a valid boolean" }],
+    });
+    expect(apiFieldErrors(error)).toEqual({ autoCaptions: "Input should be a valid boolean" });
   });
 });

@@ -19,6 +19,8 @@ export interface FormValues {
   participants: ParticipantDraft[];
   /** Whether recording the call needs everyone's consent (the select "Recording consent"). */
   recordingPolicy: RecordingPolicy;
+  /** Whether live captions start by themselves when the first person joins (the switch "Start live captions…"). */
+  autoCaptions: boolean;
 }
 
 /** The choices of the select "Recording consent", in its order. */
@@ -39,6 +41,7 @@ export const FIELDS: readonly FieldName[] = [
   "endsAt",
   "participants",
   "recordingPolicy",
+  "autoCaptions",
 ];
 export const FIELD_LABELS: Record<FieldName, string> = {
   title: "Title",
@@ -47,6 +50,7 @@ export const FIELD_LABELS: Record<FieldName, string> = {
   endsAt: "Ends",
   participants: "Participants",
   recordingPolicy: "Recording consent",
+  autoCaptions: "Live captions",
 };
 
 export type FieldErrors = Partial<Record<FieldName, string>>;
@@ -64,6 +68,7 @@ export function emptyForm(now: number, timeZone: string): FormValues {
     endsAt: rfc3339ToLocalInput(new Date(start + HOUR).toISOString(), timeZone),
     participants: [],
     recordingPolicy: "none",
+    autoCaptions: false,
   };
 }
 
@@ -78,6 +83,7 @@ export function fromMeeting(meeting: Meeting, timeZone: string): FormValues {
       .filter((p) => p.userId !== meeting.organizerId)
       .map((p) => ({ userId: p.userId, displayName: p.displayName ?? "", role: p.role })),
     recordingPolicy: meeting.recordingPolicy,
+    autoCaptions: meeting.autoCaptions,
   };
 }
 
@@ -101,6 +107,8 @@ function sameField(field: FieldName, a: FormValues, b: FormValues, timeZone: str
       return a[field].trim() === b[field].trim();
     case "recordingPolicy":
       return a.recordingPolicy === b.recordingPolicy;
+    case "autoCaptions":
+      return a.autoCaptions === b.autoCaptions;
   }
 }
 
@@ -146,6 +154,7 @@ export function toCreate(values: FormValues, timeZone: string): CreateMeeting {
     endsAt: instant(values.endsAt, timeZone),
     participants: participantsIn(values.participants),
     recordingPolicy: values.recordingPolicy,
+    autoCaptions: values.autoCaptions,
   };
   const description = values.description.trim();
   if (description !== "") body.description = description;
@@ -172,6 +181,9 @@ export function toChanges(base: FormValues, values: FormValues, timeZone: string
         break;
       case "recordingPolicy":
         body.recordingPolicy = values.recordingPolicy;
+        break;
+      case "autoCaptions":
+        body.autoCaptions = values.autoCaptions;
         break;
     }
   }
@@ -204,6 +216,8 @@ export function describeValue(field: FieldName, values: FormValues): string {
       return values[field].trim() === "" ? "(empty)" : `“${values[field].trim()}”`;
     case "recordingPolicy":
       return recordingPolicyLabel(values.recordingPolicy).toLowerCase();
+    case "autoCaptions":
+      return values.autoCaptions ? "start with the call" : "started by hand";
   }
 }
 
@@ -232,6 +246,7 @@ export function rebase(base: FormValues, mine: FormValues, theirs: FormValues, t
   for (const field of changedFields(base, mine, timeZone)) {
     if (field === "participants") merged.participants = [...mine.participants];
     else if (field === "recordingPolicy") merged.recordingPolicy = mine.recordingPolicy;
+    else if (field === "autoCaptions") merged.autoCaptions = mine.autoCaptions;
     else merged[field] = mine[field];
   }
   return merged;
