@@ -494,7 +494,9 @@ RecordingContentType = Literal[
 ]
 # ISO 639-1, optionally with a region (`en`, `pt-BR`): what the speech-to-text providers take.
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")]
-FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+FileName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=NOT_ONLY_SPACE)
+]
 
 
 # --- the web client's configuration (GET /client-config) -------------------------------------------
