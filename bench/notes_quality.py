@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.offline_wer import word_errors, words
 from shared.adapters.local_summarizer import LocalSummarizer
 from shared.summaries import SummaryContent
 from shared.transcripts import Segment, Speaker, Transcript
@@ -309,15 +310,10 @@ def offline_transcript(name: str, script: dict[str, Any], work: Path, espeak: st
 
 
 def word_error_rate(reference: Iterable[str], hypothesis: Iterable[str]) -> float:
-    ref = [word for text in reference for word in _WORD.findall(text.lower())]
-    hyp = [word for text in hypothesis for word in _WORD.findall(text.lower())]
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1] / len(ref) if ref else 0.0
+    """As bench.offline_wer counts it: word errors over the words said."""
+    said = [word for text in reference for word in words(text)]
+    heard = [word for text in hypothesis for word in words(text)]
+    return word_errors(said, heard) / len(said) if said else 0.0
 
 
 async def notes_of(transcript: Transcript, title: str) -> SummaryContent:
