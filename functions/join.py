@@ -20,8 +20,9 @@ bp = blueprint()
 )
 async def join_meeting(req: ApiRequest[None, None]) -> ApiResponse:
     joined = await req.services.join.join(req.caller.user_id, req.route["meetingId"])
-    # A meeting with autoCaptions: the first one in starts them (never fails the join).
-    await req.services.captions.auto_start(req.caller.user_id, req.route["meetingId"])
+    # A meeting with autoCaptions: the first one in starts them (never fails the join). Others cost nothing.
+    if joined.meeting.auto_captions:
+        await req.services.captions.auto_start(req.caller.user_id, joined.meeting)
     body = schemas.JoinOut(
         acs_user_id=joined.acs_user_id,
         token=joined.token,

@@ -171,17 +171,16 @@ class CaptionsService:
         log.info("captions on (call connection %s)", connection)
         return await self._set(meeting.id, recording.id, connected)
 
-    async def auto_start(self, caller: str, meeting_id: str) -> Recording | None:
+    async def auto_start(self, caller: str, meeting: Meeting) -> Recording | None:
         """Someone joined the call: captions start if the meeting says so (`autoCaptions`), once: the first
         join does it, and a meeting that had captions (stopped by a presenter, or refused by ACS) is left to
         its presenters. Never fails the join: a refusal is logged and shows on the captions' recording."""
-        stored = await self._store.get_meeting(meeting_id)
-        if stored is None or not stored.value.auto_captions or self._captions_url is None:
+        if not meeting.auto_captions or self._captions_url is None:
             return None
-        if any(r.live is not None for r in await self._store.list_recordings(meeting_id)):
+        if any(r.live is not None for r in await self._store.list_recordings(meeting.id)):
             return None
         try:
-            return await self._start(stored.value, caller, DEFAULT_LOCALE)
+            return await self._start(meeting, caller, DEFAULT_LOCALE)
         except (DomainError, StoreError) as exc:
             log.warning("captions did not start by themselves: %s", exc)
             return None

@@ -33,6 +33,7 @@ class Joined:
     role: Role
     endpoint: str
     consent: Consent
+    meeting: Meeting  # as read for this join: what else the join does (captions) need not read it again
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class JoinService:
             role,
             self._acs.endpoint,
             Consent.of(meeting, caller),
+            meeting,
         )
 
     async def _confirm(self, caller: str, meeting: Meeting, acs_user_id: str) -> None:
