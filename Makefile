@@ -138,6 +138,7 @@ bench: $(VENV)/.dev emulators web e2e-tools
 	$(BIN)/python -m bench.store_ops
 	$(BIN)/python -m bench.summary
 	$(BIN)/python -m bench.notes_quality
+	$(BIN)/python -m bench.evidence
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.turnaround
