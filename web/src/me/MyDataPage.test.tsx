@@ -280,7 +280,12 @@ describe("the erasure", () => {
     expect(field).toHaveAttribute("aria-invalid", "true");
     expect(seen.filter((s) => s.method === "DELETE")).toHaveLength(1);
     // The field says it (its message is the one alert): no second message, and nothing to follow.
-    expect(screen.getAllByRole("alert").map((a) => a.textContent)).toEqual(["String should match pattern"]);
+    await waitFor(() => {
+      expect(screen.queryByRole("dialog")).toBeNull();
+    });
+    expect((await screen.findAllByRole("alert")).map((a) => a.textContent)).toEqual([
+      "String should match pattern",
+    ]);
     expect(screen.queryByRole("status")).toBeNull();
     expect(signOut).not.toHaveBeenCalled();
   });
@@ -297,7 +302,8 @@ describe("the erasure", () => {
     show();
     await user.click(await screen.findByRole("button", { name: "Delete my data" }));
     await user.click(await screen.findByRole("button", { name: "Delete everything" }));
-    const section = screen.getByRole("region", { name: "Delete my data" });
+    // Found once the dialog has closed: the page is aria-hidden while it is open.
+    const section = await screen.findByRole("region", { name: "Delete my data" });
     expect(await within(section).findByRole("alert")).toHaveTextContent("another request: try again");
     expect(within(section).getByRole("button", { name: "Delete my data" })).toBeEnabled();
     expect(signOut).not.toHaveBeenCalled();
