@@ -2,7 +2,7 @@
 //
 // A test file installs the fake fetch first (fakeFetch.ts), then answers requests with
 // `answerWith(fetchMock, routes)`.
-import { cleanup, configure, render } from "@testing-library/react";
+import { cleanup, configure, render, screen } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, type Mock } from "vitest";
@@ -26,6 +26,18 @@ configure({ asyncUtilTimeout: 5000 });
 
 // Without vitest globals Testing Library cannot unmount by itself between tests.
 afterEach(cleanup);
+
+/**
+ * The open dialog, and what is in it, found whether or not it is aria-hidden. Under jsdom, Tabster (Fluent's
+ * focus manager, rebuilt for every test) can miss the focus moving into a dialog on a loaded machine, and then
+ * marks the dialog's own surface aria-hidden, which a browser never does: the browser tests (web/e2e) check
+ * dialogs with the page's accessibility tree. Query inside with `{ hidden: true }` too (`inDialog`).
+ */
+export function findDialog(): Promise<HTMLElement> {
+  return screen.findByRole("dialog", { hidden: true });
+}
+
+export const inDialog = { hidden: true } as const;
 
 export interface Seen {
   method: string;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from "vite
 import { setTokenSource } from "../api/client";
 import { AuthContext, type AuthState } from "../auth/AuthContext";
 import { peekSignOutNotice } from "../auth/signOutNotice";
-import { answerWith, json, localConfig, problem, type Seen } from "../lib/testing";
+import { answerWith, findDialog, inDialog, json, localConfig, problem, type Seen } from "../lib/testing";
 import type { Erasure, ErasureCounts } from "./api";
 import MyDataPage, { ERASURE_POLL_MS } from "./MyDataPage";
 
@@ -189,10 +189,10 @@ describe("the erasure", () => {
     await user.type(within(section).getByRole("textbox", { name: /Hand my meetings over to/ }), "bob");
     await user.click(within(section).getByRole("button", { name: "Delete my data" }));
 
-    const dialog = await screen.findByRole("dialog");
+    const dialog = await findDialog();
     expect(dialog).toHaveTextContent("The meetings you organize go to bob where they are a participant");
     expect(seen.filter((s) => s.method === "DELETE")).toEqual([]);
-    await user.click(await within(dialog).findByRole("button", { name: "Delete everything" }));
+    await user.click(await within(dialog).findByRole("button", { name: "Delete everything", ...inDialog }));
 
     const job = await within(section).findByRole("status");
     expect(job).toHaveTextContent("Waiting to start.");
@@ -245,11 +245,11 @@ describe("the erasure", () => {
     show();
     // The form once the page knows no erasure is under way.
     await user.click(await screen.findByRole("button", { name: "Delete my data" }));
-    const dialog = await screen.findByRole("dialog");
+    const dialog = await findDialog();
     expect(dialog).toHaveTextContent("The meetings you organize will be cancelled.");
-    await user.click(await within(dialog).findByRole("button", { name: "Keep my data" }));
+    await user.click(await within(dialog).findByRole("button", { name: "Keep my data", ...inDialog }));
     await waitFor(() => {
-      expect(screen.queryByRole("dialog")).toBeNull();
+      expect(screen.queryByRole("dialog", inDialog)).toBeNull();
     });
     expect(seen.filter((s) => s.method === "DELETE")).toEqual([]);
   });
@@ -268,12 +268,14 @@ describe("the erasure", () => {
     await user.type(field, "alice");
     await user.click(screen.getByRole("button", { name: "Delete my data" }));
     expect(field).toHaveAccessibleDescription(/Name someone else/);
-    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(screen.queryByRole("dialog", inDialog)).toBeNull();
 
     await user.clear(field);
     await user.type(field, "bob");
     await user.click(screen.getByRole("button", { name: "Delete my data" }));
-    await user.click(await screen.findByRole("button", { name: "Delete everything" }));
+    await user.click(
+      await within(await findDialog()).findByRole("button", { name: "Delete everything", ...inDialog }),
+    );
     await waitFor(() => {
       expect(field).toHaveAccessibleDescription(/String should match pattern/);
     });
@@ -281,7 +283,7 @@ describe("the erasure", () => {
     expect(seen.filter((s) => s.method === "DELETE")).toHaveLength(1);
     // The field says it (its message is the one alert): no second message, and nothing to follow.
     await waitFor(() => {
-      expect(screen.queryByRole("dialog")).toBeNull();
+      expect(screen.queryByRole("dialog", inDialog)).toBeNull();
     });
     expect((await screen.findAllByRole("alert")).map((a) => a.textContent)).toEqual([
       "String should match pattern",
@@ -301,7 +303,9 @@ describe("the erasure", () => {
     ]);
     show();
     await user.click(await screen.findByRole("button", { name: "Delete my data" }));
-    await user.click(await screen.findByRole("button", { name: "Delete everything" }));
+    await user.click(
+      await within(await findDialog()).findByRole("button", { name: "Delete everything", ...inDialog }),
+    );
     // Found once the dialog has closed: the page is aria-hidden while it is open.
     const section = await screen.findByRole("region", { name: "Delete my data" });
     expect(await within(section).findByRole("alert")).toHaveTextContent("another request: try again");

@@ -1,8 +1,8 @@
-import { screen, waitFor } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
-import { answerWith, json, problem, renderPage } from "../lib/testing";
+import { answerWith, findDialog, inDialog, json, problem, renderPage } from "../lib/testing";
 import { MeetingPage } from "./MeetingPage";
 import type { Meeting } from "./api";
 
@@ -161,7 +161,9 @@ describe("the organizer's changes", () => {
     await user.click(await screen.findByRole("button", { name: "Cancel meeting" }));
     expect(seen.filter((s) => s.method === "DELETE")).toHaveLength(0);
 
-    await user.click(await screen.findByRole("button", { name: "Cancel the meeting" }));
+    await user.click(
+      await within(await findDialog()).findByRole("button", { name: "Cancel the meeting", ...inDialog }),
+    );
     expect(await screen.findByText("Cancelled")).toBeInTheDocument();
     expect(seen.filter((s) => s.method === "DELETE").map((s) => s.path)).toEqual(["/api/meetings/m1"]);
     // Found once the dialog has closed: the page is aria-hidden while it is open.
