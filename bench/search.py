@@ -27,7 +27,7 @@ from pathlib import Path
 
 from shared.adapters.sqlite_search import SqliteSearchIndex
 from shared.adapters.sqlite_store import SqliteStore
-from shared.domain.models import Meeting, Participant, Role
+from shared.domain.models import Meeting, Membership, Participant, Role
 from shared.domain.recordings import Recording
 from shared.ports import SearchDocument
 from shared.services.search import SearchService, member_ids
@@ -144,7 +144,8 @@ async def run(segments: int, meeting_count: int, user_count: int, queries: int, 
             organizer, *guests = rng.sample(users, rng.randint(2, 10))
             meeting = Meeting(
                 id=str(uuid.uuid4()),
-                title=f"Meeting of {organizer}",
+                # A word of the vocabulary in every title: searches find meetings by title too.
+                title=f"{rng.choice(WORDS).capitalize()} meeting of {organizer}",
                 organizer_id=organizer,
                 starts_at=now + timedelta(hours=1),
                 ends_at=now + timedelta(hours=2),
@@ -156,6 +157,9 @@ async def run(segments: int, meeting_count: int, user_count: int, queries: int, 
                 updated_at=now,
             )
             await store.create_meeting(meeting)
+            # Each member's entry, as MeetingService writes them: the route reads them for title matches.
+            for participant in meeting.participants:
+                await store.put_membership(Membership.of(meeting, participant))
             meetings[meeting.id] = meeting
             members[meeting.id] = set(member_ids(meeting))
             recordings[meeting.id] = []
@@ -250,6 +254,7 @@ async def run(segments: int, meeting_count: int, user_count: int, queries: int, 
                 }
             )
             await store.replace_meeting(changed, stored.etag)
+            await store.remove_membership(gone, meeting_id, changed.version)
             members[meeting_id].discard(gone)
             if removed % 2 == 0:
                 await index.set_members(meeting_id, sorted(members[meeting_id]))
