@@ -356,9 +356,9 @@ class SearchOut(ApiModel):
         "A page may hold fewer than `limit` items and still have a next one."
     )
     meetings: list[SearchMeetingOut] = Field(
-        description="On the first page only (empty on later ones): at most 10 of the caller's meetings whose "
-        "title holds every word of `q` as the start of one of its words (case and accents aside), most recent "
-        "`startsAt` first."
+        description="On the first page only (empty on later ones): at most 10 of the caller's meetings "
+        "whose title holds every word of `q` as the start of one of its words (case and accents aside), most "
+        "recent `startsAt` first."
     )
 
 

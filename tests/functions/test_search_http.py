@@ -67,7 +67,11 @@ async def test_the_pipeline_indexes_and_members_find_it(call: FunctionCaller, se
     assert transcript["end"] >= transcript["start"]
 
     assert (await _search(call, "alice", q="piece")).json()["items"]
-    assert (await _search(call, "mallory", q="piece")).json() == {"items": [], "continuationToken": None, "meetings": []}
+    assert (await _search(call, "mallory", q="piece")).json() == {
+        "items": [],
+        "continuationToken": None,
+        "meetings": [],
+    }
 
 
 async def test_removal_takes_effect_at_once_even_when_the_index_missed_it(
@@ -148,7 +152,11 @@ async def test_bad_queries_are_400_problems(call: FunctionCaller, services: Serv
     for q in ('"piece', "piece OR NOT x*", "text:piece", "NEAR(piece)", "piece'--"):
         assert (await _search(call, "alice", q=q)).status == 200, q
     # What the schema allows is answered: no word finds nothing; words past the 16th are not searched for.
-    assert (await _search(call, "alice", q="?!* ()")).json() == {"items": [], "continuationToken": None, "meetings": []}
+    assert (await _search(call, "alice", q="?!* ()")).json() == {
+        "items": [],
+        "continuationToken": None,
+        "meetings": [],
+    }
     await _recorded(call, services)
     many = "piece " + " ".join(f"w{i}" for i in range(20))
     assert (await _search(call, "alice", q=many)).json()["items"] == []  # w0..w14 must match too
