@@ -4,7 +4,8 @@ Indexes `--segments` passages (default 10,000) across `--meetings` meetings of `
 members, seeded), with the meetings and their recordings in the embedded store, then searches as many users:
 
 - leaks: a result from a meeting the user is not a member of. Counted for the index alone (its member
-  filter) and for SearchService (the route's rules: the index, then the store's check). Must be 0 both.
+  filter) and for SearchService (the route's rules: the index, then the store's check; and the meetings
+  found by title, from the user's membership entries). Must be 0 both.
 - after removals: some users are removed from some meetings in the store only (the index not told, as if
   its update failed), others in both; a search as them must still show none of those meetings.
 - latency: median and p95 of a search as the route makes it (index query and the store's checks), and of
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from shared.adapters.sqlite_search import SqliteSearchIndex
 from shared.adapters.sqlite_store import SqliteStore
-from shared.domain.models import Meeting, Participant, Role
+from shared.domain.models import Meeting, Membership, Participant, Role
 from shared.domain.recordings import Recording
 from shared.ports import SearchDocument
 from shared.services.search import SearchService, member_ids
@@ -144,7 +145,8 @@ async def run(segments: int, meeting_count: int, user_count: int, queries: int, 
             organizer, *guests = rng.sample(users, rng.randint(2, 10))
             meeting = Meeting(
                 id=str(uuid.uuid4()),
-                title=f"Meeting of {organizer}",
+                # A word of the vocabulary in every title: searches find meetings by title too.
+                title=f"{rng.choice(WORDS).capitalize()} meeting of {organizer}",
                 organizer_id=organizer,
                 starts_at=now + timedelta(hours=1),
                 ends_at=now + timedelta(hours=2),
@@ -156,6 +158,9 @@ async def run(segments: int, meeting_count: int, user_count: int, queries: int, 
                 updated_at=now,
             )
             await store.create_meeting(meeting)
+            # Each member's entry, as MeetingService writes them: the route reads them for title matches.
+            for participant in meeting.participants:
+                await store.put_membership(Membership.of(meeting, participant))
             meetings[meeting.id] = meeting
             members[meeting.id] = set(member_ids(meeting))
             recordings[meeting.id] = []
@@ -198,7 +203,7 @@ async def run(segments: int, meeting_count: int, user_count: int, queries: int, 
         indexing = time.perf_counter() - started
 
         async def measure(label: str, rounds: int) -> tuple[int, int, list[float], list[float]]:
-            index_leaks = route_leaks = results = caught = 0
+            index_leaks = route_leaks = results = caught = titled = 0
             route_ms: list[float] = []
             index_ms: list[float] = []
             for _ in range(rounds):
@@ -214,9 +219,12 @@ async def run(segments: int, meeting_count: int, user_count: int, queries: int, 
                 page = await service.search(user, q, None)
                 route_ms.append((time.perf_counter() - t0) * 1000)
                 route_leaks += sum(1 for h in page.items if user not in members[h.meeting_id])
+                route_leaks += sum(1 for m in page.meetings if user not in members[m.meeting_id])
                 results += len(page.items)
+                titled += len(page.meetings)
             print(
-                f"  {label}: {rounds} searches, {results / rounds:.1f} results each; "
+                f"  {label}: {rounds} searches, {results / rounds:.1f} results and "
+                f"{titled / rounds:.1f} meetings by title each; "
                 f"leaks: index {index_leaks}, route {route_leaks} (goal 0; {caught} hits of missed removals "
                 "dropped by the store's check); "
                 f"route median {statistics.median(route_ms):.2f} ms, "
@@ -250,6 +258,7 @@ async def run(segments: int, meeting_count: int, user_count: int, queries: int, 
                 }
             )
             await store.replace_meeting(changed, stored.etag)
+            await store.remove_membership(gone, meeting_id, changed.version)
             members[meeting_id].discard(gone)
             if removed % 2 == 0:
                 await index.set_members(meeting_id, sorted(members[meeting_id]))

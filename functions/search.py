@@ -13,10 +13,10 @@ bp = blueprint()
     method="GET",
     route="search",
     summary="Find words in the transcripts and summaries of the caller's meetings, best first, with the "
-    "time, the speaker and a snippet",
+    "time, the speaker and a snippet; and, on the first page, the caller's meetings by their title",
     tag="search",
     query="SearchQuery",
-    ok=(200, "SearchOut", "One page of passages"),
+    ok=(200, "SearchOut", "One page of passages (and, first, the meetings found by title)"),
     errors=(502, 503),
 )
 async def search(req: ApiRequest[None, schemas.SearchQuery]) -> ApiResponse:
@@ -40,5 +40,16 @@ async def search(req: ApiRequest[None, schemas.SearchQuery]) -> ApiResponse:
             for hit in page.items
         ],
         continuation_token=page.continuation_token,
+        meetings=[
+            schemas.SearchMeetingOut(
+                meeting_id=found.meeting_id,
+                title=found.title,
+                starts_at=found.starts_at,
+                ends_at=found.ends_at,
+                status=found.status,
+                highlights=[list(pair) for pair in found.highlights],
+            )
+            for found in page.meetings
+        ],
     )
     return ApiResponse.json(body)  # no-store, as every authenticated answer (shared/http.py)

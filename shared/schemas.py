@@ -337,11 +337,28 @@ class SearchHitOut(ApiModel):
     )
 
 
+class SearchMeetingOut(ApiModel):
+    meeting_id: str
+    title: str = Field(description="The meeting's title now.")
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus = Field(description="Cancelled meetings are listed too.")
+    highlights: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        description="Where the matched words are in `title`: [start, end) pairs of offsets in UTF-16 code "
+        "units (as JavaScript's `slice` takes them), ascending. Render them as text, e.g. in <mark> elements."
+    )
+
+
 class SearchOut(ApiModel):
     items: list[SearchHitOut] = Field(description="Best first; only from meetings the caller is part of now.")
     continuation_token: str | None = Field(
         description="Pass back as `continuationToken` with the same `q` for the next page; null on the last. "
         "A page may hold fewer than `limit` items and still have a next one."
+    )
+    meetings: list[SearchMeetingOut] = Field(
+        description="On the first page only (empty on later ones): at most 10 of the caller's meetings "
+        "whose title holds every word of `q` as the start of one of its words (case and accents aside), most "
+        "recent `startsAt` first."
     )
 
 

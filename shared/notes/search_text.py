@@ -12,7 +12,8 @@ the highlighted words, so that no client ever turns markup from a transcript int
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterator, Sequence
 
 from shared.ports import SearchDocument
 from shared.summaries import Summary
@@ -33,6 +34,36 @@ def search_terms(query: str) -> list[str]:
     for word in _WORD.findall(query.lower()):
         seen.setdefault(word, None)
     return list(seen)
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, as the embedded index compares words (unicode61, remove_diacritics 2):
+    "Café" and "cafe" are one word."""
+    if text.isascii():
+        return text.lower()  # the common case, ten times faster
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def title_matches(title: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...] | None:
+    """The [start, end) offsets (code points) of the title's words that start with one of `terms`, if every
+    term starts a word of it; else None. Prefixes, unlike passages (whole words): a title is a few words a
+    user remembers the start of ("budg" finds "Budget sync"), and the list of matches is short anyway."""
+    folded = [term for term in dict.fromkeys(fold(t) for t in terms) if term]
+    whole = fold(title)
+    # Folding is character by character, so a term that starts a word is in the folded title: most titles
+    # are refused here, without looking at their words (a search reads up to 2,000 of them).
+    if not folded or not all(term in whole for term in folded):
+        return None
+    ranges: list[tuple[int, int]] = []
+    found: set[str] = set()
+    for word in _WORD.finditer(title):
+        text = fold(word.group())
+        starts = [term for term in folded if text.startswith(term)]
+        if starts:
+            ranges.append(word.span())
+            found.update(starts)
+    return tuple(ranges) if len(found) == len(folded) else None
 
 
 def clean(text: str) -> str:

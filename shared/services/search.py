@@ -6,6 +6,11 @@ could still match for that moment, or longer if the index missed the update: eac
 against the store (belt and braces), and hits of meetings the caller is no longer part of, or of recordings
 that are gone, are dropped. Removal takes effect at once; a page may then hold fewer than `limit` hits.
 
+The first page also names the caller's meetings whose title holds every word (as the start of one of its
+words: "budg" finds "Budget sync"), read from the caller's membership entries (one partition), so a meeting
+is found by its title before anyone said the word in a recording. Those entries exist only while the caller
+is a member: removal holds at once here too. Cancelled meetings are listed, with their status.
+
 The continuation token is signed and bound to the caller and the query's words, so it cannot be replayed
 by another user or for another query. Snippets are plain text with the offsets of the matched words
 (UTF-16 code units, as JavaScript strings count), so a client highlights them without rendering markup.
@@ -17,17 +22,25 @@ to that recording or meeting writes its documents again whole.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from pydantic import ValidationError
 
 from shared.domain.errors import InvalidInput, Unavailable, UpstreamFailed
-from shared.domain.models import Meeting
+from shared.domain.models import Meeting, MeetingStatus, Membership
 from shared.domain.recording_paths import ARTIFACTS, SUMMARY_FILES, TRANSCRIPT_FILES, artifact_blob
 from shared.domain.recordings import Recording
-from shared.notes.search_text import MAX_TERMS, documents, search_terms, utf16_offsets
+from shared.notes.search_text import (
+    MAX_TERMS,
+    documents,
+    search_terms,
+    title_matches,
+    utf16_offsets,
+)
 from shared.ports import (
     BlobNotFound,
     BlobStore,
@@ -48,6 +61,14 @@ MAX_QUERY_CHARS = 200
 PAGE_SIZE = 20
 # The deepest a continuation goes: past it, nobody reads on (and an index pays for every skipped hit).
 MAX_SKIP = 1000
+# Meetings found by their title, most recent first: a short list above the passages, not a second result set.
+MAX_MEETINGS = 10
+# The most membership entries one search reads (in pages of MEMBERSHIP_PAGE). Every first page of every search
+# reads them, and a search is typed often: the cap bounds its cost (a few one-partition queries) for the rare
+# user with a huge history. 2,000 is years of meetings for one person; past it the entries are not read (the
+# store pages by start, oldest first, so those are the latest ones), and that is logged.
+MAX_MEMBERSHIPS = 2000
+MEMBERSHIP_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +85,20 @@ class Found:
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingFound:
+    meeting_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+    highlights: list[tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
 class SearchPage:
     items: list[Found]
     continuation_token: str | None
+    meetings: list[MeetingFound]
 
 
 def member_ids(meeting: Meeting) -> list[str]:
@@ -86,7 +118,7 @@ class SearchService:
         # to search for finds nothing, and words past the first MAX_TERMS are not searched for.
         terms = search_terms(q)[:MAX_TERMS]
         if not terms:
-            return SearchPage([], None)
+            return SearchPage([], None, [])
         scope = {"u": caller, "q": " ".join(terms)}
         skip = 0 if continuation_token is None else self._open(continuation_token, scope)
         try:
@@ -100,9 +132,51 @@ class SearchService:
         token = None
         if len(hits) == limit and skip + limit < MAX_SKIP:
             token = self._signer.sign({**scope, "s": skip + limit})
+        # Only the first page: a later one carries on with the passages alone.
+        meetings = await self._titled(caller, terms) if continuation_token is None else []
         return SearchPage(
-            [_found(hit, visible.titles[hit.meeting_id]) for hit in hits if visible(hit)], token
+            [_found(hit, visible.titles[hit.meeting_id]) for hit in hits if visible(hit)], token, meetings
         )
+
+    async def _titled(self, caller: str, terms: list[str]) -> list[MeetingFound]:
+        """The caller's meetings whose title matches every term, most recent start first (at most
+        MAX_MEETINGS), from at most MAX_MEMBERSHIPS of their membership entries."""
+        matches: list[tuple[Membership, tuple[tuple[int, int], ...]]] = []
+        read = 0
+        continuation: str | None = None
+        while True:
+            page = await self._store.list_memberships(
+                caller,
+                ends_after=None,
+                starts_before=None,
+                limit=min(MEMBERSHIP_PAGE, MAX_MEMBERSHIPS - read),
+                continuation=continuation,
+            )
+            read += len(page.items)
+            for entry in page.items:
+                ranges = title_matches(entry.title, terms)
+                if ranges is not None:
+                    matches.append((entry, ranges))
+            continuation = page.continuation
+            if continuation is None:
+                break
+            if read >= MAX_MEMBERSHIPS:
+                log.info("the caller has more than %d meetings: the first are searched by title", read)
+                break
+        latest = heapq.nlargest(
+            MAX_MEETINGS, matches, key=lambda match: (match[0].starts_at, match[0].meeting_id)
+        )
+        return [
+            MeetingFound(
+                meeting_id=entry.meeting_id,
+                title=entry.title,
+                starts_at=entry.starts_at,
+                ends_at=entry.ends_at,
+                status=entry.status,
+                highlights=utf16_offsets(entry.title, ranges),
+            )
+            for entry, ranges in latest
+        ]
 
     def _open(self, token: str, scope: dict[str, str]) -> int:
         try:

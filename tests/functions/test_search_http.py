@@ -67,7 +67,11 @@ async def test_the_pipeline_indexes_and_members_find_it(call: FunctionCaller, se
     assert transcript["end"] >= transcript["start"]
 
     assert (await _search(call, "alice", q="piece")).json()["items"]
-    assert (await _search(call, "mallory", q="piece")).json() == {"items": [], "continuationToken": None}
+    assert (await _search(call, "mallory", q="piece")).json() == {
+        "items": [],
+        "continuationToken": None,
+        "meetings": [],
+    }
 
 
 async def test_removal_takes_effect_at_once_even_when_the_index_missed_it(
@@ -148,7 +152,11 @@ async def test_bad_queries_are_400_problems(call: FunctionCaller, services: Serv
     for q in ('"piece', "piece OR NOT x*", "text:piece", "NEAR(piece)", "piece'--"):
         assert (await _search(call, "alice", q=q)).status == 200, q
     # What the schema allows is answered: no word finds nothing; words past the 16th are not searched for.
-    assert (await _search(call, "alice", q="?!* ()")).json() == {"items": [], "continuationToken": None}
+    assert (await _search(call, "alice", q="?!* ()")).json() == {
+        "items": [],
+        "continuationToken": None,
+        "meetings": [],
+    }
     await _recorded(call, services)
     many = "piece " + " ".join(f"w{i}" for i in range(20))
     assert (await _search(call, "alice", q=many)).json()["items"] == []  # w0..w14 must match too
@@ -202,3 +210,46 @@ async def test_only_approved_summaries_are_indexed_when_only_those_are_shown(
         assert kinds == {"transcript", "summary"}
     finally:
         indexing._visibility = "drafts"
+
+
+async def test_meetings_are_found_by_their_title_on_the_first_page(
+    call: FunctionCaller, services: Services
+) -> None:
+    meeting_id = await _meeting(call)  # "Planning": alice organizes; bob and pat take part; nothing said
+    reply = await _search(call, "bob", q="plan")
+    assert reply.status == 200, reply.body
+    body = reply.json()
+    assert body["items"] == []
+    [found] = body["meetings"]
+    assert set(found) == {"meetingId", "title", "startsAt", "endsAt", "status", "highlights"}
+    assert (found["meetingId"], found["title"], found["status"]) == (meeting_id, "Planning", "scheduled")
+    assert found["highlights"] == [[0, 8]]
+    meeting = (await call("get_meeting", "GET", "m", user="bob", route={"meetingId": meeting_id})).json()
+    assert (found["startsAt"], found["endsAt"]) == (meeting["startsAt"], meeting["endsAt"])
+
+    assert (await _search(call, "mallory", q="planning")).json()["meetings"] == []
+    assert (await _search(call, "bob", q="planning budget")).json()["meetings"] == []
+
+    # A removed participant no longer finds it; a cancelled meeting is still found, as cancelled.
+    route = {"meetingId": meeting_id, "userId": "bob"}
+    assert (await call("remove_participant", "DELETE", "p", route=route)).status == 204
+    assert (await _search(call, "bob", q="planning")).json()["meetings"] == []
+    assert (await call("cancel_meeting", "DELETE", "m", route={"meetingId": meeting_id})).status == 204
+    [cancelled] = (await _search(call, "pat", q="planning")).json()["meetings"]
+    assert cancelled["status"] == "cancelled"
+
+
+async def test_later_pages_list_no_meetings(call: FunctionCaller, services: Services) -> None:
+    route = await _recorded(call, services)
+    await _recorded(call, services)
+    renamed = await call(
+        "update_meeting", "PATCH", "m", route={"meetingId": route["meetingId"]}, json_body={"title": "Piece"}
+    )
+    assert renamed.status == 200, renamed.body
+    first = (await _search(call, "alice", q="piece", limit="2")).json()
+    assert first["continuationToken"] is not None
+    assert [m["meetingId"] for m in first["meetings"]] == [route["meetingId"]]
+    later = await _search(call, "alice", q="piece", limit="2", continuationToken=first["continuationToken"])
+    assert later.status == 200
+    assert later.json()["items"]
+    assert later.json()["meetings"] == []

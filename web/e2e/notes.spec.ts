@@ -2,7 +2,8 @@
 // the API, in beforeAll: the upload flow itself is meeting-to-notes' subject): evidence buttons seek the
 // player; the speakers are the unmixed channels' participants by name (nothing left to name); the organizer
 // edits the summary, approves it and reads its versions; the header's search finds a word of the
-// transcript and opens the recording at that moment; asking the meeting answers with sources that play.
+// transcript and opens the recording at that moment, and the meeting by its title; asking the meeting
+// answers with sources that play.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -286,6 +287,20 @@ test("the header's search finds a word of the transcript and opens the recording
   await expect(current).toContainText(new RegExp(word, "i"));
   await expect(current).toBeInViewport();
   await screenshot(page, testInfo, "notes-04-opened-at-hit");
+
+  // The meeting itself, by the start of a word of its title nobody said: "Meetings" links to it.
+  const titleWord = title.split(" ").at(-1) ?? "";
+  const search = page.getByRole("search").getByRole("textbox", { name: "Search meetings", exact: true });
+  await search.fill(`NOTES ${titleWord.slice(0, -1)}`);
+  await search.press("Enter");
+  const titled = page.getByRole("region", { name: "Meetings", exact: true });
+  const meetingLink = titled.getByRole("link", { name: title, exact: true });
+  await expect(meetingLink).toHaveAttribute("href", `/meetings/${meetingId}`);
+  expect(await meetingLink.locator("mark").allTextContents()).toEqual(["Notes", titleWord]);
+  await expectOneH1(page);
+  await checkAccessibility(page, testInfo, "search-meetings-by-title");
+  await meetingLink.click();
+  await expect(page.getByRole("heading", { level: 1, name: title, exact: true })).toBeVisible();
 });
 
 test("asking the meeting answers with sources that play their moment", async ({ page }, testInfo) => {

@@ -530,7 +530,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find words in the transcripts and summaries of the caller's meetings, best first, with the time, the speaker and a snippet */
+        /** Find words in the transcripts and summaries of the caller's meetings, best first, with the time, the speaker and a snippet; and, on the first page, the caller's meetings by their title */
         get: operations["search"];
         put?: never;
         post?: never;
@@ -1726,6 +1726,33 @@ export interface components {
              */
             start: number | null;
         };
+        /** SearchMeetingOut */
+        SearchMeetingOut: {
+            /**
+             * Endsat
+             * Format: date-time
+             */
+            endsAt: string;
+            /**
+             * Highlights
+             * @description Where the matched words are in `title`: [start, end) pairs of offsets in UTF-16 code units (as JavaScript's `slice` takes them), ascending. Render them as text, e.g. in <mark> elements.
+             */
+            highlights: number[][];
+            /** Meetingid */
+            meetingId: string;
+            /**
+             * Startsat
+             * Format: date-time
+             */
+            startsAt: string;
+            /** @description Cancelled meetings are listed too. */
+            status: components["schemas"]["MeetingStatus"];
+            /**
+             * Title
+             * @description The meeting's title now.
+             */
+            title: string;
+        };
         /** SearchOut */
         SearchOut: {
             /**
@@ -1738,6 +1765,11 @@ export interface components {
              * @description Best first; only from meetings the caller is part of now.
              */
             items: components["schemas"]["SearchHitOut"][];
+            /**
+             * Meetings
+             * @description On the first page only (empty on later ones): at most 10 of the caller's meetings whose title holds every word of `q` as the start of one of its words (case and accents aside), most recent `startsAt` first.
+             */
+            meetings: components["schemas"]["SearchMeetingOut"][];
         };
         /** Segment */
         Segment: {
@@ -5150,7 +5182,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of passages */
+            /** @description One page of passages (and, first, the meetings found by title) */
             200: {
                 headers: {
                     [name: string]: unknown;

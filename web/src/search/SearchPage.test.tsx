@@ -1,5 +1,6 @@
-// The search page (`/search?q=`). Accessible names the browser tests rely on: h1 "Search"; per meeting
-// an h2 that links to it, named by the meeting's title; each hit a link to
+// The search page (`/search?q=`). Accessible names the browser tests rely on: h1 "Search"; the meetings
+// found by title under an h2 "Meetings" (a region of that name), each a link to the meeting named by its
+// title; per meeting with hits an h2 that links to it, named by the meeting's title; each hit a link to
 // `/meetings/:id/recordings/:rid?t=<seconds>` whose name holds its time (m:ss), kind ("Transcript" or
 // "Summary"), speaker and snippet, the matched words in <mark>; button "Load more"; empty state
 // "No results for “q”"; errors in a MessageBar (role=alert) with "Retry".
@@ -9,7 +10,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import { answerWith, json, problem, renderPage } from "../lib/testing";
 import SearchPage from "./SearchPage";
-import type { SearchHit } from "./searchApi";
+import type { SearchHit, TitleHit } from "./searchApi";
 
 const fetchMock = await vi.hoisted(async () => (await import("../lib/fakeFetch")).installFakeFetch());
 vi.setConfig({ testTimeout: 20_000 });
@@ -25,6 +26,18 @@ function hit(fields: Partial<SearchHit> = {}): SearchHit {
     speaker: "Bob Builder",
     snippet: "we should approve the budget today",
     highlights: [[22, 28]],
+    ...fields,
+  };
+}
+
+function titled(fields: Partial<TitleHit> = {}): TitleHit {
+  return {
+    meetingId: "m7",
+    title: "Budget sync",
+    startsAt: "2026-03-02T09:00:00Z",
+    endsAt: "2026-03-02T09:30:00Z",
+    status: "scheduled",
+    highlights: [[0, 6]],
     ...fields,
   };
 }
@@ -135,7 +148,9 @@ describe("results", () => {
   it("says so when nothing matches", async () => {
     answerWith(fetchMock, [
       ({ path }) =>
-        path.startsWith("/api/search?") ? json({ items: [], continuationToken: null }) : undefined,
+        path.startsWith("/api/search?")
+          ? json({ items: [], continuationToken: null, meetings: [] })
+          : undefined,
     ]);
     show("zebra%20crossing");
     expect(await screen.findByText("No results for “zebra crossing”")).toBeInTheDocument();
@@ -148,6 +163,79 @@ describe("results", () => {
     expect(await screen.findByRole("heading", { level: 1, name: "Search" })).toBeInTheDocument();
     expect(screen.getByText(/Type what to look for/)).toBeInTheDocument();
     expect(fetchMock).not.toHaveBeenCalled();
+  });
+});
+
+describe("meetings by title", () => {
+  it("lists them above the passages, each title a link to the meeting with its words marked", async () => {
+    answerWith(fetchMock, [
+      ({ path }) =>
+        path.startsWith("/api/search?")
+          ? json({
+              items: [hit()],
+              continuationToken: null,
+              meetings: [
+                titled(),
+                titled({
+                  meetingId: "m 8",
+                  title: "<b>Budget</b> review",
+                  highlights: [[3, 9]],
+                  status: "cancelled",
+                }),
+              ],
+            })
+          : undefined,
+    ]);
+    const { container } = show("budget");
+
+    const list = await screen.findByRole("region", { name: "Meetings" });
+    expect(within(list).getByRole("heading", { level: 2, name: "Meetings" })).toBeInTheDocument();
+    expect(within(list).getAllByRole("link")).toHaveLength(2);
+    const sync = within(list).getByRole("link", { name: "Budget sync" });
+    const review = within(list).getByRole("link", { name: "<b>Budget</b> review" });
+    expect(sync).toHaveAttribute("href", "/meetings/m7");
+    expect([...sync.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["Budget"]);
+    expect(review).toHaveAttribute("href", "/meetings/m%208");
+    expect(review).toHaveTextContent("<b>Budget</b> review"); // text, never HTML
+    expect(container.querySelector("b")).toBeNull();
+    expect([...review.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["Budget"]);
+    // Its date in the user's zone, as the meetings list shows it; the cancelled one says so, only it.
+    const items = within(list).getAllByRole("listitem");
+    expect(items[0]).toHaveTextContent(/2026/);
+    expect(items[0]).not.toHaveTextContent("Cancelled");
+    expect(items[1]).toHaveTextContent("Cancelled");
+    // The passages follow, as before.
+    const passages = screen.getByRole("region", { name: "Title of m1" });
+    expect(list.compareDocumentPosition(passages) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(screen.queryByText(/No results/)).toBeNull();
+  });
+
+  it("shows a title hit alone, without 'No results', when nothing was said", async () => {
+    answerWith(fetchMock, [
+      ({ path }) =>
+        path.startsWith("/api/search?")
+          ? json({ items: [], continuationToken: null, meetings: [titled()] })
+          : undefined,
+    ]);
+    show("budg");
+
+    const list = await screen.findByRole("region", { name: "Meetings" });
+    expect(within(list).getByRole("link", { name: "Budget sync" })).toHaveAttribute("href", "/meetings/m7");
+    expect(screen.queryByText(/No results/)).toBeNull();
+    expect(screen.queryByText(/results? (so far )?in/)).toBeNull();
+  });
+
+  it("shows no Meetings list when no title matches", async () => {
+    answerWith(fetchMock, [
+      ({ path }) =>
+        path.startsWith("/api/search?")
+          ? json({ items: [hit()], continuationToken: null, meetings: [] })
+          : undefined,
+    ]);
+    show("budget");
+    await screen.findByRole("region", { name: "Title of m1" });
+    expect(screen.queryByRole("region", { name: "Meetings" })).toBeNull();
+    expect(screen.queryByRole("heading", { name: "Meetings" })).toBeNull();
   });
 });
 

@@ -1,6 +1,8 @@
-// The search page (`/search?q=`): what was said in any of the user's meetings, hits grouped by meeting
-// (under its title), each a link to the recording at that moment; "Load more" pages on.
+// The search page (`/search?q=`): first the user's meetings whose title holds the words ("Meetings", each a
+// link to the meeting), then what was said in any of them, hits grouped by meeting (under its title), each
+// a link to the recording at that moment; "Load more" pages on.
 import {
+  Badge,
   Button,
   Caption1,
   makeStyles,
@@ -15,6 +17,7 @@ import { Link, useSearchParams } from "react-router-dom";
 
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
+import { formatRange } from "../lib/time";
 import { useLoad } from "../lib/useLoad";
 import { formatTime } from "../recordings/format";
 import {
@@ -24,6 +27,7 @@ import {
   snippetParts,
   type SearchHit,
   type SearchResults,
+  type TitleHit,
 } from "./searchApi";
 
 const useStyles = makeStyles({
@@ -49,16 +53,37 @@ const useStyles = makeStyles({
   snippet: { gridColumn: 2 },
   mark: { backgroundColor: tokens.colorPaletteYellowBackground3, color: "inherit", borderRadius: "2px" },
   empty: { color: tokens.colorNeutralForeground3, display: "block" },
+  titled: {
+    display: "flex",
+    flexWrap: "wrap",
+    alignItems: "baseline",
+    columnGap: tokens.spacingHorizontalM,
+    padding: `${tokens.spacingVerticalXS} 0`,
+  },
+  when: { color: tokens.colorNeutralForeground3 },
 });
 
 const KIND_TEXT: Record<SearchHit["kind"], string> = { transcript: "Transcript", summary: "Summary" };
 
 /** The snippet with its highlighted words as <mark>: text nodes only, whatever the snippet holds. */
 export function Snippet({ hit, className }: { hit: SearchHit; className?: string }) {
+  return <Marked text={hit.snippet} highlights={hit.highlights} className={className} />;
+}
+
+/** Text with its highlight ranges as <mark> elements: text nodes only, never HTML. */
+function Marked({
+  text,
+  highlights,
+  className,
+}: {
+  text: string;
+  highlights: readonly unknown[];
+  className?: string;
+}) {
   const styles = useStyles();
   return (
     <span className={className}>
-      {snippetParts(hit.snippet, hit.highlights).map((part, i) =>
+      {snippetParts(text, highlights).map((part, i) =>
         part.match ? (
           <mark key={i} className={styles.mark}>
             {part.text}
@@ -95,6 +120,34 @@ function Hit({ hit }: { hit: SearchHit }) {
   );
 }
 
+/** The meetings whose title holds the words, most recent first: each a link to the meeting. */
+function TitleHits({ meetings }: { meetings: readonly TitleHit[] }) {
+  const styles = useStyles();
+  const id = "search-meetings-by-title";
+  return (
+    <section className={styles.group} aria-labelledby={id}>
+      <Title3 as="h2" block id={id}>
+        Meetings
+      </Title3>
+      <ul className={styles.list} aria-labelledby={id}>
+        {meetings.map((meeting) => (
+          <li key={meeting.meetingId} className={styles.titled}>
+            <Link to={`/meetings/${encodeURIComponent(meeting.meetingId)}`}>
+              <Marked text={meeting.title} highlights={meeting.highlights} />
+            </Link>
+            <Text className={styles.when}>{formatRange(meeting.startsAt, meeting.endsAt)}</Text>
+            {meeting.status === "cancelled" && (
+              <Badge appearance="filled" color="danger">
+                Cancelled
+              </Badge>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 function Results({ q }: { q: string }) {
   const styles = useStyles();
   const first = useCallback(() => searchMeetings(q), [q]);
@@ -107,6 +160,8 @@ function Results({ q }: { q: string }) {
   const items = useMemo(() => [...(data?.items ?? []), ...(more?.items ?? [])], [data, more]);
   const token = more === null ? (data?.continuationToken ?? null) : more.token;
   const groups = useMemo(() => groupByMeeting(items), [items]);
+  // Only the first page names meetings by title (later ones carry none).
+  const titled = data?.meetings ?? [];
 
   const loadMore = () => {
     if (token === null) return;
@@ -139,7 +194,7 @@ function Results({ q }: { q: string }) {
     );
   }
   if (loading && data === undefined) return <Loading label="Searching" />;
-  if (items.length === 0) {
+  if (items.length === 0 && titled.length === 0) {
     return (
       <Text as="p" className={styles.empty}>
         No results for “{q}”
@@ -148,10 +203,13 @@ function Results({ q }: { q: string }) {
   }
   return (
     <>
-      <Caption1 className={styles.summary}>
-        {items.length} {items.length === 1 ? "result" : "results"}
-        {token !== null ? " so far" : ""} in {groups.length} {groups.length === 1 ? "meeting" : "meetings"}
-      </Caption1>
+      {titled.length > 0 && <TitleHits meetings={titled} />}
+      {items.length > 0 && (
+        <Caption1 className={styles.summary}>
+          {items.length} {items.length === 1 ? "result" : "results"}
+          {token !== null ? " so far" : ""} in {groups.length} {groups.length === 1 ? "meeting" : "meetings"}
+        </Caption1>
+      )}
       {groups.map((group) => {
         // The meeting's title as it is now (every hit carries it).
         const title = group.hits[0]?.meetingTitle ?? group.meetingId;

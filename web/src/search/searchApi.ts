@@ -10,6 +10,8 @@ type Schemas = components["schemas"];
 /** A hit: `highlights` are [start, end) offsets of the matched words in `snippet`, in UTF-16 code units. */
 export type SearchHit = Schemas["SearchHitOut"];
 export type SearchResults = Schemas["SearchOut"];
+/** A meeting found by its title (first page only): `highlights` are UTF-16 offsets in `title`. */
+export type TitleHit = Schemas["SearchMeetingOut"];
 export type AskSource = Schemas["AskSource"];
 export type AskAnswer = Schemas["AskOut"];
 
