@@ -1,19 +1,10 @@
-import {
-  Badge,
-  Button,
-  Caption1,
-  Spinner,
-  Text,
-  Title2,
-  Title3,
-  makeStyles,
-  tokens,
-} from "@fluentui/react-components";
+import { Badge, Caption1, Text, Title2, Title3, makeStyles, tokens } from "@fluentui/react-components";
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 
 import { useAuth } from "../auth/AuthContext";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { LoadMore } from "../components/LoadMore";
 import { Loading } from "../components/Loading";
 import { formatRange } from "../lib/time";
 import { useLoad } from "../lib/useLoad";
@@ -185,16 +176,7 @@ function MeetingSection({
               ))}
             </ul>
           )}
-          {moreError !== null && <ErrorMessage error={moreError} onRetry={loadMore} />}
-          {token !== null && (
-            <Button
-              onClick={loadMore}
-              disabled={loadingMore}
-              icon={loadingMore ? <Spinner size="tiny" /> : undefined}
-            >
-              Load more
-            </Button>
-          )}
+          <LoadMore hasMore={token !== null} loading={loadingMore} error={moreError} onMore={loadMore} />
         </>
       )}
     </section>

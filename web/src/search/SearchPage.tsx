@@ -1,21 +1,12 @@
 // The search page (`/search?q=`): first the user's meetings whose title holds the words ("Meetings", each a
 // link to the meeting), then what was said in any of them, hits grouped by meeting (under its title), each
 // a link to the recording at that moment; "Load more" pages on.
-import {
-  Badge,
-  Button,
-  Caption1,
-  makeStyles,
-  Spinner,
-  Text,
-  Title2,
-  Title3,
-  tokens,
-} from "@fluentui/react-components";
+import { Badge, Caption1, makeStyles, Text, Title2, Title3, tokens } from "@fluentui/react-components";
 import { Fragment, useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { ErrorMessage } from "../components/ErrorMessage";
+import { LoadMore } from "../components/LoadMore";
 import { Loading } from "../components/Loading";
 import { formatRange } from "../lib/time";
 import { useLoad } from "../lib/useLoad";
@@ -229,16 +220,7 @@ function Results({ q }: { q: string }) {
           </section>
         );
       })}
-      {moreError !== null && <ErrorMessage error={moreError} onRetry={loadMore} />}
-      {token !== null && (
-        <Button
-          onClick={loadMore}
-          disabled={loadingMore}
-          icon={loadingMore ? <Spinner size="tiny" /> : undefined}
-        >
-          Load more
-        </Button>
-      )}
+      <LoadMore hasMore={token !== null} loading={loadingMore} error={moreError} onMore={loadMore} />
     </>
   );
 }
